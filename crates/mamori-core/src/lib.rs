@@ -1,0 +1,24 @@
+//! mamori's domain vocabulary: the device ledger's values and the rules for reading them.
+//!
+//! This crate owns the types every other crate speaks — [`Asset`] (one row of the 機器台帳),
+//! its [`Software`] entries, the labelled enumerations such as [`AssetKind`] and
+//! [`AssetStatus`] with their Japanese and English labels, and the value parsers in
+//! [`value`] (IP and MAC addresses, CPE names, dates in Western and Japanese-era forms).
+//! [`Lang`] selects the language of every user-facing label.
+//!
+//! It deliberately does no IO, knows no file formats, SQL or HTTP, and has no async code:
+//! spreadsheet handling lives in `mamori-ledger`, persistence in `mamori-store`.
+#![forbid(unsafe_code)]
+
+mod asset;
+mod labels;
+mod lang;
+pub mod value;
+
+pub use asset::{Asset, ComponentSource, Software};
+pub use labels::{
+    AssetKind, AssetStatus, BootPassword, Criticality, DefaultPassword, DocStatus, Labelled,
+    StocktakeResult,
+};
+pub use lang::Lang;
+pub use value::{MacAddr, ValueError};
