@@ -6,7 +6,9 @@ use std::net::IpAddr;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::labels::{AssetKind, AssetStatus, BootPassword, Criticality, DefaultPassword, DocStatus};
+use crate::labels::{
+    AssetKind, AssetStatus, BootPassword, Criticality, DefaultPassword, DocStatus,
+};
 use crate::value::MacAddr;
 
 /// One device in use, as the ledger knows it. Field names are the English column names;
@@ -196,7 +198,6 @@ impl ComponentSource {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,12 +205,18 @@ mod tests {
     #[test]
     fn software_entries_split_name_and_version() {
         let s = Software::parse("Microsoft Office 2019");
-        assert_eq!((s.name.as_str(), s.version.as_deref()), ("Microsoft Office", Some("2019")));
+        assert_eq!(
+            (s.name.as_str(), s.version.as_deref()),
+            ("Microsoft Office", Some("2019"))
+        );
         let s = Software::parse("Google Chrome");
         assert_eq!((s.name.as_str(), s.version), ("Google Chrome", None));
         let s = Software::parse("Apache Tomcat v9.0.31");
         assert_eq!(s.version.as_deref(), Some("v9.0.31"));
         assert_eq!(Software::parse("7zip").version, None);
-        assert_eq!(Software::parse("Acrobat Reader DC 2015.006").to_string(), "Acrobat Reader DC 2015.006");
+        assert_eq!(
+            Software::parse("Acrobat Reader DC 2015.006").to_string(),
+            "Acrobat Reader DC 2015.006"
+        );
     }
 }

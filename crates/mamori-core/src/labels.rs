@@ -168,7 +168,10 @@ mod tests {
         assert_eq!(AssetKind::parse("サーバ"), Some(AssetKind::Server));
         assert_eq!(AssetKind::parse("ｻｰﾊﾞ"), Some(AssetKind::Server));
         assert_eq!(AssetKind::parse(" Server "), Some(AssetKind::Server));
-        assert_eq!(AssetKind::parse("medical_device"), Some(AssetKind::MedicalDevice));
+        assert_eq!(
+            AssetKind::parse("medical_device"),
+            Some(AssetKind::MedicalDevice)
+        );
         assert_eq!(AssetKind::parse("端末ＰＣ"), Some(AssetKind::Terminal));
         assert_eq!(AssetStatus::parse("廃棄済み"), Some(AssetStatus::Retired));
         assert_eq!(AssetStatus::parse("in use"), Some(AssetStatus::InUse));

@@ -138,7 +138,10 @@ impl FromStr for MacAddr {
             .filter(|c| !matches!(c, ':' | '-' | '.'))
             .collect();
         let groups_ok = {
-            let seps: Vec<char> = folded.chars().filter(|c| matches!(c, ':' | '-' | '.')).collect();
+            let seps: Vec<char> = folded
+                .chars()
+                .filter(|c| matches!(c, ':' | '-' | '.'))
+                .collect();
             match seps.len() {
                 0 => true,
                 5 => seps.iter().all(|c| *c == seps[0] && *c != '.'),
@@ -202,7 +205,9 @@ pub fn parse_cpe(text: &str) -> Result<String, ValueError> {
             return Err(ValueError::Cpe("empty component; use * for ANY"));
         }
         if cpe.chars().any(|c| c.is_whitespace() || !c.is_ascii()) {
-            return Err(ValueError::Cpe("spaces and non-ASCII characters must be escaped"));
+            return Err(ValueError::Cpe(
+                "spaces and non-ASCII characters must be escaped",
+            ));
         }
         Ok(cpe)
     } else if let Some(rest) = lower.strip_prefix("cpe:/") {
@@ -217,7 +222,9 @@ pub fn parse_cpe(text: &str) -> Result<String, ValueError> {
             return Err(ValueError::Cpe("vendor must not be empty"));
         }
         if cpe.chars().any(|c| c.is_whitespace() || !c.is_ascii()) {
-            return Err(ValueError::Cpe("spaces and non-ASCII characters must be percent-encoded"));
+            return Err(ValueError::Cpe(
+                "spaces and non-ASCII characters must be percent-encoded",
+            ));
         }
         Ok(cpe)
     } else {
@@ -267,7 +274,9 @@ pub fn parse_hostname(text: &str) -> Result<String, ValueError> {
 /// Reads 有/無 and its many spellings (あり/なし, はい/いいえ, yes/no, true/false, ○/×, 1/0).
 pub fn parse_yes_no(text: &str) -> Result<bool, ValueError> {
     match normalize_token(text).as_str() {
-        "有" | "あり" | "有り" | "はい" | "yes" | "y" | "true" | "○" | "◯" | "〇" | "1" | "要" => Ok(true),
+        "有" | "あり" | "有り" | "はい" | "yes" | "y" | "true" | "○" | "◯" | "〇" | "1" | "要" => {
+            Ok(true)
+        }
         "無" | "なし" | "無し" | "いいえ" | "no" | "n" | "false" | "×" | "x" | "0" | "不要" => {
             Ok(false)
         }
@@ -373,7 +382,10 @@ mod tests {
     #[test]
     fn ip_addresses() {
         assert_eq!(parse_ip("127.0.0.1").unwrap().to_string(), "127.0.0.1");
-        assert_eq!(parse_ip("１２７.０.０.１").unwrap().to_string(), "127.0.0.1");
+        assert_eq!(
+            parse_ip("１２７.０.０.１").unwrap().to_string(),
+            "127.0.0.1"
+        );
         assert_eq!(parse_ip("2001:DB8::1").unwrap().to_string(), "2001:db8::1");
         assert!(parse_ip("192.168.1.300").is_err());
         assert!(parse_ip("host.example").is_err());
@@ -381,10 +393,25 @@ mod tests {
 
     #[test]
     fn mac_addresses_in_common_forms() {
-        for s in ["00:1A:2B:3C:4D:5E", "00-1a-2b-3c-4d-5e", "001a.2b3c.4d5e", "001A2B3C4D5E"] {
-            assert_eq!(s.parse::<MacAddr>().unwrap().to_string(), "00:1a:2b:3c:4d:5e", "{s}");
+        for s in [
+            "00:1A:2B:3C:4D:5E",
+            "00-1a-2b-3c-4d-5e",
+            "001a.2b3c.4d5e",
+            "001A2B3C4D5E",
+        ] {
+            assert_eq!(
+                s.parse::<MacAddr>().unwrap().to_string(),
+                "00:1a:2b:3c:4d:5e",
+                "{s}"
+            );
         }
-        for s in ["00:1A:2B:3C:4D", "00:1A:2B:3C:4D:5G", "00:1a-2b:3c:4d:5e", "", "::::::"] {
+        for s in [
+            "00:1A:2B:3C:4D",
+            "00:1A:2B:3C:4D:5G",
+            "00:1a-2b:3c:4d:5e",
+            "",
+            "::::::",
+        ] {
             assert!(s.parse::<MacAddr>().is_err(), "{s}");
         }
     }
@@ -425,7 +452,14 @@ mod tests {
             parse_date("平成31年4月30日"),
             Ok(NaiveDate::from_ymd_opt(2019, 4, 30).unwrap())
         );
-        for s in ["2025-02-30", "31/03/2025", "next year", "2025", "", "12345678901"] {
+        for s in [
+            "2025-02-30",
+            "31/03/2025",
+            "next year",
+            "2025",
+            "",
+            "12345678901",
+        ] {
             assert!(parse_date(s).is_err(), "{s}");
         }
     }
@@ -445,6 +479,9 @@ mod tests {
     fn lists_split_on_japanese_and_ascii_separators() {
         assert_eq!(split_list("127.0.0.1；127.0.0.2、127.0.0.3", true).len(), 3);
         assert_eq!(split_list("a b\nc", true), vec!["a", "b", "c"]);
-        assert_eq!(split_software("Chrome 120; Office 2019\nAcrobat"), vec!["Chrome 120", "Office 2019", "Acrobat"]);
+        assert_eq!(
+            split_software("Chrome 120; Office 2019\nAcrobat"),
+            vec!["Chrome 120", "Office 2019", "Acrobat"]
+        );
     }
 }

@@ -1,0 +1,522 @@
+//! Reading a spreadsheet or delimited text file into a grid of cells.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader};
+use chrono::NaiveDateTime;
+use mamori_core::Lang;
+
+/// The largest file we read (a ledger of 100,000 devices is far smaller).
+pub const MAX_FILE_BYTES: usize = 100 * 1024 * 1024;
+
+/// One cell as found in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Nothing in the cell.
+    Empty,
+    /// Text (all cells of a CSV file are text).
+    Text(String),
+    /// A number cell.
+    Number(f64),
+    /// A date or date-time cell.
+    Date(NaiveDateTime),
+    /// A TRUE/FALSE cell.
+    Bool(bool),
+    /// An error value such as `#REF!`.
+    Error(String),
+}
+
+impl Cell {
+    /// Whether the cell holds nothing but white space.
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(t) => t.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as text: numbers without a trailing `.0`, dates as `YYYY-MM-DD`
+    /// (with the time when it is not midnight).
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(t) => t.trim().to_string(),
+            Cell::Number(n) => {
+                if n.fract() == 0.0 && n.abs() < 1e15 {
+                    format!("{}", *n as i64)
+                } else {
+                    format!("{n}")
+                }
+            }
+            Cell::Date(d) => {
+                if d.time() == chrono::NaiveTime::MIN {
+                    d.date().format("%Y-%m-%d").to_string()
+                } else {
+                    d.format("%Y-%m-%d %H:%M:%S").to_string()
+                }
+            }
+            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Cell::Error(e) => e.clone(),
+        }
+    }
+}
+
+/// A grid read from one sheet or text file. `rows[i][j]` is at spreadsheet row
+/// `first_row + i + 1` and column `first_col + j + 1` (both 1-based for people).
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// The sheet read (workbooks only).
+    pub sheet: Option<String>,
+    /// What the file was read as, e.g. `xlsx`, `csv (CP932)`.
+    pub format: String,
+    /// Row offset of `rows[0]` (0-based).
+    pub first_row: usize,
+    /// Column offset of every row's first cell (0-based).
+    pub first_col: usize,
+    /// The cells.
+    pub rows: Vec<Vec<Cell>>,
+    /// Formula cells whose computed value was read.
+    pub formula_cells: usize,
+    /// Formula cells that have no computed value, by 1-based (row, column).
+    pub formulas_without_value: Vec<(usize, usize)>,
+}
+
+impl Table {
+    /// The 1-based row number people see for `rows[index]`.
+    pub fn row_number(&self, index: usize) -> usize {
+        self.first_row + index + 1
+    }
+
+    /// The column letter people see for cell `index` of a row (A, B, …, AA).
+    pub fn column_letter(&self, index: usize) -> String {
+        column_letter(self.first_col + index)
+    }
+}
+
+/// The spreadsheet letter of a 0-based column index.
+pub fn column_letter(mut index: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Why a file could not be read at all. Row-level problems are [`crate::Problem`]s.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TableError {
+    /// The file is larger than [`MAX_FILE_BYTES`].
+    #[error("file too large: {0} bytes")]
+    TooLarge(usize),
+    /// The file is empty.
+    #[error("file is empty")]
+    Empty,
+    /// A PDF file (often renamed by mistake).
+    #[error("file is a PDF")]
+    Pdf,
+    /// An encrypted (password-protected) Office file.
+    #[error("workbook is password-protected")]
+    Encrypted,
+    /// The extension says spreadsheet but the bytes are not one we read.
+    #[error("not a spreadsheet")]
+    NotSpreadsheet,
+    /// The workbook is damaged or truncated; the detail comes from the reader.
+    #[error("damaged workbook: {0}")]
+    Corrupt(String),
+    /// The requested sheet does not exist.
+    #[error("no sheet named {wanted}")]
+    NoSuchSheet {
+        /// The sheet asked for.
+        wanted: String,
+        /// The sheets the workbook has.
+        available: Vec<String>,
+    },
+    /// The workbook has no sheet.
+    #[error("workbook has no sheets")]
+    NoSheets,
+    /// Text that is neither UTF-8, UTF-16 nor CP932; `line` is where decoding failed.
+    #[error("unknown text encoding near line {line}")]
+    Encoding {
+        /// 1-based line of the first undecodable byte.
+        line: usize,
+    },
+    /// A CSV syntax problem (such as an unterminated quote).
+    #[error("CSV syntax error at line {line}: {detail}")]
+    Csv {
+        /// 1-based line.
+        line: usize,
+        /// The parser's message.
+        detail: String,
+    },
+    /// The file's name does not say what it is.
+    #[error("unsupported file type: {0}")]
+    UnsupportedExtension(String),
+}
+
+impl TableError {
+    /// A message for the user saying what is wrong and what to do.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (TableError::TooLarge(n), Lang::Ja) => format!(
+                "ファイルが大きすぎます ({n} バイト、上限 {MAX_FILE_BYTES} バイト)。不要なシートや行を削除してください"
+            ),
+            (TableError::TooLarge(n), Lang::En) => format!(
+                "the file is too large ({n} bytes, at most {MAX_FILE_BYTES}); remove unneeded sheets or rows"
+            ),
+            (TableError::Empty, Lang::Ja) => "ファイルが空です".into(),
+            (TableError::Empty, Lang::En) => "the file is empty".into(),
+            (TableError::Pdf, Lang::Ja) => "このファイルは PDF です。Excel (.xlsx) か CSV で保存した台帳を指定してください".into(),
+            (TableError::Pdf, Lang::En) => "this file is a PDF; give the ledger saved as Excel (.xlsx) or CSV".into(),
+            (TableError::Encrypted, Lang::Ja) => "パスワード付き (暗号化) のブックは読めません。Excel でパスワードを解除して保存し直してください".into(),
+            (TableError::Encrypted, Lang::En) => "the workbook is password-protected (encrypted); remove the password in Excel and save it again".into(),
+            (TableError::NotSpreadsheet, Lang::Ja) => "Excel ブックとして読めません。Excel で開いて .xlsx 形式で保存し直すか、CSV を指定してください".into(),
+            (TableError::NotSpreadsheet, Lang::En) => "this is not an Excel workbook; open it in Excel and save as .xlsx, or give a CSV file".into(),
+            (TableError::Corrupt(d), Lang::Ja) => format!("ブックが壊れているか途中で切れています ({d})。元のファイルをコピーし直してください"),
+            (TableError::Corrupt(d), Lang::En) => format!("the workbook is damaged or truncated ({d}); copy the original file again"),
+            (TableError::NoSuchSheet { wanted, available }, Lang::Ja) => format!(
+                "シート「{wanted}」がありません。あるシート: {}", available.join(", ")
+            ),
+            (TableError::NoSuchSheet { wanted, available }, Lang::En) => format!(
+                "there is no sheet named \"{wanted}\"; the sheets are: {}", available.join(", ")
+            ),
+            (TableError::NoSheets, Lang::Ja) => "ブックにシートがありません".into(),
+            (TableError::NoSheets, Lang::En) => "the workbook has no sheets".into(),
+            (TableError::Encoding { line }, Lang::Ja) => format!(
+                "文字コードを判別できません ({line} 行目付近)。UTF-8 か Shift_JIS (CP932) の CSV で保存し直してください"
+            ),
+            (TableError::Encoding { line }, Lang::En) => format!(
+                "unknown text encoding (near line {line}); save the CSV as UTF-8 or Shift_JIS (CP932)"
+            ),
+            (TableError::Csv { line, detail }, Lang::Ja) => format!("CSV の {line} 行目が読めません ({detail})。引用符 \" の対応を確認してください"),
+            (TableError::Csv { line, detail }, Lang::En) => format!("CSV line {line} cannot be read ({detail}); check the quote characters"),
+            (TableError::UnsupportedExtension(ext), Lang::Ja) => format!(
+                "拡張子「{ext}」のファイルは読めません。.xlsx / .xls / .ods / .csv / .tsv を指定してください"
+            ),
+            (TableError::UnsupportedExtension(ext), Lang::En) => format!(
+                "files ending in \"{ext}\" are not supported; use .xlsx, .xls, .ods, .csv or .tsv"
+            ),
+        }
+    }
+}
+
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const CFB_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// Reads `bytes` as the kind of file `file_name` says (by extension, checked against the
+/// content). `sheet` picks a workbook sheet by name; the first sheet is the default.
+pub fn read_table(file_name: &str, bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(TableError::TooLarge(bytes.len()));
+    }
+    if bytes.is_empty() {
+        return Err(TableError::Empty);
+    }
+    if bytes.starts_with(b"%PDF") {
+        return Err(TableError::Pdf);
+    }
+    let ext = file_name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "xlsx" | "xlsm" | "xls" | "ods" => read_workbook(bytes, sheet),
+        "csv" | "txt" => read_delimited(bytes, None),
+        "tsv" | "tab" => read_delimited(bytes, Some(b'\t')),
+        _ if bytes.starts_with(ZIP_MAGIC) || bytes.starts_with(CFB_MAGIC) => {
+            read_workbook(bytes, sheet)
+        }
+        other => Err(TableError::UnsupportedExtension(if other.is_empty() {
+            file_name.to_string()
+        } else {
+            format!(".{other}")
+        })),
+    }
+}
+
+fn is_encrypted_cfb(bytes: &[u8]) -> bool {
+    // An encrypted OOXML file is a CFB container with an "EncryptedPackage" stream; the
+    // directory stores stream names in UTF-16LE.
+    let needle: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    bytes.windows(needle.len()).any(|w| w == needle.as_slice())
+}
+
+fn read_workbook(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
+    if bytes.starts_with(CFB_MAGIC) && is_encrypted_cfb(bytes) {
+        return Err(TableError::Encrypted);
+    }
+    if !bytes.starts_with(ZIP_MAGIC) && !bytes.starts_with(CFB_MAGIC) {
+        return Err(TableError::NotSpreadsheet);
+    }
+    let format = if bytes.starts_with(CFB_MAGIC) {
+        "xls"
+    } else {
+        "xlsx"
+    };
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|e| TableError::Corrupt(e.to_string()))?;
+    let names = book.sheet_names();
+    let name = match sheet {
+        Some(wanted) => names
+            .iter()
+            .find(|n| n.as_str() == wanted || n.trim() == wanted.trim())
+            .cloned()
+            .ok_or_else(|| TableError::NoSuchSheet {
+                wanted: wanted.to_string(),
+                available: names.clone(),
+            })?,
+        None => names.first().cloned().ok_or(TableError::NoSheets)?,
+    };
+    let range = book
+        .worksheet_range(&name)
+        .map_err(|e| TableError::Corrupt(e.to_string()))?;
+    let (first_row, first_col) = range
+        .start()
+        .map(|(r, c)| (r as usize, c as usize))
+        .unwrap_or((0, 0));
+    let rows: Vec<Vec<Cell>> = range
+        .rows()
+        .map(|row| row.iter().map(convert).collect())
+        .collect();
+    let mut table = Table {
+        sheet: Some(name.clone()),
+        format: format.to_string(),
+        first_row,
+        first_col,
+        rows,
+        ..Table::default()
+    };
+    // Formulas: their cached results are what Excel shows; a formula written by a tool
+    // that never calculated it has no result, and we must not silently read it as blank.
+    if let Ok(formulas) = book.worksheet_formula(&name) {
+        if let Some((fr, fc)) = formulas.start() {
+            for (i, row) in formulas.rows().enumerate() {
+                for (j, f) in row.iter().enumerate() {
+                    if f.is_empty() {
+                        continue;
+                    }
+                    let (r, c) = (fr as usize + i, fc as usize + j);
+                    let value = r
+                        .checked_sub(first_row)
+                        .and_then(|ri| table.rows.get(ri))
+                        .and_then(|row| c.checked_sub(first_col).and_then(|ci| row.get(ci)));
+                    match value {
+                        Some(v) if !v.is_blank() => table.formula_cells += 1,
+                        _ => table.formulas_without_value.push((r + 1, c + 1)),
+                    }
+                }
+            }
+        }
+    }
+    Ok(table)
+}
+
+fn convert(data: &Data) -> Cell {
+    match data {
+        Data::Empty => Cell::Empty,
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(d) if dt.is_datetime() => Cell::Date(d),
+            _ => Cell::Number(dt.as_f64()),
+        },
+        Data::DateTimeIso(s) => chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
+            .or_else(|_| {
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map(|d| d.and_time(chrono::NaiveTime::MIN))
+            })
+            .map(Cell::Date)
+            .unwrap_or_else(|_| Cell::Text(s.clone())),
+        Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Error(e) => Cell::Error(format!("{e}")),
+    }
+}
+
+/// Decodes text: UTF-8 (BOM optional), UTF-16 with a BOM (Excel's "Unicode text"), else
+/// CP932 (Shift_JIS with the Microsoft extensions that Japanese Excel writes).
+pub fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), TableError> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return std::str::from_utf8(rest)
+            .map(|s| (s.to_string(), "UTF-8 BOM"))
+            .map_err(|e| TableError::Encoding {
+                line: line_of(rest, e.valid_up_to()),
+            });
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        let enc = if bytes[0] == 0xFF {
+            encoding_rs::UTF_16LE
+        } else {
+            encoding_rs::UTF_16BE
+        };
+        let (text, _, bad) = enc.decode(bytes);
+        if bad {
+            return Err(TableError::Encoding { line: 1 });
+        }
+        return Ok((text.into_owned(), "UTF-16"));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok((s.to_string(), "UTF-8")),
+        Err(utf8_err) => {
+            let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(bytes);
+            if bad {
+                // Report where decoding as CP932 first fails.
+                let mut decoder = encoding_rs::SHIFT_JIS.new_decoder_without_bom_handling();
+                let mut out = String::with_capacity(bytes.len() * 2);
+                let (_, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
+                let at = read.max(utf8_err.valid_up_to());
+                Err(TableError::Encoding {
+                    line: line_of(bytes, at.min(bytes.len())),
+                })
+            } else {
+                Ok((text.into_owned(), "CP932"))
+            }
+        }
+    }
+}
+
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+fn read_delimited(bytes: &[u8], delimiter: Option<u8>) -> Result<Table, TableError> {
+    let (text, encoding) = decode_text(bytes)?;
+    let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&text));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    let (mut line, mut counted) = (1usize, 0usize);
+    for record in reader.records() {
+        let record = record.map_err(|e| TableError::Csv {
+            line: e.position().map(|p| p.line() as usize).unwrap_or(0),
+            detail: match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".into(),
+                _ => e.to_string(),
+            },
+        })?;
+        // Keep people's line numbers: blank lines are skipped by the parser and a quoted
+        // cell with new lines spans lines, so pad with empty rows up to the record's
+        // first line (counted from its byte offset; the parser's own line count skips
+        // blank lines).
+        let mut byte = record.position().map(|p| p.byte() as usize).unwrap_or(0);
+        while matches!(text.as_bytes().get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        line += bytecount_newlines(&text.as_bytes()[counted..byte.min(text.len())]);
+        counted = byte.min(text.len());
+        while rows.len() + 1 < line {
+            rows.push(Vec::new());
+        }
+        rows.push(record.iter().map(|s| Cell::Text(s.to_string())).collect());
+    }
+    let name = if delimiter == b'\t' { "tsv" } else { "csv" };
+    Ok(Table {
+        format: format!("{name} ({encoding})"),
+        rows,
+        ..Table::default()
+    })
+}
+
+fn bytecount_newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b == b'\n').count()
+}
+
+fn sniff_delimiter(text: &str) -> u8 {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let tabs = first.matches('\t').count();
+    let commas = first.matches(',').count();
+    if tabs > commas {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(701), "ZZ");
+        assert_eq!(column_letter(702), "AAA");
+    }
+
+    #[test]
+    fn decodes_utf8_bom_utf16_and_cp932() {
+        let (t, e) = decode_text("\u{feff}管理番号,機器名".as_bytes()).unwrap();
+        assert_eq!((t.as_str(), e), ("管理番号,機器名", "UTF-8 BOM"));
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("管理番号,機器名\n①,髙橋");
+        let (t, e) = decode_text(&sjis).unwrap();
+        assert_eq!((t.as_str(), e), ("管理番号,機器名\n①,髙橋", "CP932"));
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend("管理番号\t機器名".encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(decode_text(&utf16).unwrap().0, "管理番号\t機器名");
+    }
+
+    #[test]
+    fn undecodable_text_names_the_line() {
+        let mut bytes = b"a,b\nc,d\n".to_vec();
+        bytes.extend([0x82, 0xFF, 0xFF]);
+        assert_eq!(decode_text(&bytes), Err(TableError::Encoding { line: 3 }));
+    }
+
+    #[test]
+    fn sniffing_and_rejections() {
+        let t = read_table("x.csv", "a\tb\n1\t2\n".as_bytes(), None).unwrap();
+        assert_eq!(
+            t.rows[1],
+            vec![Cell::Text("1".into()), Cell::Text("2".into())]
+        );
+        assert_eq!(
+            read_table("x.xlsx", b"%PDF-1.7 ...", None).unwrap_err(),
+            TableError::Pdf
+        );
+        assert_eq!(
+            read_table("x.xlsx", b"hello", None).unwrap_err(),
+            TableError::NotSpreadsheet
+        );
+        assert_eq!(
+            read_table("x.csv", b"", None).unwrap_err(),
+            TableError::Empty
+        );
+        assert!(matches!(
+            read_table("x.docx", b"hello", None).unwrap_err(),
+            TableError::UnsupportedExtension(_)
+        ));
+        assert!(matches!(
+            read_table("x.xlsx", b"PK\x03\x04truncated", None).unwrap_err(),
+            TableError::Corrupt(_)
+        ));
+    }
+
+    #[test]
+    fn csv_multiline_cells_and_blank_lines_keep_line_numbers() {
+        let t = read_table("x.csv", b"h1,h2\n\"a\nb\",c\nd,e\n", None).unwrap();
+        assert_eq!(t.rows.len(), 4);
+        assert_eq!(t.rows[3][0], Cell::Text("d".into()));
+        let t = read_table("x.csv", b"t,,\n\nh1,h2\r\n\r\na,b\n", None).unwrap();
+        assert_eq!(t.rows.len(), 5);
+        assert_eq!(t.rows[2][0], Cell::Text("h1".into()));
+        assert_eq!(t.rows[4][0], Cell::Text("a".into()));
+    }
+}
