@@ -217,3 +217,22 @@ labelled! {
         Mismatch = "mismatch", "記載相違", "Details differ", ["相違", "移動"];
     }
 }
+
+labelled! {
+    /// What a user may do in mamori (the roles of the guideline, plus the administrator
+    /// who manages mamori's own users).
+    Role {
+        /// システム管理者: manages mamori's users and settings.
+        Administrator = "administrator", "システム管理者", "Administrator", ["admin"];
+        /// システム運用担当者: keeps the ledger, runs feeds and scans, triages findings.
+        Operator = "operator", "システム運用担当者", "System operator", ["運用担当者"];
+        /// 企画管理者: approves alternative measures, risk acceptance, scan scopes.
+        Planner = "planner", "企画管理者", "Planning administrator", [];
+        /// 医療情報システム安全管理責任者: oversees and signs reports.
+        SecurityManager = "security_manager", "医療情報システム安全管理責任者", "Security manager", ["安全管理責任者"];
+        /// 監査: read-only, including the audit log.
+        Auditor = "auditor", "監査", "Auditor", ["監査担当者"];
+        /// 事業者: sees only the devices it maintains.
+        Vendor = "vendor", "事業者", "Vendor", ["保守事業者"];
+    }
+}

@@ -17,7 +17,7 @@ pub mod value;
 
 pub use asset::{Asset, ComponentSource, Software};
 pub use labels::{
-    AssetKind, AssetStatus, BootPassword, Criticality, DefaultPassword, DocStatus, Labelled,
+    AssetKind, AssetStatus, BootPassword, Criticality, DefaultPassword, DocStatus, Labelled, Role,
     StocktakeResult,
 };
 pub use lang::Lang;

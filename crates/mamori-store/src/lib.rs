@@ -1,0 +1,288 @@
+//! mamori's persistence — the only crate that contains SQL.
+//!
+//! [`Store`] opens or creates a store; [`Store::begin`] gives a [`Tx`], the transaction
+//! API through which every read and write goes: devices ([`StoredAsset`]) with their
+//! components, addresses and status history, users, the hash-chained audit log
+//! ([`AuditEntry`]), stock-takes and import records. Nothing is visible to others until
+//! [`Tx::commit`]; dropping a `Tx` rolls it back, so an interrupted import changes nothing.
+//!
+//! SQLite ([`sqlite`]) is the embedded default. [`Tx`] is object-safe and speaks only
+//! domain types, so a PostgreSQL backend can implement it without callers changing.
+//! This crate does not check permissions, decide what to log, or format anything for
+//! people: that is the application layer's job.
+#![forbid(unsafe_code)]
+
+pub mod sqlite;
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use mamori_core::{Asset, AssetKind, AssetStatus, Role, StocktakeResult};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No store at the path (run `mamori init`).
+    #[error("no mamori store at {0}")]
+    NotFound(PathBuf),
+    /// A store already exists where one was to be created.
+    #[error("a mamori store already exists at {0}")]
+    AlreadyExists(PathBuf),
+    /// The store was written by a newer mamori.
+    #[error("store schema version {found} is newer than this mamori supports ({supported})")]
+    NewerSchema {
+        /// Version found in the store.
+        found: i64,
+        /// Highest version this build knows.
+        supported: i64,
+    },
+    /// A unique key already exists (e.g. the same 管理番号).
+    #[error("already exists: {0}")]
+    Duplicate(String),
+    /// A value in the store that this build cannot read.
+    #[error("unreadable value in the store: {0}")]
+    Corrupt(String),
+    /// The database engine reported an error.
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// A file-system error.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Shorthand for store results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A device as stored: the ledger values plus the store's bookkeeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAsset {
+    /// The store's internal key.
+    pub id: i64,
+    /// The ledger values.
+    pub asset: Asset,
+    /// When the device was first added.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which devices to list. Empty fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct AssetFilter {
+    /// Only this kind.
+    pub kind: Option<AssetKind>,
+    /// Only this status.
+    pub status: Option<AssetStatus>,
+    /// Only this department (exact).
+    pub department: Option<String>,
+    /// Substring of 管理番号, name, model, maker, place, department, OS, owner, vendor,
+    /// or of an IP address, MAC address or host name.
+    pub search: Option<String>,
+}
+
+/// One change of a device's status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    /// The status before (none when the device was added).
+    pub from: Option<AssetStatus>,
+    /// The status after.
+    pub to: AssetStatus,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// Why, when given.
+    pub reason: Option<String>,
+}
+
+/// A user of mamori.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    /// Internal key.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Name shown in the UI.
+    pub display_name: Option<String>,
+    /// What the user may do.
+    pub roles: Vec<Role>,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Whether the password must be changed at next login.
+    pub must_change_password: bool,
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Login name.
+    pub username: String,
+    /// Name shown in the UI.
+    pub display_name: Option<String>,
+    /// What the user may do.
+    pub roles: Vec<Role>,
+    /// Argon2id PHC string (never a password).
+    pub password_hash: String,
+    /// Whether the password must be changed at next login.
+    pub must_change_password: bool,
+}
+
+/// One audit-log entry to append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    /// Who did it (a user name, or `os:NAME` for the local command line).
+    pub actor: String,
+    /// What was done, as a stable code such as `asset.create`.
+    pub action: String,
+    /// What it was done to, such as a 管理番号.
+    pub target: Option<String>,
+    /// Details as JSON.
+    pub detail: serde_json::Value,
+}
+
+/// An audit-log entry as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    /// Position in the log, from 1.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The entry.
+    pub entry: AuditEntry,
+    /// Hex SHA-256 of the previous entry (64 zeros for the first).
+    pub prev_hash: String,
+    /// Hex SHA-256 over this entry and `prev_hash`.
+    pub hash: String,
+}
+
+/// A stock-take as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stocktake {
+    /// Internal key.
+    pub id: i64,
+    /// The day it was done.
+    pub taken_on: NaiveDate,
+    /// Who did it.
+    pub taken_by: String,
+    /// A note.
+    pub note: Option<String>,
+    /// How many devices had each result.
+    pub counts: Vec<(StocktakeResult, i64)>,
+}
+
+/// The record of one ledger import.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImportRecord {
+    /// Who imported.
+    pub actor: String,
+    /// The file's name.
+    pub file_name: String,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// What it was read as.
+    pub format: String,
+    /// Devices added.
+    pub added: i64,
+    /// Devices changed.
+    pub updated: i64,
+    /// Devices the same as before.
+    pub unchanged: i64,
+    /// Devices retired because the file no longer lists them (`--sync`).
+    pub retired: i64,
+    /// Invalid rows skipped (`--skip-invalid`).
+    pub skipped: i64,
+}
+
+/// The transaction API: every read and write of the store. Dropping without
+/// [`Tx::commit`] rolls back.
+pub trait Tx {
+    /// Makes every change of this transaction permanent.
+    fn commit(self: Box<Self>) -> Result<()>;
+
+    /// Devices matching `filter`, ordered by 管理番号.
+    fn assets(&self, filter: &AssetFilter) -> Result<Vec<StoredAsset>>;
+    /// One device by 管理番号.
+    fn asset(&self, asset_id: &str) -> Result<Option<StoredAsset>>;
+    /// How many devices the ledger holds.
+    fn count_assets(&self) -> Result<i64>;
+    /// Adds a device; fails with [`StoreError::Duplicate`] if the 管理番号 exists.
+    fn insert_asset(&mut self, asset: &Asset) -> Result<i64>;
+    /// Replaces a device's ledger values (components from other sources are kept).
+    fn update_asset(&mut self, id: i64, asset: &Asset) -> Result<()>;
+    /// Records a status change in the device's history.
+    fn record_status_change(&mut self, id: i64, change: &StatusChange) -> Result<()>;
+    /// The device's status history, oldest first.
+    fn status_history(&self, id: i64) -> Result<Vec<StatusChange>>;
+
+    /// Creates a user.
+    fn insert_user(&mut self, user: &NewUser) -> Result<i64>;
+    /// How many users exist.
+    fn count_users(&self) -> Result<i64>;
+    /// One user by login name.
+    fn user(&self, username: &str) -> Result<Option<User>>;
+
+    /// Appends to the audit log and returns the stored record.
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<AuditRecord>;
+    /// The newest `limit` entries, oldest first.
+    fn audit_tail(&self, limit: i64) -> Result<Vec<AuditRecord>>;
+    /// Checks the hash chain; returns the first broken `seq`, if any.
+    fn verify_audit_chain(&self) -> Result<Option<i64>>;
+
+    /// Records a stock-take and each device's result.
+    fn insert_stocktake(
+        &mut self,
+        taken_on: NaiveDate,
+        taken_by: &str,
+        note: Option<&str>,
+        results: &[(i64, StocktakeResult, Option<String>)],
+    ) -> Result<i64>;
+    /// Past stock-takes, newest first.
+    fn stocktakes(&self) -> Result<Vec<Stocktake>>;
+
+    /// Records an import.
+    fn insert_import(&mut self, record: &ImportRecord) -> Result<i64>;
+
+    /// Reads a setting.
+    fn setting(&self, key: &str) -> Result<Option<String>>;
+    /// Writes a setting.
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<()>;
+}
+
+/// An open store.
+pub struct Store {
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+}
+
+impl Store {
+    /// Creates a new SQLite store at `path` (refuses if a database exists there).
+    pub fn create_sqlite(path: &std::path::Path) -> Result<Store> {
+        Ok(Store {
+            backend: Backend::Sqlite(sqlite::SqliteStore::create(path)?),
+        })
+    }
+
+    /// Opens the SQLite store at `path`, applying pending migrations.
+    pub fn open_sqlite(path: &std::path::Path) -> Result<Store> {
+        Ok(Store {
+            backend: Backend::Sqlite(sqlite::SqliteStore::open(path)?),
+        })
+    }
+
+    /// Starts a transaction.
+    pub fn begin(&mut self) -> Result<Box<dyn Tx + '_>> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => Ok(Box::new(s.begin()?)),
+        }
+    }
+
+    /// The schema version of the store.
+    pub fn schema_version(&self) -> Result<i64> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.schema_version(),
+        }
+    }
+}

@@ -1,0 +1,949 @@
+//! The SQLite backend: one database file, WAL journal, foreign keys on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use mamori_core::{
+    Asset, AssetKind, AssetStatus, ComponentSource, Labelled, MacAddr, Role, Software,
+    StocktakeResult,
+};
+use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    AssetFilter, AuditEntry, AuditRecord, ImportRecord, NewUser, Result, StatusChange, Stocktake,
+    StoreError, StoredAsset, Tx, User,
+};
+
+/// Migrations in order; the store records the highest applied version.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "ledger", include_str!("../migrations/0001_ledger.sql"))];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// An open SQLite database.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Creates the database file and applies every migration.
+    pub fn create(path: &Path) -> Result<SqliteStore> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(path.to_path_buf()));
+        }
+        let conn = Connection::open(path)?;
+        configure(&conn)?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing database file and applies pending migrations.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        if !path.is_file() {
+            return Err(StoreError::NotFound(path.to_path_buf()));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The highest migration applied.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )?;
+        let current: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?;
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                found: current,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                params![version, name, now_text()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Starts a transaction (immediate, so concurrent writers wait instead of failing
+    /// half-way).
+    pub fn begin(&mut self) -> Result<SqliteTx<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        Ok(SqliteTx {
+            tx,
+            last_hash: None,
+        })
+    }
+}
+
+/// A transaction on a [`SqliteStore`].
+pub struct SqliteTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    last_hash: Option<String>,
+}
+
+fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| StoreError::Corrupt(format!("timestamp {text:?}")))
+}
+
+fn parse_date(text: Option<String>) -> Result<Option<NaiveDate>> {
+    text.map(|t| {
+        NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+            .map_err(|_| StoreError::Corrupt(format!("date {t:?}")))
+    })
+    .transpose()
+}
+
+fn date_text(d: Option<NaiveDate>) -> Option<String> {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+fn from_code<T: Labelled>(code: &str) -> Result<T> {
+    T::ALL
+        .iter()
+        .copied()
+        .find(|v| v.code() == code)
+        .ok_or_else(|| StoreError::Corrupt(format!("code {code:?}")))
+}
+
+fn opt_code<T: Labelled>(code: Option<String>) -> Result<Option<T>> {
+    code.map(|c| from_code(&c)).transpose()
+}
+
+const ASSET_COLUMNS: &str =
+    "a.id, a.asset_id, a.kind, a.name, a.purpose, a.department, a.location, a.owner,
+    a.manufacturer, a.model, a.os, a.os_version, a.status, a.vendor, a.vendor_contact,
+    a.remote_maintenance, a.external_access, a.eos_date, a.schedule, a.criticality, a.patient_data,
+    a.boot_password, a.default_password_changed, a.mds_sds, a.sbom, a.last_stocktake, a.notes,
+    a.custom, a.created_at, a.updated_at";
+
+fn asset_from_row(r: &Row<'_>) -> Result<StoredAsset> {
+    let custom: String = r.get(27)?;
+    let custom: BTreeMap<String, String> = serde_json::from_str(&custom)
+        .map_err(|e| StoreError::Corrupt(format!("custom attributes: {e}")))?;
+    let asset = Asset {
+        asset_id: r.get(1)?,
+        kind: from_code::<AssetKind>(&r.get::<_, String>(2)?)?,
+        name: r.get(3)?,
+        purpose: r.get(4)?,
+        department: r.get(5)?,
+        location: r.get(6)?,
+        owner: r.get(7)?,
+        manufacturer: r.get(8)?,
+        model: r.get(9)?,
+        os: r.get(10)?,
+        os_version: r.get(11)?,
+        software: Vec::new(),
+        cpe: Vec::new(),
+        hostname: Vec::new(),
+        ip: Vec::new(),
+        mac: Vec::new(),
+        status: from_code::<AssetStatus>(&r.get::<_, String>(12)?)?,
+        vendor: r.get(13)?,
+        vendor_contact: r.get(14)?,
+        remote_maintenance: r.get(15)?,
+        external_access: r.get(16)?,
+        eos_date: parse_date(r.get(17)?)?,
+        schedule: r.get(18)?,
+        criticality: opt_code(r.get(19)?)?,
+        patient_data: r.get(20)?,
+        boot_password: opt_code(r.get(21)?)?,
+        default_password_changed: opt_code(r.get(22)?)?,
+        mds_sds: opt_code(r.get(23)?)?,
+        sbom: opt_code(r.get(24)?)?,
+        last_stocktake: parse_date(r.get(25)?)?,
+        notes: r.get(26)?,
+        custom,
+    };
+    Ok(StoredAsset {
+        id: r.get(0)?,
+        asset,
+        created_at: parse_time(&r.get::<_, String>(28)?)?,
+        updated_at: parse_time(&r.get::<_, String>(29)?)?,
+    })
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern.
+fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The WHERE clause and parameters of a filter over `assets a`.
+fn filter_sql(filter: &AssetFilter) -> (String, Vec<(&'static str, String)>) {
+    let mut clauses = vec!["1 = 1".to_string()];
+    let mut params = Vec::new();
+    if let Some(k) = filter.kind {
+        clauses.push("a.kind = :kind".into());
+        params.push((":kind", k.code().to_string()));
+    }
+    if let Some(s) = filter.status {
+        clauses.push("a.status = :status".into());
+        params.push((":status", s.code().to_string()));
+    }
+    if let Some(d) = &filter.department {
+        clauses.push("a.department = :department".into());
+        params.push((":department", d.clone()));
+    }
+    if let Some(s) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        let cols = [
+            "asset_id",
+            "name",
+            "model",
+            "manufacturer",
+            "location",
+            "department",
+            "os",
+            "owner",
+            "vendor",
+            "purpose",
+        ];
+        let mut any: Vec<String> = cols
+            .iter()
+            .map(|c| format!("a.{c} LIKE :search ESCAPE '\\'"))
+            .collect();
+        any.push(
+            "EXISTS (SELECT 1 FROM asset_addresses x WHERE x.asset = a.id AND x.value LIKE :search ESCAPE '\\')"
+                .into(),
+        );
+        clauses.push(format!("({})", any.join(" OR ")));
+        params.push((":search", like_pattern(s.trim())));
+    }
+    (clauses.join(" AND "), params)
+}
+
+/// Name and version for a component recorded from a CPE.
+fn cpe_name_version(cpe: &str) -> (String, Option<String>) {
+    let parts: Vec<&str> = if let Some(rest) = cpe.strip_prefix("cpe:2.3:") {
+        rest.split(':').collect()
+    } else if let Some(rest) = cpe.strip_prefix("cpe:/") {
+        rest.split(':').collect()
+    } else {
+        Vec::new()
+    };
+    let name = parts
+        .get(2)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.to_string());
+    let version = parts
+        .get(3)
+        .filter(|v| !matches!(**v, "" | "*" | "-"))
+        .map(|v| v.to_string());
+    (name.unwrap_or_else(|| cpe.to_string()), version)
+}
+
+impl SqliteTx<'_> {
+    fn load_children(
+        &self,
+        where_sql: &str,
+        params: &[(&str, &dyn ToSql)],
+        by_id: &mut HashMap<i64, &mut Asset>,
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT c.asset, c.name, c.version, c.cpe FROM asset_components c JOIN assets a ON a.id = c.asset
+             WHERE c.source = 'ledger' AND {where_sql} ORDER BY c.asset, c.position"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params)?;
+        while let Some(r) = rows.next()? {
+            let Some(asset) = by_id.get_mut(&r.get::<_, i64>(0)?) else {
+                continue;
+            };
+            match r.get::<_, Option<String>>(3)? {
+                Some(cpe) => asset.cpe.push(cpe),
+                None => asset.software.push(Software {
+                    name: r.get(1)?,
+                    version: r.get(2)?,
+                }),
+            }
+        }
+        let sql = format!(
+            "SELECT x.asset, x.kind, x.value FROM asset_addresses x JOIN assets a ON a.id = x.asset
+             WHERE {where_sql} ORDER BY x.asset, x.kind, x.position"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params)?;
+        while let Some(r) = rows.next()? {
+            let Some(asset) = by_id.get_mut(&r.get::<_, i64>(0)?) else {
+                continue;
+            };
+            let kind: String = r.get(1)?;
+            let value: String = r.get(2)?;
+            let bad = || StoreError::Corrupt(format!("{kind} {value:?}"));
+            match kind.as_str() {
+                "ip" => asset.ip.push(value.parse().map_err(|_| bad())?),
+                "mac" => asset.mac.push(value.parse::<MacAddr>().map_err(|_| bad())?),
+                "hostname" => asset.hostname.push(value),
+                _ => return Err(bad()),
+            }
+        }
+        Ok(())
+    }
+
+    fn write_children(&mut self, id: i64, asset: &Asset) -> Result<()> {
+        let now = now_text();
+        self.tx
+            .prepare_cached("DELETE FROM asset_components WHERE asset = ?1 AND source = 'ledger'")?
+            .execute([id])?;
+        self.tx
+            .prepare_cached("DELETE FROM asset_addresses WHERE asset = ?1")?
+            .execute([id])?;
+        let mut comp = self.tx.prepare_cached(
+            "INSERT INTO asset_components (asset, position, name, version, cpe, purl, source, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7)",
+        )?;
+        let source = ComponentSource::Ledger.code();
+        let mut position = 0i64;
+        for s in &asset.software {
+            comp.execute(params![
+                id,
+                position,
+                s.name,
+                s.version,
+                None::<String>,
+                source,
+                now
+            ])?;
+            position += 1;
+        }
+        for cpe in &asset.cpe {
+            let (name, version) = cpe_name_version(cpe);
+            comp.execute(params![id, position, name, version, cpe, source, now])?;
+            position += 1;
+        }
+        let mut addr = self.tx.prepare_cached(
+            "INSERT INTO asset_addresses (asset, kind, position, value) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (i, ip) in asset.ip.iter().enumerate() {
+            addr.execute(params![id, "ip", i as i64, ip.to_string()])?;
+        }
+        for (i, mac) in asset.mac.iter().enumerate() {
+            addr.execute(params![id, "mac", i as i64, mac.to_string()])?;
+        }
+        for (i, h) in asset.hostname.iter().enumerate() {
+            addr.execute(params![id, "hostname", i as i64, h])?;
+        }
+        Ok(())
+    }
+
+    fn last_hash(&mut self) -> Result<String> {
+        if let Some(h) = &self.last_hash {
+            return Ok(h.clone());
+        }
+        let h: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(h.unwrap_or_else(|| "0".repeat(64)))
+    }
+}
+
+/// The hash of an audit entry: SHA-256 over the previous hash and every field.
+pub fn audit_hash(prev_hash: &str, seq: i64, at: &str, entry: &AuditEntry) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        prev_hash,
+        &seq.to_string(),
+        at,
+        &entry.actor,
+        &entry.action,
+        entry.target.as_deref().unwrap_or(""),
+        &entry.detail.to_string(),
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn asset_params(asset: &Asset) -> Result<Vec<Box<dyn ToSql>>> {
+    let custom =
+        serde_json::to_string(&asset.custom).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let code = |v: Option<&'static str>| v.map(str::to_string);
+    Ok(vec![
+        Box::new(asset.asset_id.clone()),
+        Box::new(asset.kind.code()),
+        Box::new(asset.name.clone()),
+        Box::new(asset.purpose.clone()),
+        Box::new(asset.department.clone()),
+        Box::new(asset.location.clone()),
+        Box::new(asset.owner.clone()),
+        Box::new(asset.manufacturer.clone()),
+        Box::new(asset.model.clone()),
+        Box::new(asset.os.clone()),
+        Box::new(asset.os_version.clone()),
+        Box::new(asset.status.code()),
+        Box::new(asset.vendor.clone()),
+        Box::new(asset.vendor_contact.clone()),
+        Box::new(asset.remote_maintenance),
+        Box::new(asset.external_access),
+        Box::new(date_text(asset.eos_date)),
+        Box::new(asset.schedule.clone()),
+        Box::new(code(asset.criticality.map(Labelled::code))),
+        Box::new(asset.patient_data),
+        Box::new(code(asset.boot_password.map(Labelled::code))),
+        Box::new(code(asset.default_password_changed.map(Labelled::code))),
+        Box::new(code(asset.mds_sds.map(Labelled::code))),
+        Box::new(code(asset.sbom.map(Labelled::code))),
+        Box::new(date_text(asset.last_stocktake)),
+        Box::new(asset.notes.clone()),
+        Box::new(custom),
+    ])
+}
+
+const ASSET_FIELDS: &str =
+    "asset_id, kind, name, purpose, department, location, owner, manufacturer, model,
+    os, os_version, status, vendor, vendor_contact, remote_maintenance, external_access, eos_date,
+    schedule, criticality, patient_data, boot_password, default_password_changed, mds_sds, sbom,
+    last_stocktake, notes, custom";
+
+impl Tx for SqliteTx<'_> {
+    fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    fn assets(&self, filter: &AssetFilter) -> Result<Vec<StoredAsset>> {
+        let (where_sql, named) = filter_sql(filter);
+        let params: Vec<(&str, &dyn ToSql)> =
+            named.iter().map(|(k, v)| (*k, v as &dyn ToSql)).collect();
+        let sql =
+            format!("SELECT {ASSET_COLUMNS} FROM assets a WHERE {where_sql} ORDER BY a.asset_id");
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params.as_slice())?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(asset_from_row(r)?);
+        }
+        let mut by_id: HashMap<i64, &mut Asset> =
+            out.iter_mut().map(|s| (s.id, &mut s.asset)).collect();
+        self.load_children(&where_sql, &params, &mut by_id)?;
+        Ok(out)
+    }
+
+    fn asset(&self, asset_id: &str) -> Result<Option<StoredAsset>> {
+        let sql = format!("SELECT {ASSET_COLUMNS} FROM assets a WHERE a.asset_id = :id");
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut rows = stmt.query(&[(":id", &asset_id as &dyn ToSql)])?;
+        let Some(row) = rows.next()? else {
+            return Ok(None);
+        };
+        let mut stored = asset_from_row(row)?;
+        drop(rows);
+        let id = stored.id;
+        let mut by_id = HashMap::from([(id, &mut stored.asset)]);
+        self.load_children("a.id = :aid", &[(":aid", &id as &dyn ToSql)], &mut by_id)?;
+        Ok(Some(stored))
+    }
+
+    fn count_assets(&self) -> Result<i64> {
+        Ok(self
+            .tx
+            .query_row("SELECT COUNT(*) FROM assets", [], |r| r.get(0))?)
+    }
+
+    fn insert_asset(&mut self, asset: &Asset) -> Result<i64> {
+        let now = now_text();
+        let mut values = asset_params(asset)?;
+        values.push(Box::new(now.clone()));
+        values.push(Box::new(now));
+        let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "INSERT INTO assets ({ASSET_FIELDS}, created_at, updated_at) VALUES ({})",
+            placeholders.join(", ")
+        );
+        let refs: Vec<&dyn ToSql> = values.iter().map(|b| b.as_ref()).collect();
+        match self.tx.prepare_cached(&sql)?.execute(refs.as_slice()) {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(StoreError::Duplicate(asset.asset_id.clone()))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let id = self.tx.last_insert_rowid();
+        self.write_children(id, asset)?;
+        Ok(id)
+    }
+
+    fn update_asset(&mut self, id: i64, asset: &Asset) -> Result<()> {
+        let mut values = asset_params(asset)?;
+        let sets: Vec<String> = ASSET_FIELDS
+            .split(',')
+            .map(str::trim)
+            .enumerate()
+            .map(|(i, f)| format!("{f} = ?{}", i + 1))
+            .collect();
+        let n = values.len();
+        values.push(Box::new(now_text()));
+        values.push(Box::new(id));
+        let sql = format!(
+            "UPDATE assets SET {}, updated_at = ?{} WHERE id = ?{}",
+            sets.join(", "),
+            n + 1,
+            n + 2
+        );
+        let refs: Vec<&dyn ToSql> = values.iter().map(|b| b.as_ref()).collect();
+        match self.tx.prepare_cached(&sql)?.execute(refs.as_slice()) {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(StoreError::Duplicate(asset.asset_id.clone()))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.write_children(id, asset)
+    }
+
+    fn record_status_change(&mut self, id: i64, change: &StatusChange) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO asset_status_history (asset, from_status, to_status, changed_at, actor, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                id,
+                change.from.map(|s| s.code()),
+                change.to.code(),
+                change.at.to_rfc3339_opts(SecondsFormat::Micros, true),
+                change.actor,
+                change.reason
+            ])?;
+        Ok(())
+    }
+
+    fn status_history(&self, id: i64) -> Result<Vec<StatusChange>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT from_status, to_status, changed_at, actor, reason FROM asset_status_history
+             WHERE asset = ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([id])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(StatusChange {
+                from: opt_code(r.get(0)?)?,
+                to: from_code(&r.get::<_, String>(1)?)?,
+                at: parse_time(&r.get::<_, String>(2)?)?,
+                actor: r.get(3)?,
+                reason: r.get(4)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn insert_user(&mut self, user: &NewUser) -> Result<i64> {
+        let roles: Vec<&str> = user.roles.iter().map(|r| r.code()).collect();
+        let now = now_text();
+        let res = self.tx.execute(
+            "INSERT INTO users (username, display_name, roles, password_hash, must_change_password, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            params![user.username, user.display_name, roles.join(","), user.password_hash, user.must_change_password, now],
+        );
+        match res {
+            Ok(_) => Ok(self.tx.last_insert_rowid()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(StoreError::Duplicate(user.username.clone()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn count_users(&self) -> Result<i64> {
+        Ok(self
+            .tx
+            .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
+    }
+
+    fn user(&self, username: &str) -> Result<Option<User>> {
+        let row = self
+            .tx
+            .query_row(
+                "SELECT id, username, display_name, roles, password_hash, must_change_password FROM users WHERE username = ?1",
+                [username],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, bool>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(
+            |(id, username, display_name, roles, password_hash, must_change_password)| {
+                let roles = roles
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(from_code::<Role>)
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(User {
+                    id,
+                    username,
+                    display_name,
+                    roles,
+                    password_hash,
+                    must_change_password,
+                })
+            },
+        )
+        .transpose()
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<AuditRecord> {
+        let prev_hash = self.last_hash()?;
+        let seq: i64 =
+            self.tx
+                .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log", [], |r| {
+                    r.get(0)
+                })?;
+        let now = Utc::now();
+        let at = now.to_rfc3339_opts(SecondsFormat::Micros, true);
+        let hash = audit_hash(&prev_hash, seq, &at, entry);
+        self.tx
+            .prepare_cached(
+                "INSERT INTO audit_log (seq, at, actor, action, target, detail, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                seq,
+                at,
+                entry.actor,
+                entry.action,
+                entry.target,
+                entry.detail.to_string(),
+                prev_hash,
+                hash
+            ])?;
+        self.last_hash = Some(hash.clone());
+        Ok(AuditRecord {
+            seq,
+            at: parse_time(&at)?,
+            entry: entry.clone(),
+            prev_hash,
+            hash,
+        })
+    }
+
+    fn audit_tail(&self, limit: i64) -> Result<Vec<AuditRecord>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM
+               (SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?1) ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([limit])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let detail: String = r.get(5)?;
+            out.push(AuditRecord {
+                seq: r.get(0)?,
+                at: parse_time(&r.get::<_, String>(1)?)?,
+                entry: AuditEntry {
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    target: r.get(4)?,
+                    detail: serde_json::from_str(&detail)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                },
+                prev_hash: r.get(6)?,
+                hash: r.get(7)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn verify_audit_chain(&self) -> Result<Option<i64>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut prev = "0".repeat(64);
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let at: String = r.get(1)?;
+            let detail: String = r.get(5)?;
+            let Ok(detail) = serde_json::from_str(&detail) else {
+                return Ok(Some(seq));
+            };
+            let entry = AuditEntry {
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                target: r.get(4)?,
+                detail,
+            };
+            let stored_prev: String = r.get(6)?;
+            let stored_hash: String = r.get(7)?;
+            if stored_prev != prev || audit_hash(&prev, seq, &at, &entry) != stored_hash {
+                return Ok(Some(seq));
+            }
+            prev = stored_hash;
+        }
+        Ok(None)
+    }
+
+    fn insert_stocktake(
+        &mut self,
+        taken_on: NaiveDate,
+        taken_by: &str,
+        note: Option<&str>,
+        results: &[(i64, StocktakeResult, Option<String>)],
+    ) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO stocktakes (taken_on, taken_by, note, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                taken_on.format("%Y-%m-%d").to_string(),
+                taken_by,
+                note,
+                now_text()
+            ],
+        )?;
+        let id = self.tx.last_insert_rowid();
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT INTO stocktake_results (stocktake, asset, result, note) VALUES (?1, ?2, ?3, ?4)")?;
+        for (asset, result, note) in results {
+            stmt.execute(params![id, asset, result.code(), note])?;
+        }
+        Ok(id)
+    }
+
+    fn stocktakes(&self) -> Result<Vec<Stocktake>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, taken_on, taken_by, note FROM stocktakes ORDER BY taken_on DESC, id DESC",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(Stocktake {
+                id: r.get(0)?,
+                taken_on: parse_date(Some(r.get(1)?))?.unwrap_or_default(),
+                taken_by: r.get(2)?,
+                note: r.get(3)?,
+                counts: Vec::new(),
+            });
+        }
+        drop(rows);
+        let mut counts = self.tx.prepare_cached(
+            "SELECT result, COUNT(*) FROM stocktake_results WHERE stocktake = ?1 GROUP BY result",
+        )?;
+        for s in &mut out {
+            let mut rows = counts.query([s.id])?;
+            while let Some(r) = rows.next()? {
+                s.counts
+                    .push((from_code(&r.get::<_, String>(0)?)?, r.get(1)?));
+            }
+            s.counts.sort();
+        }
+        Ok(out)
+    }
+
+    fn insert_import(&mut self, rec: &ImportRecord) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO imports (at, actor, file_name, sha256, format, added, updated, unchanged, retired, skipped)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![now_text(), rec.actor, rec.file_name, rec.sha256, rec.format, rec.added, rec.updated, rec.unchanged, rec.retired, rec.skipped],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::create_sqlite(&dir.path().join("m.db")).unwrap();
+        (dir, s)
+    }
+
+    fn sample(id: &str) -> Asset {
+        let mut a = Asset::new(id, AssetKind::Server, "サーバ");
+        a.software = vec![
+            Software::parse("Apache httpd 2.4.41"),
+            Software::parse("Chrome"),
+        ];
+        a.cpe = vec!["cpe:2.3:a:apache:http_server:2.4.41:*:*:*:*:*:*:*".into()];
+        a.ip = vec!["127.0.0.5".parse().unwrap()];
+        a.mac = vec!["00:11:22:33:44:55".parse().unwrap()];
+        a.hostname = vec!["WEB01".into()];
+        a.eos_date = NaiveDate::from_ymd_opt(2020, 1, 14);
+        a.criticality = Some(mamori_core::Criticality::High);
+        a.custom.insert("資産区分".into(), "リース".into());
+        a
+    }
+
+    #[test]
+    fn assets_round_trip_and_filter() {
+        let (_d, mut s) = store();
+        let mut tx = s.begin().unwrap();
+        tx.insert_asset(&sample("B-2")).unwrap();
+        let mut other = sample("A-1");
+        other.kind = AssetKind::Terminal;
+        other.ip = vec!["127.0.0.6".parse().unwrap()];
+        tx.insert_asset(&other).unwrap();
+        tx.commit().unwrap();
+        let tx = s.begin().unwrap();
+        let all = tx.assets(&AssetFilter::default()).unwrap();
+        assert_eq!(
+            all.iter()
+                .map(|a| a.asset.asset_id.as_str())
+                .collect::<Vec<_>>(),
+            ["A-1", "B-2"]
+        );
+        assert_eq!(all[1].asset, sample("B-2"));
+        let f = AssetFilter {
+            search: Some("127.0.0.6".into()),
+            ..Default::default()
+        };
+        assert_eq!(tx.assets(&f).unwrap().len(), 1);
+        let f = AssetFilter {
+            kind: Some(AssetKind::Server),
+            ..Default::default()
+        };
+        assert_eq!(tx.assets(&f).unwrap()[0].asset.asset_id, "B-2");
+        let f = AssetFilter {
+            search: Some("%".into()),
+            ..Default::default()
+        };
+        assert!(
+            tx.assets(&f).unwrap().is_empty(),
+            "LIKE wildcards are escaped"
+        );
+        assert_eq!(tx.asset("B-2").unwrap().unwrap().asset, sample("B-2"));
+    }
+
+    #[test]
+    fn duplicate_ids_and_rollback() {
+        let (_d, mut s) = store();
+        let mut tx = s.begin().unwrap();
+        tx.insert_asset(&sample("A")).unwrap();
+        assert!(matches!(
+            tx.insert_asset(&sample("A")),
+            Err(StoreError::Duplicate(_))
+        ));
+        drop(tx);
+        assert_eq!(
+            s.begin().unwrap().count_assets().unwrap(),
+            0,
+            "dropped transaction rolled back"
+        );
+    }
+
+    #[test]
+    fn audit_chain_detects_tampering() {
+        let (dir, mut s) = store();
+        let mut tx = s.begin().unwrap();
+        for i in 0..3 {
+            tx.append_audit(&AuditEntry {
+                actor: "os:test".into(),
+                action: "asset.create".into(),
+                target: Some(format!("A-{i}")),
+                detail: serde_json::json!({"i": i}),
+            })
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        assert_eq!(s.begin().unwrap().verify_audit_chain().unwrap(), None);
+        drop(s);
+        let conn = Connection::open(dir.path().join("m.db")).unwrap();
+        conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2", [])
+            .unwrap();
+        drop(conn);
+        let mut s = Store::open_sqlite(&dir.path().join("m.db")).unwrap();
+        assert_eq!(s.begin().unwrap().verify_audit_chain().unwrap(), Some(2));
+    }
+
+    #[test]
+    fn create_refuses_existing_and_open_requires_existing() {
+        let (dir, s) = store();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        assert!(matches!(
+            Store::create_sqlite(&dir.path().join("m.db")),
+            Err(StoreError::AlreadyExists(_))
+        ));
+        assert!(matches!(
+            Store::open_sqlite(&dir.path().join("nope.db")),
+            Err(StoreError::NotFound(_))
+        ));
+    }
+}
