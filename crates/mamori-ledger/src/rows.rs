@@ -242,6 +242,86 @@ where
     Ok(out)
 }
 
+/// Copies one field's value from `src` to `dst`.
+pub fn copy_field(dst: &mut Asset, src: &Asset, field: Field) {
+    match field {
+        Field::AssetId => dst.asset_id = src.asset_id.clone(),
+        Field::Kind => dst.kind = src.kind,
+        Field::Name => dst.name = src.name.clone(),
+        Field::Purpose => dst.purpose = src.purpose.clone(),
+        Field::Department => dst.department = src.department.clone(),
+        Field::Location => dst.location = src.location.clone(),
+        Field::Owner => dst.owner = src.owner.clone(),
+        Field::Manufacturer => dst.manufacturer = src.manufacturer.clone(),
+        Field::Model => dst.model = src.model.clone(),
+        Field::Os => dst.os = src.os.clone(),
+        Field::OsVersion => dst.os_version = src.os_version.clone(),
+        Field::Software => dst.software = src.software.clone(),
+        Field::Cpe => dst.cpe = src.cpe.clone(),
+        Field::Hostname => dst.hostname = src.hostname.clone(),
+        Field::Ip => dst.ip = src.ip.clone(),
+        Field::Mac => dst.mac = src.mac.clone(),
+        Field::Status => dst.status = src.status,
+        Field::Vendor => dst.vendor = src.vendor.clone(),
+        Field::VendorContact => dst.vendor_contact = src.vendor_contact.clone(),
+        Field::RemoteMaintenance => dst.remote_maintenance = src.remote_maintenance,
+        Field::ExternalAccess => dst.external_access = src.external_access,
+        Field::EosDate => dst.eos_date = src.eos_date,
+        Field::Schedule => dst.schedule = src.schedule.clone(),
+        Field::Criticality => dst.criticality = src.criticality,
+        Field::PatientData => dst.patient_data = src.patient_data,
+        Field::BootPassword => dst.boot_password = src.boot_password,
+        Field::DefaultPasswordChanged => dst.default_password_changed = src.default_password_changed,
+        Field::MdsSds => dst.mds_sds = src.mds_sds,
+        Field::Sbom => dst.sbom = src.sbom,
+        Field::LastStocktake => dst.last_stocktake = src.last_stocktake,
+        Field::Notes => dst.notes = src.notes.clone(),
+    }
+}
+
+/// The device as it should be after re-importing `incoming` over `existing`: only the
+/// columns the file has are taken from it, so a sheet with fewer columns never wipes
+/// what the ledger knows. Custom attributes are replaced only for the custom columns
+/// present.
+pub fn merge_present(existing: &Asset, incoming: &Asset, header: &HeaderMap) -> Asset {
+    let mut out = existing.clone();
+    for role in &header.roles {
+        match role {
+            ColumnRole::Field(f) => copy_field(&mut out, incoming, *f),
+            ColumnRole::Custom(name) => match incoming.custom.get(name) {
+                Some(v) => {
+                    out.custom.insert(name.clone(), v.clone());
+                }
+                None => {
+                    out.custom.remove(name);
+                }
+            },
+            ColumnRole::Ignored => {}
+        }
+    }
+    out
+}
+
+/// The columns whose values differ between two versions of a device (English codes;
+/// custom attributes as `custom:HEADER`).
+pub fn changed_fields(before: &Asset, after: &Asset) -> Vec<String> {
+    let mut out: Vec<String> = Field::all()
+        .filter(|f| {
+            let mut probe = before.clone();
+            copy_field(&mut probe, after, *f);
+            probe != *before
+        })
+        .map(|f| f.code().to_string())
+        .collect();
+    let keys: std::collections::BTreeSet<&String> = before.custom.keys().chain(after.custom.keys()).collect();
+    for k in keys {
+        if before.custom.get(k) != after.custom.get(k) {
+            out.push(format!("custom:{k}"));
+        }
+    }
+    out
+}
+
 /// Sets one field of `asset` from the text a person typed, with the same rules as import:
 /// blank clears an optional field, labels in either language are accepted, lists are split.
 pub fn set_field(asset: &mut Asset, field: Field, text: &str) -> Result<(), ProblemKind> {

@@ -1,0 +1,208 @@
+//! Command-line arguments. Help texts are bilingual (日本語 — English) because clap's
+//! help is static; every message mamori itself prints follows `--lang`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// mamori (守り) — 医療機関のセキュリティ運用 / security operations for hospitals.
+#[derive(Debug, Parser)]
+#[command(name = "mamori", version, about, long_about = None, arg_required_else_help = true)]
+pub struct Cli {
+    /// データの保存先 — data directory
+    #[arg(long, global = true, env = "MAMORI_DATA", default_value = "./mamori-data")]
+    pub data_dir: PathBuf,
+
+    /// 表示言語 (ja|en)。既定は LANG から — display language; default from LANG
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<LangArg>,
+
+    /// JSON で出力 (形式は docs/json.md) — print JSON (shapes in docs/json.md)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--lang` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LangArg {
+    /// 日本語
+    Ja,
+    /// English
+    En,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// データ保存先と管理者を作成 — create the data directory and the first administrator
+    Init {
+        /// 管理者パスワードをこのファイルから読む (13文字以上) — read the admin password from this file (13+ characters)
+        #[arg(long)]
+        admin_password_file: Option<PathBuf>,
+    },
+    /// デモ病院を作成 — create a demo hospital with about 200 devices
+    Demo {
+        /// デモの保存先 — where to create it
+        #[arg(long, default_value = "./mamori-demo")]
+        dir: PathBuf,
+    },
+    /// 機器台帳 — the device ledger
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// 監査ログ — the audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Excel/CSV から取り込む — import an .xlsx/.xls/.ods/.csv/.tsv ledger
+    Import {
+        /// 取り込むファイル — the file
+        file: PathBuf,
+        /// シート名 (既定: 先頭シート) — sheet name (default: the first)
+        #[arg(long)]
+        sheet: Option<String>,
+        /// 見出しの対応表 (TOML) — header mapping file (TOML)
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// 確認のみ (変更しない) — check and count only; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// 不正な行を飛ばして残りを取り込む — import the valid rows, skip the invalid ones
+        #[arg(long)]
+        skip_invalid: bool,
+        /// ファイルにない機器を廃棄済にする — retire devices the file no longer lists
+        #[arg(long)]
+        sync: bool,
+        /// 確認なしで実行 — do not ask before retiring
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Excel/CSV に書き出す — export to .xlsx or .csv
+    Export {
+        /// 書き出し先 (.xlsx / .csv) — the file to write
+        file: PathBuf,
+        /// CSV の文字コード — CSV encoding
+        #[arg(long, value_enum, default_value = "utf8")]
+        encoding: EncodingArg,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// 一覧 — list devices
+    List {
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// 詳細 — show one device
+    Show {
+        /// 管理番号 — asset id
+        asset_id: String,
+    },
+    /// 機器を追加 — add a device
+    Add {
+        /// 管理番号 — asset id
+        asset_id: String,
+        /// 機器名 — name
+        #[arg(long)]
+        name: String,
+        /// 機器種別 — kind (サーバ, 端末PC, … / server, terminal, …)
+        #[arg(long)]
+        kind: Option<String>,
+        /// 列=値 (例: --set 部署=放射線科 --set ip=127.0.0.1) — column=value, repeatable
+        #[arg(long = "set", value_name = "COLUMN=VALUE")]
+        set: Vec<String>,
+    },
+    /// 機器を変更 — change a device
+    Edit {
+        /// 管理番号 — asset id
+        asset_id: String,
+        /// 列=値 — column=value, repeatable
+        #[arg(long = "set", value_name = "COLUMN=VALUE", required = true)]
+        set: Vec<String>,
+        /// 変更理由 — reason for the change
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// 廃棄済にする (履歴は残る) — mark a device retired (history is kept)
+    Retire {
+        /// 管理番号 — asset id
+        asset_id: String,
+        /// 理由 — reason
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// 棚卸しを記録 — record a stock-take
+    Stocktake(StocktakeArgs),
+    /// 棚卸しの履歴 — past stock-takes
+    Stocktakes,
+    /// 台帳の列と入力できる値 — the ledger's columns and accepted values
+    Columns,
+}
+
+#[derive(Debug, Args)]
+pub struct StocktakeArgs {
+    /// 実施日 (既定: 今日) — date (default: today)
+    #[arg(long)]
+    pub date: Option<String>,
+    /// 実施者 (既定: ログインユーザ) — who did it (default: the OS user)
+    #[arg(long)]
+    pub by: Option<String>,
+    /// 確認済の管理番号 (カンマ区切り) — asset ids found (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    pub found: Vec<String>,
+    /// 所在不明の管理番号 — asset ids missing
+    #[arg(long, value_delimiter = ',')]
+    pub missing: Vec<String>,
+    /// 記載相違の管理番号 — asset ids found but with wrong details
+    #[arg(long, value_delimiter = ',')]
+    pub mismatch: Vec<String>,
+    /// 結果ファイル (列: 管理番号, 結果, 備考) — results file (columns asset_id, result, note)
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// 指定のない稼働中・予備・停止中の機器を確認済にする — count every unlisted device in use as found
+    #[arg(long)]
+    pub rest_found: bool,
+    /// メモ — note
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
+    /// 機器種別 — kind
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// 状態 — status
+    #[arg(long)]
+    pub status: Option<String>,
+    /// 部署 (完全一致) — department (exact)
+    #[arg(long)]
+    pub department: Option<String>,
+    /// 検索語 (管理番号・機器名・IP など) — search text (id, name, IP, …)
+    #[arg(long)]
+    pub search: Option<String>,
+}
+
+/// CSV encodings.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EncodingArg {
+    /// UTF-8 (BOM 付き、Excel で開ける) — UTF-8 with BOM
+    Utf8,
+    /// CP932 (Shift_JIS)
+    Cp932,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// 最近の記録 — the latest entries
+    Tail {
+        /// 件数 — how many
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// 改ざん検査 (ハッシュチェーン) — check the hash chain for tampering
+    Verify,
+}

@@ -1,0 +1,607 @@
+//! One function per command: parse the validated arguments, call the application layer,
+//! print the result (text or `--json`).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use mamori_app::ledger::{ImportOptions, ImportReport, Progress};
+use mamori_app::stocktake::{read_entries, Entry, StocktakeInput};
+use mamori_app::{App, AppError};
+use mamori_core::value::{parse_date, yes_no_label};
+use mamori_core::{Asset, AssetKind, AssetStatus, Labelled, Lang, StocktakeResult};
+use mamori_ledger::write::{cell_text, Column, CsvEncoding};
+use mamori_ledger::Field;
+use mamori_store::{AssetFilter, StoredAsset};
+use serde_json::{json, Value};
+
+use crate::args::{AuditCommand, Command, EncodingArg, FilterArgs, LedgerCommand, StocktakeArgs};
+use crate::output;
+
+/// What every command needs to know.
+pub struct Ctx {
+    pub lang: Lang,
+    pub json: bool,
+    pub interactive: bool,
+    pub data_dir: PathBuf,
+    pub actor: String,
+}
+
+/// A command-line value that cannot be used (exit code 1).
+#[derive(Debug)]
+pub struct UsageError {
+    ja: String,
+    en: String,
+}
+
+impl UsageError {
+    fn new(ja: impl Into<String>, en: impl Into<String>) -> anyhow::Error {
+        anyhow::Error::new(UsageError { ja: ja.into(), en: en.into() })
+    }
+    pub fn message(&self, lang: Lang) -> String {
+        lang.pick(&self.ja, &self.en).to_string()
+    }
+}
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+impl std::error::Error for UsageError {}
+
+pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Init { admin_password_file } => init(ctx, admin_password_file),
+        Command::Demo { dir } => demo(ctx, dir),
+        Command::Ledger(c) => ledger(ctx, c),
+        Command::Audit(c) => audit(ctx, c),
+    }
+}
+
+fn open(ctx: &Ctx) -> Result<App> {
+    Ok(App::open(&ctx.data_dir, ctx.actor.clone())?)
+}
+
+fn print_json(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+fn init(ctx: &Ctx, password_file: Option<PathBuf>) -> Result<()> {
+    let lang = ctx.lang;
+    let password = match &password_file {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|source| AppError::Io { path: p.clone(), source })?;
+            Some(text.trim_end_matches(['\r', '\n']).to_string())
+        }
+        None => None,
+    };
+    let out = mamori_app::init::init(&ctx.data_dir, password.as_deref(), &ctx.actor)?;
+    if ctx.json {
+        print_json(&json!({
+            "data_dir": ctx.data_dir, "database": out.db_path, "admin_username": out.admin_username,
+            "one_time_password": out.one_time_password,
+        }));
+        return Ok(());
+    }
+    println!("{} {}", lang.pick("作成しました:", "created:"), out.db_path.display());
+    println!("{} {}", lang.pick("管理者ユーザ:", "administrator:"), out.admin_username);
+    match &out.one_time_password {
+        Some(p) => {
+            println!("{} {p}", lang.pick("初回パスワード:", "one-time password:"));
+            println!(
+                "{}",
+                lang.pick(
+                    "このパスワードは一度だけ表示され、保存されません。初回ログイン時に変更が必要です。",
+                    "This password is shown once and is not stored; it must be changed at first login."
+                )
+            );
+        }
+        None => println!("{}", lang.pick("パスワードは指定のファイルから設定しました。", "The password was set from the given file.")),
+    }
+    println!();
+    println!("{}", lang.pick("次は台帳を取り込みます:", "Next, import your ledger:"));
+    println!("  mamori --data-dir {} ledger import 機器台帳.xlsx --dry-run", ctx.data_dir.display());
+    Ok(())
+}
+
+fn demo(ctx: &Ctx, dir: PathBuf) -> Result<()> {
+    let lang = ctx.lang;
+    let out = mamori_app::demo::create_demo(&dir, &ctx.actor)?;
+    if ctx.json {
+        print_json(&json!({
+            "data_dir": out.data_dir, "replaced": out.replaced, "hospital": mamori_app::demo::HOSPITAL,
+            "admin_username": out.init.admin_username, "one_time_password": out.init.one_time_password,
+            "devices": out.counts.iter().map(|(k, n)| (k.code().to_string(), json!(n))).collect::<serde_json::Map<String, Value>>(),
+            "past_eos": out.past_eos,
+        }));
+        return Ok(());
+    }
+    let total: usize = out.counts.iter().map(|(_, n)| n).sum();
+    if out.replaced {
+        println!("{}", lang.pick("以前のデモを作り直しました。", "Replaced the previous demo."));
+    }
+    println!(
+        "{} {} ({}): {}",
+        lang.pick("デモ病院を作成しました", "Created the demo hospital"),
+        mamori_app::demo::HOSPITAL,
+        out.data_dir.display(),
+        match lang {
+            Lang::Ja => format!("機器 {total} 台"),
+            Lang::En => format!("{total} devices"),
+        }
+    );
+    for (kind, n) in &out.counts {
+        println!("  {}  {n}", output::fit(kind.label(lang), 16));
+    }
+    println!(
+        "{} {}",
+        lang.pick("サポート終了 (EOS) を過ぎた機器:", "devices past their end of support:"),
+        out.past_eos.len()
+    );
+    println!(
+        "{} {} / {}",
+        lang.pick("管理者:", "administrator:"),
+        out.init.admin_username,
+        out.init.one_time_password.as_deref().unwrap_or("")
+    );
+    let dd = out.data_dir.display();
+    println!();
+    println!("{}", lang.pick("次に試すこと:", "Try next:"));
+    let tries: [(&str, &str, String); 5] = [
+        ("VPN装置などネットワーク機器の一覧", "network devices, incl. the VPN boxes", format!("mamori --data-dir {dd} ledger list --kind ネットワーク機器")),
+        ("FortiOS 6.0.4 のリモート保守VPN", "the remote-maintenance VPN on FortiOS 6.0.4", format!("mamori --data-dir {dd} ledger show NW-001")),
+        ("Windows 7 の検査装置付属PC", "the Windows 7 PC of the lab analyser", format!("mamori --data-dir {dd} ledger list --search \"Windows 7\"")),
+        ("Excel に書き出す", "export to Excel", format!("mamori --data-dir {dd} ledger export 機器台帳.xlsx")),
+        ("監査ログ", "the audit log", format!("mamori --data-dir {dd} audit tail")),
+    ];
+    for (ja, en, cmd) in tries {
+        println!("  # {}\n  {cmd}", lang.pick(ja, en));
+    }
+    Ok(())
+}
+
+fn ledger(ctx: &Ctx, command: LedgerCommand) -> Result<()> {
+    match command {
+        LedgerCommand::Import { file, sheet, mapping, dry_run, skip_invalid, sync, yes } => {
+            import(ctx, file, sheet, mapping, dry_run, skip_invalid, sync, yes)
+        }
+        LedgerCommand::Export { file, encoding, filter } => export(ctx, file, encoding, filter),
+        LedgerCommand::List { filter } => list(ctx, filter),
+        LedgerCommand::Show { asset_id } => show(ctx, &asset_id),
+        LedgerCommand::Add { asset_id, name, kind, set } => add(ctx, &asset_id, name, kind, set),
+        LedgerCommand::Edit { asset_id, set, reason } => edit(ctx, &asset_id, set, reason),
+        LedgerCommand::Retire { asset_id, reason } => {
+            open(ctx)?.retire_asset(&asset_id, reason.as_deref())?;
+            if ctx.json {
+                print_json(&json!({ "asset_id": asset_id, "status": "retired" }));
+            } else {
+                println!("{} {asset_id}", ctx.lang.pick("廃棄済にしました:", "retired:"));
+            }
+            Ok(())
+        }
+        LedgerCommand::Stocktake(args) => stocktake(ctx, args),
+        LedgerCommand::Stocktakes => stocktakes(ctx),
+        LedgerCommand::Columns => columns(ctx),
+    }
+}
+
+fn parse_filter(f: FilterArgs) -> Result<AssetFilter> {
+    fn label<T: Labelled>(value: Option<String>, option: &str) -> Result<Option<T>> {
+        value
+            .map(|v| {
+                T::parse(&v).ok_or_else(|| {
+                    UsageError::new(
+                        format!("--{option} に「{v}」は指定できません。次のいずれか: {}", T::choices(Lang::Ja)),
+                        format!("--{option} \"{v}\" is not one of: {}", T::choices(Lang::En)),
+                    )
+                })
+            })
+            .transpose()
+    }
+    Ok(AssetFilter {
+        kind: label::<AssetKind>(f.kind, "kind")?,
+        status: label::<AssetStatus>(f.status, "status")?,
+        department: f.department,
+        search: f.search,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn import(ctx: &Ctx, file: PathBuf, sheet: Option<String>, mapping: Option<PathBuf>, dry_run: bool, skip_invalid: bool, sync: bool, yes: bool) -> Result<()> {
+    let lang = ctx.lang;
+    let mut app = open(ctx)?;
+    let bar = if ctx.interactive { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    bar.set_message(lang.pick("読み込み中…", "reading…").to_string());
+    let progress = |p: Progress| match p {
+        Progress::Reading => bar.tick(),
+        Progress::Writing { done, total } => {
+            if bar.length() != Some(total as u64) {
+                bar.set_length(total as u64);
+                bar.set_style(
+                    ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
+                bar.set_message(lang.pick("書き込み中", "writing").to_string());
+            }
+            bar.set_position(done as u64);
+        }
+        Progress::Committing => bar.set_message(lang.pick("確定中…", "committing…").to_string()),
+    };
+    let interactive = ctx.interactive && std::io::stdin().is_terminal();
+    let mut confirm = |ids: &[String]| -> bool {
+        if yes {
+            return true;
+        }
+        if !interactive {
+            eprintln!(
+                "{}",
+                match lang {
+                    Lang::Ja => format!("ファイルにない機器 {} 台を廃棄済にするには --yes を付けて再実行してください: {}", ids.len(), ids.join(", ")),
+                    Lang::En => format!("{} devices are not in the file; run again with --yes to retire them: {}", ids.len(), ids.join(", ")),
+                }
+            );
+            return false;
+        }
+        bar.suspend(|| {
+            eprintln!(
+                "{}",
+                match lang {
+                    Lang::Ja => format!("ファイルにない機器 {} 台を廃棄済にします: {}", ids.len(), ids.join(", ")),
+                    Lang::En => format!("{} devices are not in the file and will be retired: {}", ids.len(), ids.join(", ")),
+                }
+            );
+            eprint!("{}", lang.pick("よろしいですか? [y/N] ", "Proceed? [y/N] "));
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut answer);
+            matches!(answer.trim().to_lowercase().as_str(), "y" | "yes" | "はい")
+        })
+    };
+    let report = app.import_ledger(
+        &file,
+        ImportOptions { sheet, mapping, dry_run, skip_invalid, sync, confirm_retire: &mut confirm, progress: &progress },
+    );
+    bar.finish_and_clear();
+    let report = report?;
+    print_import(ctx, &report);
+    Ok(())
+}
+
+fn print_import(ctx: &Ctx, r: &ImportReport) {
+    let lang = ctx.lang;
+    if ctx.json {
+        let problems: Vec<Value> = r
+            .problems
+            .iter()
+            .map(|p| json!({
+                "severity": p.severity, "row": p.row, "column": p.column, "header": p.header,
+                "value": p.value, "message": p.reason(lang),
+            }))
+            .collect();
+        print_json(&json!({
+            "file": r.file, "format": r.format, "sheet": r.sheet, "header_row": r.header_row,
+            "dry_run": r.dry_run, "rows": r.rows, "added": r.added, "updated": r.updated,
+            "unchanged": r.unchanged, "retired": r.retired, "skipped_rows": r.skipped_rows,
+            "problems": problems,
+        }));
+        return;
+    }
+    if r.dry_run {
+        println!("{}", lang.pick("[確認のみ: 台帳は変更していません]", "[dry run: the ledger is unchanged]"));
+    }
+    let sheet = r.sheet.as_ref().map(|s| match lang {
+        Lang::Ja => format!(", シート「{s}」"),
+        Lang::En => format!(", sheet \"{s}\""),
+    });
+    match lang {
+        Lang::Ja => println!("{} ({}{}, 見出し {} 行目): {} 行", r.file, r.format, sheet.unwrap_or_default(), r.header_row, r.rows),
+        Lang::En => println!("{} ({}{}, header row {}): {} rows", r.file, r.format, sheet.unwrap_or_default(), r.header_row, r.rows),
+    }
+    match lang {
+        Lang::Ja => println!("  追加 {}  更新 {}  変更なし {}  廃棄済に変更 {}  スキップ {}", r.added, r.updated, r.unchanged, r.retired.len(), r.skipped_rows.len()),
+        Lang::En => println!("  added {}  updated {}  unchanged {}  retired {}  skipped {}", r.added, r.updated, r.unchanged, r.retired.len(), r.skipped_rows.len()),
+    }
+    for p in &r.problems {
+        let tag = if p.is_error() { lang.pick("スキップ", "skipped") } else { lang.pick("警告", "warning") };
+        println!("  {tag}: {}", p.message(lang));
+    }
+}
+
+fn export(ctx: &Ctx, file: PathBuf, encoding: EncodingArg, filter: FilterArgs) -> Result<()> {
+    let enc = match encoding {
+        EncodingArg::Utf8 => CsvEncoding::Utf8Bom,
+        EncodingArg::Cp932 => CsvEncoding::Cp932,
+    };
+    let n = open(ctx)?.export_ledger(&file, ctx.lang, enc, &parse_filter(filter)?)?;
+    if ctx.json {
+        print_json(&json!({ "file": file, "count": n }));
+    } else {
+        match ctx.lang {
+            Lang::Ja => println!("{} に {n} 台を書き出しました", file.display()),
+            Lang::En => println!("wrote {n} devices to {}", file.display()),
+        }
+    }
+    Ok(())
+}
+
+/// The stable JSON shape of a device (docs/json.md).
+fn asset_json(s: &StoredAsset) -> Value {
+    let mut v = serde_json::to_value(&s.asset).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("created_at".into(), json!(s.created_at));
+        m.insert("updated_at".into(), json!(s.updated_at));
+    }
+    v
+}
+
+fn list(ctx: &Ctx, filter: FilterArgs) -> Result<()> {
+    let lang = ctx.lang;
+    let assets = open(ctx)?.list_assets(&parse_filter(filter)?)?;
+    if ctx.json {
+        print_json(&json!({ "count": assets.len(), "assets": assets.iter().map(asset_json).collect::<Vec<_>>() }));
+        return Ok(());
+    }
+    let headers = [Field::AssetId, Field::Kind, Field::Name, Field::Department, Field::Ip, Field::Os, Field::Status];
+    let rows: Vec<Vec<String>> = assets
+        .iter()
+        .map(|s| {
+            let a = &s.asset;
+            let os = [a.os.as_deref(), a.os_version.as_deref()].iter().flatten().copied().collect::<Vec<_>>().join(" ");
+            vec![
+                a.asset_id.clone(),
+                a.kind.label(lang).to_string(),
+                a.name.clone(),
+                a.department.clone().unwrap_or_default(),
+                a.ip.first().map(|i| i.to_string()).unwrap_or_default(),
+                os,
+                a.status.label(lang).to_string(),
+            ]
+        })
+        .collect();
+    let hs: Vec<&str> = headers.iter().map(|f| f.header(lang)).collect();
+    output::table(&hs, &rows, &[14, 16, 30, 16, 16, 36, 10]);
+    println!("{}", match lang {
+        Lang::Ja => format!("{} 台", assets.len()),
+        Lang::En => format!("{} devices", assets.len()),
+    });
+    Ok(())
+}
+
+fn show(ctx: &Ctx, asset_id: &str) -> Result<()> {
+    let lang = ctx.lang;
+    let (stored, history) = open(ctx)?.show_asset(asset_id)?;
+    if ctx.json {
+        let h: Vec<Value> = history
+            .iter()
+            .map(|c| json!({ "from": c.from, "to": c.to, "at": c.at, "actor": c.actor, "reason": c.reason }))
+            .collect();
+        print_json(&json!({ "asset": asset_json(&stored), "history": h }));
+        return Ok(());
+    }
+    let a: &Asset = &stored.asset;
+    let width = Field::all().map(|f| unicode_width::UnicodeWidthStr::width(f.header(lang))).max().unwrap_or(10) + 2;
+    for f in Field::all() {
+        let text = cell_text(a, &Column::Field(f), lang);
+        if !text.is_empty() {
+            println!("{}{text}", output::fit(f.header(lang), width));
+        }
+    }
+    for (k, v) in &a.custom {
+        println!("{}{v}", output::fit(k, width));
+    }
+    let today = chrono::Local::now().date_naive();
+    if a.is_past_eos(today) {
+        println!("{}", lang.pick("⚠ サポート終了日を過ぎています", "⚠ past its end of support"));
+    }
+    println!();
+    println!("{}", lang.pick("状態の履歴:", "status history:"));
+    for c in history {
+        let from = c.from.map(|s| s.label(lang).to_string()).unwrap_or_else(|| "—".into());
+        println!(
+            "  {}  {from} → {}  {}  {}",
+            c.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
+            c.to.label(lang),
+            c.actor,
+            c.reason.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn pairs(set: &[String]) -> Result<Vec<(String, String)>> {
+    set.iter()
+        .map(|s| {
+            s.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| {
+                    UsageError::new(
+                        format!("--set は 列=値 の形で指定してください (「{s}」)"),
+                        format!("--set takes column=value (got \"{s}\")"),
+                    )
+                })
+        })
+        .collect()
+}
+
+fn add(ctx: &Ctx, asset_id: &str, name: String, kind: Option<String>, set: Vec<String>) -> Result<()> {
+    let mut values = vec![("name".to_string(), name)];
+    if let Some(k) = kind {
+        values.push(("kind".into(), k));
+    }
+    values.extend(pairs(&set)?);
+    let asset = open(ctx)?.add_asset(asset_id, &values)?;
+    if ctx.json {
+        print_json(&json!({ "asset": asset }));
+    } else {
+        println!("{} {} {}", ctx.lang.pick("追加しました:", "added:"), asset.asset_id, asset.name);
+    }
+    Ok(())
+}
+
+fn edit(ctx: &Ctx, asset_id: &str, set: Vec<String>, reason: Option<String>) -> Result<()> {
+    let changed = open(ctx)?.edit_asset(asset_id, &pairs(&set)?, reason.as_deref())?;
+    if ctx.json {
+        print_json(&json!({ "asset_id": asset_id, "changed": changed }));
+    } else if changed.is_empty() {
+        println!("{}", ctx.lang.pick("変更はありません", "nothing changed"));
+    } else {
+        let names: Vec<String> = changed
+            .iter()
+            .map(|c| Field::from_header(c).map(|f| f.header(ctx.lang).to_string()).unwrap_or_else(|| c.trim_start_matches("custom:").to_string()))
+            .collect();
+        println!("{} {asset_id}: {}", ctx.lang.pick("変更しました", "changed"), names.join(", "));
+    }
+    Ok(())
+}
+
+fn stocktake(ctx: &Ctx, args: StocktakeArgs) -> Result<()> {
+    let lang = ctx.lang;
+    let date = match &args.date {
+        Some(d) => parse_date(d).map_err(|e| UsageError::new(format!("--date: {}", e.message(Lang::Ja)), format!("--date: {}", e.message(Lang::En))))?,
+        None => chrono::Local::now().date_naive(),
+    };
+    let mut entries: Vec<Entry> = Vec::new();
+    for (ids, result) in [(&args.found, StocktakeResult::Found), (&args.missing, StocktakeResult::Missing), (&args.mismatch, StocktakeResult::Mismatch)] {
+        entries.extend(ids.iter().filter(|s| !s.trim().is_empty()).map(|id| Entry { asset_id: id.trim().to_string(), result, note: None }));
+    }
+    if let Some(f) = &args.file {
+        entries.extend(read_entries(f)?);
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = entries.iter().find(|e| !seen.insert(e.asset_id.clone())) {
+        return Err(UsageError::new(
+            format!("管理番号 {} が二度指定されています", dup.asset_id),
+            format!("asset_id {} is given twice", dup.asset_id),
+        ));
+    }
+    let by = args.by.unwrap_or_else(|| ctx.actor.trim_start_matches("os:").to_string());
+    let out = open(ctx)?.stocktake(&StocktakeInput { date, by: by.clone(), note: args.note, entries, rest_found: args.rest_found })?;
+    if ctx.json {
+        print_json(&json!({
+            "id": out.id, "date": date, "by": by,
+            "counts": out.counts.iter().map(|(r, n)| (r.code().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "not_checked": out.not_checked,
+        }));
+        return Ok(());
+    }
+    println!("{} #{} ({date}, {by})", lang.pick("棚卸しを記録しました", "recorded stock-take"), out.id);
+    for (r, n) in &out.counts {
+        println!("  {}  {n}", output::fit(r.label(lang), 10));
+    }
+    if !out.not_checked.is_empty() {
+        println!(
+            "{} {}",
+            lang.pick("未確認の機器:", "devices not checked:"),
+            out.not_checked.len()
+        );
+    }
+    Ok(())
+}
+
+fn stocktakes(ctx: &Ctx) -> Result<()> {
+    let lang = ctx.lang;
+    let list = open(ctx)?.stocktakes()?;
+    if ctx.json {
+        let v: Vec<Value> = list
+            .iter()
+            .map(|s| json!({
+                "id": s.id, "date": s.taken_on, "by": s.taken_by, "note": s.note,
+                "counts": s.counts.iter().map(|(r, n)| (r.code().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            }))
+            .collect();
+        print_json(&json!({ "stocktakes": v }));
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            let counts = s.counts.iter().map(|(r, n)| format!("{} {n}", r.label(lang))).collect::<Vec<_>>().join(" / ");
+            vec![s.id.to_string(), s.taken_on.to_string(), s.taken_by.clone(), counts]
+        })
+        .collect();
+    output::table(&["#", lang.pick("実施日", "date"), lang.pick("実施者", "by"), lang.pick("結果", "results")], &rows, &[6, 10, 16, 60]);
+    Ok(())
+}
+
+fn columns(ctx: &Ctx) -> Result<()> {
+    let lang = ctx.lang;
+    let values = |f: Field| -> String {
+        match f {
+            Field::Kind => AssetKind::choices(lang),
+            Field::Status => AssetStatus::choices(lang),
+            Field::Criticality => mamori_core::Criticality::choices(lang),
+            Field::BootPassword => mamori_core::BootPassword::choices(lang),
+            Field::DefaultPasswordChanged => mamori_core::DefaultPassword::choices(lang),
+            Field::MdsSds | Field::Sbom => mamori_core::DocStatus::choices(lang),
+            Field::RemoteMaintenance | Field::ExternalAccess | Field::PatientData => {
+                format!("{} / {}", yes_no_label(true, lang), yes_no_label(false, lang))
+            }
+            Field::EosDate | Field::LastStocktake => "YYYY-MM-DD".into(),
+            Field::AssetId | Field::Name => lang.pick("必須", "required").into(),
+            Field::Software | Field::Cpe | Field::Ip | Field::Mac | Field::Hostname => lang.pick("複数可 (; 区切り)", "several, separated by ;").into(),
+            _ => String::new(),
+        }
+    };
+    if ctx.json {
+        let v: Vec<Value> = Field::all()
+            .map(|f| json!({ "code": f.code(), "ja": f.header(Lang::Ja), "en": f.header(Lang::En), "values": values(f) }))
+            .collect();
+        print_json(&json!({ "columns": v }));
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = Field::all()
+        .map(|f| vec![f.header(Lang::Ja).to_string(), f.code().to_string(), values(f)])
+        .collect();
+    output::table(&[lang.pick("見出し", "Japanese header"), lang.pick("英語名", "English name"), lang.pick("値", "values")], &rows, &[22, 26, 80]);
+    Ok(())
+}
+
+fn audit(ctx: &Ctx, command: AuditCommand) -> Result<()> {
+    let lang = ctx.lang;
+    let mut app = open(ctx)?;
+    match command {
+        AuditCommand::Tail { limit } => {
+            let records = app.read()?.audit_tail(limit)?;
+            if ctx.json {
+                let v: Vec<Value> = records
+                    .iter()
+                    .map(|r| json!({
+                        "seq": r.seq, "at": r.at, "actor": r.entry.actor, "action": r.entry.action,
+                        "target": r.entry.target, "detail": r.entry.detail, "hash": r.hash,
+                    }))
+                    .collect();
+                print_json(&json!({ "entries": v }));
+                return Ok(());
+            }
+            for r in records {
+                println!(
+                    "{:>6}  {}  {}  {}  {}  {}",
+                    r.seq,
+                    r.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S"),
+                    r.entry.actor,
+                    r.entry.action,
+                    r.entry.target.unwrap_or_default(),
+                    r.entry.detail
+                );
+            }
+            Ok(())
+        }
+        AuditCommand::Verify => match app.verify_audit_log()? {
+            None => {
+                if ctx.json {
+                    print_json(&json!({ "intact": true }));
+                } else {
+                    println!("{}", lang.pick("監査ログは改ざんされていません (ハッシュチェーン正常)", "the audit log is intact (hash chain verified)"));
+                }
+                Ok(())
+            }
+            Some(seq) => Err(UsageError::new(
+                format!("監査ログの {seq} 番目の記録以降が改ざんされているか壊れています"),
+                format!("the audit log is altered or damaged from entry {seq} on"),
+            )),
+        },
+    }
+}
