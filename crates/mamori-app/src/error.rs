@@ -101,20 +101,33 @@ impl AppError {
         match self {
             AppError::Store(e) => matches!(
                 e,
-                StoreError::NotFound(_) | StoreError::AlreadyExists(_) | StoreError::NewerSchema { .. } | StoreError::Duplicate(_)
+                StoreError::NotFound(_)
+                    | StoreError::AlreadyExists(_)
+                    | StoreError::NewerSchema { .. }
+                    | StoreError::Duplicate(_)
             ),
             AppError::Io { source, .. } => matches!(
                 source.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::IsADirectory
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::PermissionDenied
+                    | std::io::ErrorKind::AlreadyExists
+                    | std::io::ErrorKind::IsADirectory
             ),
             AppError::Internal(_) => false,
-            AppError::Export { error: ExportError::Xlsx(_), .. } => false,
+            AppError::Export {
+                error: ExportError::Xlsx(_),
+                ..
+            } => false,
             _ => true,
         }
     }
 
     /// A bad value with messages in both languages.
-    pub fn bad_value(field: impl Into<String>, ja: impl Into<String>, en: impl Into<String>) -> AppError {
+    pub fn bad_value(
+        field: impl Into<String>,
+        ja: impl Into<String>,
+        en: impl Into<String>,
+    ) -> AppError {
         AppError::BadValue {
             field: field.into(),
             message_ja: ja.into(),

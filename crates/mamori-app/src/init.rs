@@ -46,7 +46,12 @@ pub fn init(data_dir: &Path, admin_password: Option<&str>, actor: &str) -> Resul
     tx.insert_user(&NewUser {
         username: ADMIN_USERNAME.into(),
         display_name: Some("管理者".into()),
-        roles: vec![Role::Administrator, Role::Operator, Role::Planner, Role::SecurityManager],
+        roles: vec![
+            Role::Administrator,
+            Role::Operator,
+            Role::Planner,
+            Role::SecurityManager,
+        ],
         password_hash: password::hash(&pw)?,
         must_change_password: one_time.is_some(),
     })?;

@@ -81,7 +81,10 @@ pub struct ImportReport {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn file_label(path: &Path) -> String {
@@ -176,7 +179,10 @@ fn diff(before: &Asset, after: &Asset) -> serde_json::Value {
         };
         map.insert(
             name,
-            json!([cell_text(before, &column, Lang::En), cell_text(after, &column, Lang::En)]),
+            json!([
+                cell_text(before, &column, Lang::En),
+                cell_text(after, &column, Lang::En)
+            ]),
         );
     }
     serde_json::Value::Object(map)
@@ -187,11 +193,17 @@ impl App {
     /// with `dry_run`, the ledger is left exactly as it was.
     pub fn import_ledger(&mut self, path: &Path, opts: ImportOptions<'_>) -> Result<ImportReport> {
         let bytes = std::fs::read(path).map_err(io(path))?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mapping = match &opts.mapping {
             Some(m) => {
                 let text = std::fs::read_to_string(m).map_err(io(m))?;
-                Mapping::parse(&text).map_err(|error| AppError::Mapping { file: file_label(m), error })?
+                Mapping::parse(&text).map_err(|error| AppError::Mapping {
+                    file: file_label(m),
+                    error,
+                })?
             }
             None => Mapping::default(),
         };
@@ -208,8 +220,11 @@ impl App {
         opts: ImportOptions<'_>,
     ) -> Result<ImportReport> {
         (opts.progress)(Progress::Reading);
-        let table = read_table(name, bytes, opts.sheet.as_deref())
-            .map_err(|error| AppError::Table { file: label.to_string(), error })?;
+        let table =
+            read_table(name, bytes, opts.sheet.as_deref()).map_err(|error| AppError::Table {
+                file: label.to_string(),
+                error,
+            })?;
         let parsed = parse_ledger(&table, mapping);
         let file_errors: Vec<Problem> = parsed.file_errors().cloned().collect();
         if !file_errors.is_empty() {
@@ -223,12 +238,20 @@ impl App {
         if !parsed.invalid_rows.is_empty() && !opts.skip_invalid {
             return Err(AppError::Invalid {
                 file: label.to_string(),
-                problems: parsed.problems.iter().filter(|p| p.is_error()).cloned().collect(),
+                problems: parsed
+                    .problems
+                    .iter()
+                    .filter(|p| p.is_error())
+                    .cloned()
+                    .collect(),
                 invalid_rows: parsed.invalid_rows.len(),
                 skippable: true,
             });
         }
-        let header = parsed.header.as_ref().ok_or_else(|| AppError::Internal("header missing".into()))?;
+        let header = parsed
+            .header
+            .as_ref()
+            .ok_or_else(|| AppError::Internal("header missing".into()))?;
         let actor = self.actor.clone();
         let mut tx = self.store.begin()?;
         let existing: HashMap<String, StoredAsset> = tx
@@ -237,15 +260,31 @@ impl App {
             .map(|s| (s.asset.asset_id.clone(), s))
             .collect();
         let source = format!("import:{name}");
-        let applied = apply_records(tx.as_mut(), &actor, &source, &parsed.records, Some(header), &existing, opts.progress)?;
+        let applied = apply_records(
+            tx.as_mut(),
+            &actor,
+            &source,
+            &parsed.records,
+            Some(header),
+            &existing,
+            opts.progress,
+        )?;
         let mut retired = Vec::new();
         if opts.sync {
-            let in_file: HashSet<&str> = parsed.records.iter().map(|r| r.asset.asset_id.as_str()).collect();
-            let skipped_ids: HashSet<String> = skipped_asset_ids(&table, header, &parsed.invalid_rows);
+            let in_file: HashSet<&str> = parsed
+                .records
+                .iter()
+                .map(|r| r.asset.asset_id.as_str())
+                .collect();
+            let skipped_ids: HashSet<String> =
+                skipped_asset_ids(&table, header, &parsed.invalid_rows);
             let mut gone: Vec<&StoredAsset> = existing
                 .values()
                 .filter(|s| s.asset.status != AssetStatus::Retired)
-                .filter(|s| !in_file.contains(s.asset.asset_id.as_str()) && !skipped_ids.contains(&s.asset.asset_id))
+                .filter(|s| {
+                    !in_file.contains(s.asset.asset_id.as_str())
+                        && !skipped_ids.contains(&s.asset.asset_id)
+                })
                 .collect();
             gone.sort_by(|a, b| a.asset.asset_id.cmp(&b.asset.asset_id));
             let ids: Vec<String> = gone.iter().map(|s| s.asset.asset_id.clone()).collect();
@@ -304,9 +343,22 @@ impl App {
 
     /// Writes the ledger (or the devices matching `filter`) to `path`: `.xlsx` or `.csv`
     /// by extension. The file is written whole, then moved into place.
-    pub fn export_ledger(&mut self, path: &Path, lang: Lang, encoding: CsvEncoding, filter: &AssetFilter) -> Result<usize> {
-        let assets: Vec<Asset> = self.list_assets(filter)?.into_iter().map(|s| s.asset).collect();
-        let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    pub fn export_ledger(
+        &mut self,
+        path: &Path,
+        lang: Lang,
+        encoding: CsvEncoding,
+        filter: &AssetFilter,
+    ) -> Result<usize> {
+        let assets: Vec<Asset> = self
+            .list_assets(filter)?
+            .into_iter()
+            .map(|s| s.asset)
+            .collect();
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
         let label = file_label(path);
         let bytes = match ext.as_str() {
             "xlsx" => write::write_xlsx(&assets, lang),
@@ -319,7 +371,10 @@ impl App {
                 ))
             }
         }
-        .map_err(|error| AppError::Export { file: label.clone(), error })?;
+        .map_err(|error| AppError::Export {
+            file: label.clone(),
+            error,
+        })?;
         write_atomically(path, &bytes)?;
         Ok(assets.len())
     }
@@ -332,7 +387,9 @@ impl App {
     /// One device with its status history.
     pub fn show_asset(&mut self, asset_id: &str) -> Result<(StoredAsset, Vec<StatusChange>)> {
         let tx = self.store.begin()?;
-        let stored = tx.asset(asset_id)?.ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;
+        let stored = tx
+            .asset(asset_id)?
+            .ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;
         let history = tx.status_history(stored.id)?;
         Ok((stored, history))
     }
@@ -341,10 +398,16 @@ impl App {
     /// 機器名 is required; 機器種別 defaults to その他 and 状態 to 稼働中.
     pub fn add_asset(&mut self, asset_id: &str, values: &[(String, String)]) -> Result<Asset> {
         let mut asset = Asset::new("", AssetKind::Other, "");
-        apply_values(&mut asset, &[("asset_id".to_string(), asset_id.to_string())])?;
+        apply_values(
+            &mut asset,
+            &[("asset_id".to_string(), asset_id.to_string())],
+        )?;
         apply_values(&mut asset, values)?;
         if asset.name.is_empty() {
-            return Err(field_error(Field::Name, mamori_ledger::ProblemKind::Required(Field::Name)));
+            return Err(field_error(
+                Field::Name,
+                mamori_ledger::ProblemKind::Required(Field::Name),
+            ));
         }
         let actor = self.actor.clone();
         let mut tx = self.store.begin()?;
@@ -352,17 +415,39 @@ impl App {
             return Err(AppError::AssetExists(asset.asset_id));
         }
         let id = tx.insert_asset(&asset)?;
-        tx.record_status_change(id, &StatusChange { from: None, to: asset.status, at: Utc::now(), actor: actor.clone(), reason: Some("add".into()) })?;
-        audit(tx.as_mut(), &actor, "asset.create", Some(&asset.asset_id), json!({ "source": "add" }))?;
+        tx.record_status_change(
+            id,
+            &StatusChange {
+                from: None,
+                to: asset.status,
+                at: Utc::now(),
+                actor: actor.clone(),
+                reason: Some("add".into()),
+            },
+        )?;
+        audit(
+            tx.as_mut(),
+            &actor,
+            "asset.create",
+            Some(&asset.asset_id),
+            json!({ "source": "add" }),
+        )?;
         tx.commit()?;
         Ok(asset)
     }
 
     /// Changes columns of a device; returns the names of the columns that changed.
-    pub fn edit_asset(&mut self, asset_id: &str, values: &[(String, String)], reason: Option<&str>) -> Result<Vec<String>> {
+    pub fn edit_asset(
+        &mut self,
+        asset_id: &str,
+        values: &[(String, String)],
+        reason: Option<&str>,
+    ) -> Result<Vec<String>> {
         let actor = self.actor.clone();
         let mut tx = self.store.begin()?;
-        let stored = tx.asset(asset_id)?.ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;
+        let stored = tx
+            .asset(asset_id)?
+            .ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;
         let mut asset = stored.asset.clone();
         apply_values(&mut asset, values)?;
         let changed = changed_fields(&stored.asset, &asset);
@@ -374,9 +459,24 @@ impl App {
         }
         tx.update_asset(stored.id, &asset)?;
         if asset.status != stored.asset.status {
-            tx.record_status_change(stored.id, &StatusChange { from: Some(stored.asset.status), to: asset.status, at: Utc::now(), actor: actor.clone(), reason: reason.map(str::to_string) })?;
+            tx.record_status_change(
+                stored.id,
+                &StatusChange {
+                    from: Some(stored.asset.status),
+                    to: asset.status,
+                    at: Utc::now(),
+                    actor: actor.clone(),
+                    reason: reason.map(str::to_string),
+                },
+            )?;
         }
-        audit(tx.as_mut(), &actor, "asset.update", Some(&stored.asset.asset_id), json!({ "source": "edit", "reason": reason, "changed": diff(&stored.asset, &asset) }))?;
+        audit(
+            tx.as_mut(),
+            &actor,
+            "asset.update",
+            Some(&stored.asset.asset_id),
+            json!({ "source": "edit", "reason": reason, "changed": diff(&stored.asset, &asset) }),
+        )?;
         tx.commit()?;
         Ok(changed)
     }
@@ -385,7 +485,9 @@ impl App {
     pub fn retire_asset(&mut self, asset_id: &str, reason: Option<&str>) -> Result<()> {
         let actor = self.actor.clone();
         let mut tx = self.store.begin()?;
-        let stored = tx.asset(asset_id)?.ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;
+        let stored = tx
+            .asset(asset_id)?
+            .ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;
         if stored.asset.status == AssetStatus::Retired {
             return Err(AppError::bad_value(
                 asset_id,
@@ -413,13 +515,27 @@ fn retire_in(tx: &mut dyn Tx, actor: &str, stored: &StoredAsset, reason: &str) -
             reason: Some(reason.to_string()),
         },
     )?;
-    audit(tx, actor, "asset.retire", Some(&asset.asset_id), json!({ "from": stored.asset.status.to_string(), "reason": reason }))
+    audit(
+        tx,
+        actor,
+        "asset.retire",
+        Some(&asset.asset_id),
+        json!({ "from": stored.asset.status.to_string(), "reason": reason }),
+    )
 }
 
 /// 管理番号 of rows skipped as invalid: `--sync` must not retire a device only because
 /// its row had a typo.
-fn skipped_asset_ids(table: &mamori_ledger::Table, header: &HeaderMap, invalid_rows: &[usize]) -> HashSet<String> {
-    let Some(col) = header.roles.iter().position(|r| *r == ColumnRole::Field(Field::AssetId)) else {
+fn skipped_asset_ids(
+    table: &mamori_ledger::Table,
+    header: &HeaderMap,
+    invalid_rows: &[usize],
+) -> HashSet<String> {
+    let Some(col) = header
+        .roles
+        .iter()
+        .position(|r| *r == ColumnRole::Field(Field::AssetId))
+    else {
         return HashSet::new();
     };
     invalid_rows
@@ -452,15 +568,23 @@ pub fn apply_values(asset: &mut Asset, values: &[(String, String)]) -> Result<()
 /// Writes `bytes` to a temporary file beside `path`, then renames it into place, so a
 /// crash never leaves half a file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         std::process::id()
     ));
     std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        AppError::Io { path: path.to_path_buf(), source: e }
+        AppError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }
     })
 }

@@ -21,8 +21,8 @@ pub mod stocktake;
 
 use std::path::{Path, PathBuf};
 
-pub use error::AppError;
 pub(crate) use error::io;
+pub use error::AppError;
 use mamori_store::{AuditEntry, Store, Tx};
 
 /// The database file inside a data directory.

@@ -1,8 +1,8 @@
 //! mamori's own passwords: Argon2id hashes and generated one-time passwords.
 
-use rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use rand_core::{OsRng, RngCore};
 
 use crate::{AppError, Result};
 
@@ -22,7 +22,11 @@ pub fn hash(password: &str) -> Result<String> {
 /// Checks a password against a stored Argon2id hash.
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -48,8 +52,12 @@ pub fn check_strength(password: &str) -> Result<()> {
     if n < MIN_PASSWORD_CHARS {
         return Err(AppError::bad_value(
             "password",
-            format!("パスワードが短すぎます ({n} 文字)。{MIN_PASSWORD_CHARS} 文字以上にしてください"),
-            format!("the password is too short ({n} characters); use at least {MIN_PASSWORD_CHARS}"),
+            format!(
+                "パスワードが短すぎます ({n} 文字)。{MIN_PASSWORD_CHARS} 文字以上にしてください"
+            ),
+            format!(
+                "the password is too short ({n} characters); use at least {MIN_PASSWORD_CHARS}"
+            ),
         ));
     }
     Ok(())

@@ -53,11 +53,21 @@ pub struct StocktakeOutcome {
 /// 結果 / result and optionally 備考 / note.
 pub fn read_entries(path: &Path) -> Result<Vec<Entry>> {
     let bytes = std::fs::read(path).map_err(io(path))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let label = path.display().to_string();
-    let table = read_table(&name, &bytes, None).map_err(|error| AppError::Table { file: label.clone(), error })?;
+    let table = read_table(&name, &bytes, None).map_err(|error| AppError::Table {
+        file: label.clone(),
+        error,
+    })?;
     let find = |row: &[mamori_ledger::table::Cell], names: &[&str]| {
-        row.iter().position(|c| names.iter().any(|n| normalize_token(&c.text()) == normalize_token(n)))
+        row.iter().position(|c| {
+            names
+                .iter()
+                .any(|n| normalize_token(&c.text()) == normalize_token(n))
+        })
     };
     let (header_index, id_col, result_col) = table
         .rows
@@ -65,7 +75,11 @@ pub fn read_entries(path: &Path) -> Result<Vec<Entry>> {
         .enumerate()
         .take(20)
         .find_map(|(i, row)| {
-            Some((i, find(row, &["管理番号", "asset_id", "資産番号"])?, find(row, &["結果", "result", "確認結果", "棚卸結果"])?))
+            Some((
+                i,
+                find(row, &["管理番号", "asset_id", "資産番号"])?,
+                find(row, &["結果", "result", "確認結果", "棚卸結果"])?,
+            ))
         })
         .ok_or_else(|| {
             AppError::bad_value(
@@ -77,7 +91,10 @@ pub fn read_entries(path: &Path) -> Result<Vec<Entry>> {
     let note_col = find(&table.rows[header_index], &["備考", "note", "メモ"]);
     let mut out = Vec::new();
     for (i, row) in table.rows.iter().enumerate().skip(header_index + 1) {
-        let id = row.get(id_col).map(|c| mamori_core::value::fold(&c.text())).unwrap_or_default();
+        let id = row
+            .get(id_col)
+            .map(|c| mamori_core::value::fold(&c.text()))
+            .unwrap_or_default();
         let text = row.get(result_col).map(|c| c.text()).unwrap_or_default();
         if id.is_empty() && text.is_empty() {
             continue;
@@ -86,12 +103,25 @@ pub fn read_entries(path: &Path) -> Result<Vec<Entry>> {
             let at = format!("{label}: {}", table.row_number(i));
             AppError::bad_value(
                 at,
-                format!("結果「{text}」が読めません。{} のいずれかにしてください", StocktakeResult::choices(mamori_core::Lang::Ja)),
-                format!("result \"{text}\" is not one of {}", StocktakeResult::choices(mamori_core::Lang::En)),
+                format!(
+                    "結果「{text}」が読めません。{} のいずれかにしてください",
+                    StocktakeResult::choices(mamori_core::Lang::Ja)
+                ),
+                format!(
+                    "result \"{text}\" is not one of {}",
+                    StocktakeResult::choices(mamori_core::Lang::En)
+                ),
             )
         })?;
-        let note = note_col.and_then(|c| row.get(c)).map(|c| c.text()).filter(|t| !t.is_empty());
-        out.push(Entry { asset_id: id, result, note });
+        let note = note_col
+            .and_then(|c| row.get(c))
+            .map(|c| c.text())
+            .filter(|t| !t.is_empty());
+        out.push(Entry {
+            asset_id: id,
+            result,
+            note,
+        });
     }
     Ok(out)
 }
@@ -107,24 +137,43 @@ impl App {
             .into_iter()
             .map(|s| (s.asset.asset_id.clone(), s))
             .collect();
-        let unknown: Vec<&str> = input.entries.iter().map(|e| e.asset_id.as_str()).filter(|id| !all.contains_key(*id)).collect();
+        let unknown: Vec<&str> = input
+            .entries
+            .iter()
+            .map(|e| e.asset_id.as_str())
+            .filter(|id| !all.contains_key(*id))
+            .collect();
         if !unknown.is_empty() {
             return Err(AppError::bad_value(
                 "asset_id",
                 format!("台帳にない管理番号があります: {}", unknown.join(", ")),
-                format!("these asset_ids are not in the ledger: {}", unknown.join(", ")),
+                format!(
+                    "these asset_ids are not in the ledger: {}",
+                    unknown.join(", ")
+                ),
             ));
         }
         let mut entries: Vec<Entry> = input.entries.clone();
         if input.rest_found {
-            let listed: std::collections::HashSet<String> = entries.iter().map(|e| e.asset_id.clone()).collect();
+            let listed: std::collections::HashSet<String> =
+                entries.iter().map(|e| e.asset_id.clone()).collect();
             let mut rest: Vec<&String> = all
                 .iter()
-                .filter(|(id, s)| !listed.contains(*id) && matches!(s.asset.status, AssetStatus::InUse | AssetStatus::Spare | AssetStatus::Stopped))
+                .filter(|(id, s)| {
+                    !listed.contains(*id)
+                        && matches!(
+                            s.asset.status,
+                            AssetStatus::InUse | AssetStatus::Spare | AssetStatus::Stopped
+                        )
+                })
                 .map(|(id, _)| id)
                 .collect();
             rest.sort();
-            entries.extend(rest.into_iter().map(|id| Entry { asset_id: id.clone(), result: StocktakeResult::Found, note: None }));
+            entries.extend(rest.into_iter().map(|id| Entry {
+                asset_id: id.clone(),
+                result: StocktakeResult::Found,
+                note: None,
+            }));
         }
         if entries.is_empty() {
             return Err(AppError::bad_value(
@@ -133,10 +182,15 @@ impl App {
                 "no results given; use --found, --missing, --file or --rest-found",
             ));
         }
-        let rows: Vec<(i64, StocktakeResult, Option<String>)> =
-            entries.iter().map(|e| (all[&e.asset_id].id, e.result, e.note.clone())).collect();
+        let rows: Vec<(i64, StocktakeResult, Option<String>)> = entries
+            .iter()
+            .map(|e| (all[&e.asset_id].id, e.result, e.note.clone()))
+            .collect();
         let id = tx.insert_stocktake(input.date, &input.by, input.note.as_deref(), &rows)?;
-        for e in entries.iter().filter(|e| e.result != StocktakeResult::Missing) {
+        for e in entries
+            .iter()
+            .filter(|e| e.result != StocktakeResult::Missing)
+        {
             let stored = &all[&e.asset_id];
             if stored.asset.last_stocktake.is_none_or(|d| d < input.date) {
                 let mut asset = stored.asset.clone();
@@ -149,14 +203,22 @@ impl App {
             .map(|r| (*r, entries.iter().filter(|e| e.result == *r).count()))
             .collect();
         counts.retain(|(_, n)| *n > 0);
-        let covered: std::collections::HashSet<&str> = entries.iter().map(|e| e.asset_id.as_str()).collect();
+        let covered: std::collections::HashSet<&str> =
+            entries.iter().map(|e| e.asset_id.as_str()).collect();
         let mut not_checked: Vec<String> = all
             .values()
-            .filter(|s| s.asset.status != AssetStatus::Retired && !covered.contains(s.asset.asset_id.as_str()))
+            .filter(|s| {
+                s.asset.status != AssetStatus::Retired
+                    && !covered.contains(s.asset.asset_id.as_str())
+            })
             .map(|s| s.asset.asset_id.clone())
             .collect();
         not_checked.sort();
-        let missing: Vec<&str> = entries.iter().filter(|e| e.result == StocktakeResult::Missing).map(|e| e.asset_id.as_str()).collect();
+        let missing: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.result == StocktakeResult::Missing)
+            .map(|e| e.asset_id.as_str())
+            .collect();
         audit(
             tx.as_mut(),
             &actor,
@@ -169,7 +231,11 @@ impl App {
             }),
         )?;
         tx.commit()?;
-        Ok(StocktakeOutcome { id, counts, not_checked })
+        Ok(StocktakeOutcome {
+            id,
+            counts,
+            not_checked,
+        })
     }
 
     /// Past stock-takes, newest first.

@@ -10,7 +10,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "mamori", version, about, long_about = None, arg_required_else_help = true)]
 pub struct Cli {
     /// データの保存先 — data directory
-    #[arg(long, global = true, env = "MAMORI_DATA", default_value = "./mamori-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "MAMORI_DATA",
+        default_value = "./mamori-data"
+    )]
     pub data_dir: PathBuf,
 
     /// 表示言語 (ja|en)。既定は LANG から — display language; default from LANG

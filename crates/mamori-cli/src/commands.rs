@@ -37,7 +37,10 @@ pub struct UsageError {
 
 impl UsageError {
     fn new(ja: impl Into<String>, en: impl Into<String>) -> anyhow::Error {
-        anyhow::Error::new(UsageError { ja: ja.into(), en: en.into() })
+        anyhow::Error::new(UsageError {
+            ja: ja.into(),
+            en: en.into(),
+        })
     }
     pub fn message(&self, lang: Lang) -> String {
         lang.pick(&self.ja, &self.en).to_string()
@@ -53,7 +56,9 @@ impl std::error::Error for UsageError {}
 
 pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
     match command {
-        Command::Init { admin_password_file } => init(ctx, admin_password_file),
+        Command::Init {
+            admin_password_file,
+        } => init(ctx, admin_password_file),
         Command::Demo { dir } => demo(ctx, dir),
         Command::Ledger(c) => ledger(ctx, c),
         Command::Audit(c) => audit(ctx, c),
@@ -72,7 +77,10 @@ fn init(ctx: &Ctx, password_file: Option<PathBuf>) -> Result<()> {
     let lang = ctx.lang;
     let password = match &password_file {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|source| AppError::Io { path: p.clone(), source })?;
+            let text = std::fs::read_to_string(p).map_err(|source| AppError::Io {
+                path: p.clone(),
+                source,
+            })?;
             Some(text.trim_end_matches(['\r', '\n']).to_string())
         }
         None => None,
@@ -85,8 +93,16 @@ fn init(ctx: &Ctx, password_file: Option<PathBuf>) -> Result<()> {
         }));
         return Ok(());
     }
-    println!("{} {}", lang.pick("作成しました:", "created:"), out.db_path.display());
-    println!("{} {}", lang.pick("管理者ユーザ:", "administrator:"), out.admin_username);
+    println!(
+        "{} {}",
+        lang.pick("作成しました:", "created:"),
+        out.db_path.display()
+    );
+    println!(
+        "{} {}",
+        lang.pick("管理者ユーザ:", "administrator:"),
+        out.admin_username
+    );
     match &out.one_time_password {
         Some(p) => {
             println!("{} {p}", lang.pick("初回パスワード:", "one-time password:"));
@@ -98,11 +114,23 @@ fn init(ctx: &Ctx, password_file: Option<PathBuf>) -> Result<()> {
                 )
             );
         }
-        None => println!("{}", lang.pick("パスワードは指定のファイルから設定しました。", "The password was set from the given file.")),
+        None => println!(
+            "{}",
+            lang.pick(
+                "パスワードは指定のファイルから設定しました。",
+                "The password was set from the given file."
+            )
+        ),
     }
     println!();
-    println!("{}", lang.pick("次は台帳を取り込みます:", "Next, import your ledger:"));
-    println!("  mamori --data-dir {} ledger import 機器台帳.xlsx --dry-run", ctx.data_dir.display());
+    println!(
+        "{}",
+        lang.pick("次は台帳を取り込みます:", "Next, import your ledger:")
+    );
+    println!(
+        "  mamori --data-dir {} ledger import 機器台帳.xlsx --dry-run",
+        ctx.data_dir.display()
+    );
     Ok(())
 }
 
@@ -120,7 +148,13 @@ fn demo(ctx: &Ctx, dir: PathBuf) -> Result<()> {
     }
     let total: usize = out.counts.iter().map(|(_, n)| n).sum();
     if out.replaced {
-        println!("{}", lang.pick("以前のデモを作り直しました。", "Replaced the previous demo."));
+        println!(
+            "{}",
+            lang.pick(
+                "以前のデモを作り直しました。",
+                "Replaced the previous demo."
+            )
+        );
     }
     println!(
         "{} {} ({}): {}",
@@ -137,7 +171,10 @@ fn demo(ctx: &Ctx, dir: PathBuf) -> Result<()> {
     }
     println!(
         "{} {}",
-        lang.pick("サポート終了 (EOS) を過ぎた機器:", "devices past their end of support:"),
+        lang.pick(
+            "サポート終了 (EOS) を過ぎた機器:",
+            "devices past their end of support:"
+        ),
         out.past_eos.len()
     );
     println!(
@@ -150,11 +187,31 @@ fn demo(ctx: &Ctx, dir: PathBuf) -> Result<()> {
     println!();
     println!("{}", lang.pick("次に試すこと:", "Try next:"));
     let tries: [(&str, &str, String); 5] = [
-        ("VPN装置などネットワーク機器の一覧", "network devices, incl. the VPN boxes", format!("mamori --data-dir {dd} ledger list --kind ネットワーク機器")),
-        ("FortiOS 6.0.4 のリモート保守VPN", "the remote-maintenance VPN on FortiOS 6.0.4", format!("mamori --data-dir {dd} ledger show NW-001")),
-        ("Windows 7 の検査装置付属PC", "the Windows 7 PC of the lab analyser", format!("mamori --data-dir {dd} ledger list --search \"Windows 7\"")),
-        ("Excel に書き出す", "export to Excel", format!("mamori --data-dir {dd} ledger export 機器台帳.xlsx")),
-        ("監査ログ", "the audit log", format!("mamori --data-dir {dd} audit tail")),
+        (
+            "VPN装置などネットワーク機器の一覧",
+            "network devices, incl. the VPN boxes",
+            format!("mamori --data-dir {dd} ledger list --kind ネットワーク機器"),
+        ),
+        (
+            "FortiOS 6.0.4 のリモート保守VPN",
+            "the remote-maintenance VPN on FortiOS 6.0.4",
+            format!("mamori --data-dir {dd} ledger show NW-001"),
+        ),
+        (
+            "Windows 7 の検査装置付属PC",
+            "the Windows 7 PC of the lab analyser",
+            format!("mamori --data-dir {dd} ledger list --search \"Windows 7\""),
+        ),
+        (
+            "Excel に書き出す",
+            "export to Excel",
+            format!("mamori --data-dir {dd} ledger export 機器台帳.xlsx"),
+        ),
+        (
+            "監査ログ",
+            "the audit log",
+            format!("mamori --data-dir {dd} audit tail"),
+        ),
     ];
     for (ja, en, cmd) in tries {
         println!("  # {}\n  {cmd}", lang.pick(ja, en));
@@ -164,20 +221,42 @@ fn demo(ctx: &Ctx, dir: PathBuf) -> Result<()> {
 
 fn ledger(ctx: &Ctx, command: LedgerCommand) -> Result<()> {
     match command {
-        LedgerCommand::Import { file, sheet, mapping, dry_run, skip_invalid, sync, yes } => {
-            import(ctx, file, sheet, mapping, dry_run, skip_invalid, sync, yes)
-        }
-        LedgerCommand::Export { file, encoding, filter } => export(ctx, file, encoding, filter),
+        LedgerCommand::Import {
+            file,
+            sheet,
+            mapping,
+            dry_run,
+            skip_invalid,
+            sync,
+            yes,
+        } => import(ctx, file, sheet, mapping, dry_run, skip_invalid, sync, yes),
+        LedgerCommand::Export {
+            file,
+            encoding,
+            filter,
+        } => export(ctx, file, encoding, filter),
         LedgerCommand::List { filter } => list(ctx, filter),
         LedgerCommand::Show { asset_id } => show(ctx, &asset_id),
-        LedgerCommand::Add { asset_id, name, kind, set } => add(ctx, &asset_id, name, kind, set),
-        LedgerCommand::Edit { asset_id, set, reason } => edit(ctx, &asset_id, set, reason),
+        LedgerCommand::Add {
+            asset_id,
+            name,
+            kind,
+            set,
+        } => add(ctx, &asset_id, name, kind, set),
+        LedgerCommand::Edit {
+            asset_id,
+            set,
+            reason,
+        } => edit(ctx, &asset_id, set, reason),
         LedgerCommand::Retire { asset_id, reason } => {
             open(ctx)?.retire_asset(&asset_id, reason.as_deref())?;
             if ctx.json {
                 print_json(&json!({ "asset_id": asset_id, "status": "retired" }));
             } else {
-                println!("{} {asset_id}", ctx.lang.pick("廃棄済にしました:", "retired:"));
+                println!(
+                    "{} {asset_id}",
+                    ctx.lang.pick("廃棄済にしました:", "retired:")
+                );
             }
             Ok(())
         }
@@ -193,7 +272,10 @@ fn parse_filter(f: FilterArgs) -> Result<AssetFilter> {
             .map(|v| {
                 T::parse(&v).ok_or_else(|| {
                     UsageError::new(
-                        format!("--{option} に「{v}」は指定できません。次のいずれか: {}", T::choices(Lang::Ja)),
+                        format!(
+                            "--{option} に「{v}」は指定できません。次のいずれか: {}",
+                            T::choices(Lang::Ja)
+                        ),
                         format!("--{option} \"{v}\" is not one of: {}", T::choices(Lang::En)),
                     )
                 })
@@ -209,10 +291,23 @@ fn parse_filter(f: FilterArgs) -> Result<AssetFilter> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn import(ctx: &Ctx, file: PathBuf, sheet: Option<String>, mapping: Option<PathBuf>, dry_run: bool, skip_invalid: bool, sync: bool, yes: bool) -> Result<()> {
+fn import(
+    ctx: &Ctx,
+    file: PathBuf,
+    sheet: Option<String>,
+    mapping: Option<PathBuf>,
+    dry_run: bool,
+    skip_invalid: bool,
+    sync: bool,
+    yes: bool,
+) -> Result<()> {
     let lang = ctx.lang;
     let mut app = open(ctx)?;
-    let bar = if ctx.interactive { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    let bar = if ctx.interactive {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_message(lang.pick("読み込み中…", "reading…").to_string());
     let progress = |p: Progress| match p {
         Progress::Reading => bar.tick(),
@@ -249,8 +344,16 @@ fn import(ctx: &Ctx, file: PathBuf, sheet: Option<String>, mapping: Option<PathB
             eprintln!(
                 "{}",
                 match lang {
-                    Lang::Ja => format!("ファイルにない機器 {} 台を廃棄済にします: {}", ids.len(), ids.join(", ")),
-                    Lang::En => format!("{} devices are not in the file and will be retired: {}", ids.len(), ids.join(", ")),
+                    Lang::Ja => format!(
+                        "ファイルにない機器 {} 台を廃棄済にします: {}",
+                        ids.len(),
+                        ids.join(", ")
+                    ),
+                    Lang::En => format!(
+                        "{} devices are not in the file and will be retired: {}",
+                        ids.len(),
+                        ids.join(", ")
+                    ),
                 }
             );
             eprint!("{}", lang.pick("よろしいですか? [y/N] ", "Proceed? [y/N] "));
@@ -262,7 +365,15 @@ fn import(ctx: &Ctx, file: PathBuf, sheet: Option<String>, mapping: Option<PathB
     };
     let report = app.import_ledger(
         &file,
-        ImportOptions { sheet, mapping, dry_run, skip_invalid, sync, confirm_retire: &mut confirm, progress: &progress },
+        ImportOptions {
+            sheet,
+            mapping,
+            dry_run,
+            skip_invalid,
+            sync,
+            confirm_retire: &mut confirm,
+            progress: &progress,
+        },
     );
     bar.finish_and_clear();
     let report = report?;
@@ -276,10 +387,12 @@ fn print_import(ctx: &Ctx, r: &ImportReport) {
         let problems: Vec<Value> = r
             .problems
             .iter()
-            .map(|p| json!({
-                "severity": p.severity, "row": p.row, "column": p.column, "header": p.header,
-                "value": p.value, "message": p.reason(lang),
-            }))
+            .map(|p| {
+                json!({
+                    "severity": p.severity, "row": p.row, "column": p.column, "header": p.header,
+                    "value": p.value, "message": p.reason(lang),
+                })
+            })
             .collect();
         print_json(&json!({
             "file": r.file, "format": r.format, "sheet": r.sheet, "header_row": r.header_row,
@@ -290,22 +403,60 @@ fn print_import(ctx: &Ctx, r: &ImportReport) {
         return;
     }
     if r.dry_run {
-        println!("{}", lang.pick("[確認のみ: 台帳は変更していません]", "[dry run: the ledger is unchanged]"));
+        println!(
+            "{}",
+            lang.pick(
+                "[確認のみ: 台帳は変更していません]",
+                "[dry run: the ledger is unchanged]"
+            )
+        );
     }
     let sheet = r.sheet.as_ref().map(|s| match lang {
         Lang::Ja => format!(", シート「{s}」"),
         Lang::En => format!(", sheet \"{s}\""),
     });
     match lang {
-        Lang::Ja => println!("{} ({}{}, 見出し {} 行目): {} 行", r.file, r.format, sheet.unwrap_or_default(), r.header_row, r.rows),
-        Lang::En => println!("{} ({}{}, header row {}): {} rows", r.file, r.format, sheet.unwrap_or_default(), r.header_row, r.rows),
+        Lang::Ja => println!(
+            "{} ({}{}, 見出し {} 行目): {} 行",
+            r.file,
+            r.format,
+            sheet.unwrap_or_default(),
+            r.header_row,
+            r.rows
+        ),
+        Lang::En => println!(
+            "{} ({}{}, header row {}): {} rows",
+            r.file,
+            r.format,
+            sheet.unwrap_or_default(),
+            r.header_row,
+            r.rows
+        ),
     }
     match lang {
-        Lang::Ja => println!("  追加 {}  更新 {}  変更なし {}  廃棄済に変更 {}  スキップ {}", r.added, r.updated, r.unchanged, r.retired.len(), r.skipped_rows.len()),
-        Lang::En => println!("  added {}  updated {}  unchanged {}  retired {}  skipped {}", r.added, r.updated, r.unchanged, r.retired.len(), r.skipped_rows.len()),
+        Lang::Ja => println!(
+            "  追加 {}  更新 {}  変更なし {}  廃棄済に変更 {}  スキップ {}",
+            r.added,
+            r.updated,
+            r.unchanged,
+            r.retired.len(),
+            r.skipped_rows.len()
+        ),
+        Lang::En => println!(
+            "  added {}  updated {}  unchanged {}  retired {}  skipped {}",
+            r.added,
+            r.updated,
+            r.unchanged,
+            r.retired.len(),
+            r.skipped_rows.len()
+        ),
     }
     for p in &r.problems {
-        let tag = if p.is_error() { lang.pick("スキップ", "skipped") } else { lang.pick("警告", "warning") };
+        let tag = if p.is_error() {
+            lang.pick("スキップ", "skipped")
+        } else {
+            lang.pick("警告", "warning")
+        };
         println!("  {tag}: {}", p.message(lang));
     }
 }
@@ -341,15 +492,30 @@ fn list(ctx: &Ctx, filter: FilterArgs) -> Result<()> {
     let lang = ctx.lang;
     let assets = open(ctx)?.list_assets(&parse_filter(filter)?)?;
     if ctx.json {
-        print_json(&json!({ "count": assets.len(), "assets": assets.iter().map(asset_json).collect::<Vec<_>>() }));
+        print_json(
+            &json!({ "count": assets.len(), "assets": assets.iter().map(asset_json).collect::<Vec<_>>() }),
+        );
         return Ok(());
     }
-    let headers = [Field::AssetId, Field::Kind, Field::Name, Field::Department, Field::Ip, Field::Os, Field::Status];
+    let headers = [
+        Field::AssetId,
+        Field::Kind,
+        Field::Name,
+        Field::Department,
+        Field::Ip,
+        Field::Os,
+        Field::Status,
+    ];
     let rows: Vec<Vec<String>> = assets
         .iter()
         .map(|s| {
             let a = &s.asset;
-            let os = [a.os.as_deref(), a.os_version.as_deref()].iter().flatten().copied().collect::<Vec<_>>().join(" ");
+            let os = [a.os.as_deref(), a.os_version.as_deref()]
+                .iter()
+                .flatten()
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
             vec![
                 a.asset_id.clone(),
                 a.kind.label(lang).to_string(),
@@ -363,10 +529,13 @@ fn list(ctx: &Ctx, filter: FilterArgs) -> Result<()> {
         .collect();
     let hs: Vec<&str> = headers.iter().map(|f| f.header(lang)).collect();
     output::table(&hs, &rows, &[14, 16, 30, 16, 16, 36, 10]);
-    println!("{}", match lang {
-        Lang::Ja => format!("{} 台", assets.len()),
-        Lang::En => format!("{} devices", assets.len()),
-    });
+    println!(
+        "{}",
+        match lang {
+            Lang::Ja => format!("{} 台", assets.len()),
+            Lang::En => format!("{} devices", assets.len()),
+        }
+    );
     Ok(())
 }
 
@@ -382,7 +551,11 @@ fn show(ctx: &Ctx, asset_id: &str) -> Result<()> {
         return Ok(());
     }
     let a: &Asset = &stored.asset;
-    let width = Field::all().map(|f| unicode_width::UnicodeWidthStr::width(f.header(lang))).max().unwrap_or(10) + 2;
+    let width = Field::all()
+        .map(|f| unicode_width::UnicodeWidthStr::width(f.header(lang)))
+        .max()
+        .unwrap_or(10)
+        + 2;
     for f in Field::all() {
         let text = cell_text(a, &Column::Field(f), lang);
         if !text.is_empty() {
@@ -394,12 +567,21 @@ fn show(ctx: &Ctx, asset_id: &str) -> Result<()> {
     }
     let today = chrono::Local::now().date_naive();
     if a.is_past_eos(today) {
-        println!("{}", lang.pick("⚠ サポート終了日を過ぎています", "⚠ past its end of support"));
+        println!(
+            "{}",
+            lang.pick(
+                "⚠ サポート終了日を過ぎています",
+                "⚠ past its end of support"
+            )
+        );
     }
     println!();
     println!("{}", lang.pick("状態の履歴:", "status history:"));
     for c in history {
-        let from = c.from.map(|s| s.label(lang).to_string()).unwrap_or_else(|| "—".into());
+        let from = c
+            .from
+            .map(|s| s.label(lang).to_string())
+            .unwrap_or_else(|| "—".into());
         println!(
             "  {}  {from} → {}  {}  {}",
             c.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
@@ -426,7 +608,13 @@ fn pairs(set: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-fn add(ctx: &Ctx, asset_id: &str, name: String, kind: Option<String>, set: Vec<String>) -> Result<()> {
+fn add(
+    ctx: &Ctx,
+    asset_id: &str,
+    name: String,
+    kind: Option<String>,
+    set: Vec<String>,
+) -> Result<()> {
     let mut values = vec![("name".to_string(), name)];
     if let Some(k) = kind {
         values.push(("kind".into(), k));
@@ -436,7 +624,12 @@ fn add(ctx: &Ctx, asset_id: &str, name: String, kind: Option<String>, set: Vec<S
     if ctx.json {
         print_json(&json!({ "asset": asset }));
     } else {
-        println!("{} {} {}", ctx.lang.pick("追加しました:", "added:"), asset.asset_id, asset.name);
+        println!(
+            "{} {} {}",
+            ctx.lang.pick("追加しました:", "added:"),
+            asset.asset_id,
+            asset.name
+        );
     }
     Ok(())
 }
@@ -450,9 +643,17 @@ fn edit(ctx: &Ctx, asset_id: &str, set: Vec<String>, reason: Option<String>) -> 
     } else {
         let names: Vec<String> = changed
             .iter()
-            .map(|c| Field::from_header(c).map(|f| f.header(ctx.lang).to_string()).unwrap_or_else(|| c.trim_start_matches("custom:").to_string()))
+            .map(|c| {
+                Field::from_header(c)
+                    .map(|f| f.header(ctx.lang).to_string())
+                    .unwrap_or_else(|| c.trim_start_matches("custom:").to_string())
+            })
             .collect();
-        println!("{} {asset_id}: {}", ctx.lang.pick("変更しました", "changed"), names.join(", "));
+        println!(
+            "{} {asset_id}: {}",
+            ctx.lang.pick("変更しました", "changed"),
+            names.join(", ")
+        );
     }
     Ok(())
 }
@@ -460,12 +661,25 @@ fn edit(ctx: &Ctx, asset_id: &str, set: Vec<String>, reason: Option<String>) -> 
 fn stocktake(ctx: &Ctx, args: StocktakeArgs) -> Result<()> {
     let lang = ctx.lang;
     let date = match &args.date {
-        Some(d) => parse_date(d).map_err(|e| UsageError::new(format!("--date: {}", e.message(Lang::Ja)), format!("--date: {}", e.message(Lang::En))))?,
+        Some(d) => parse_date(d).map_err(|e| {
+            UsageError::new(
+                format!("--date: {}", e.message(Lang::Ja)),
+                format!("--date: {}", e.message(Lang::En)),
+            )
+        })?,
         None => chrono::Local::now().date_naive(),
     };
     let mut entries: Vec<Entry> = Vec::new();
-    for (ids, result) in [(&args.found, StocktakeResult::Found), (&args.missing, StocktakeResult::Missing), (&args.mismatch, StocktakeResult::Mismatch)] {
-        entries.extend(ids.iter().filter(|s| !s.trim().is_empty()).map(|id| Entry { asset_id: id.trim().to_string(), result, note: None }));
+    for (ids, result) in [
+        (&args.found, StocktakeResult::Found),
+        (&args.missing, StocktakeResult::Missing),
+        (&args.mismatch, StocktakeResult::Mismatch),
+    ] {
+        entries.extend(ids.iter().filter(|s| !s.trim().is_empty()).map(|id| Entry {
+            asset_id: id.trim().to_string(),
+            result,
+            note: None,
+        }));
     }
     if let Some(f) = &args.file {
         entries.extend(read_entries(f)?);
@@ -477,8 +691,16 @@ fn stocktake(ctx: &Ctx, args: StocktakeArgs) -> Result<()> {
             format!("asset_id {} is given twice", dup.asset_id),
         ));
     }
-    let by = args.by.unwrap_or_else(|| ctx.actor.trim_start_matches("os:").to_string());
-    let out = open(ctx)?.stocktake(&StocktakeInput { date, by: by.clone(), note: args.note, entries, rest_found: args.rest_found })?;
+    let by = args
+        .by
+        .unwrap_or_else(|| ctx.actor.trim_start_matches("os:").to_string());
+    let out = open(ctx)?.stocktake(&StocktakeInput {
+        date,
+        by: by.clone(),
+        note: args.note,
+        entries,
+        rest_found: args.rest_found,
+    })?;
     if ctx.json {
         print_json(&json!({
             "id": out.id, "date": date, "by": by,
@@ -487,7 +709,11 @@ fn stocktake(ctx: &Ctx, args: StocktakeArgs) -> Result<()> {
         }));
         return Ok(());
     }
-    println!("{} #{} ({date}, {by})", lang.pick("棚卸しを記録しました", "recorded stock-take"), out.id);
+    println!(
+        "{} #{} ({date}, {by})",
+        lang.pick("棚卸しを記録しました", "recorded stock-take"),
+        out.id
+    );
     for (r, n) in &out.counts {
         println!("  {}  {n}", output::fit(r.label(lang), 10));
     }
@@ -518,11 +744,30 @@ fn stocktakes(ctx: &Ctx) -> Result<()> {
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|s| {
-            let counts = s.counts.iter().map(|(r, n)| format!("{} {n}", r.label(lang))).collect::<Vec<_>>().join(" / ");
-            vec![s.id.to_string(), s.taken_on.to_string(), s.taken_by.clone(), counts]
+            let counts = s
+                .counts
+                .iter()
+                .map(|(r, n)| format!("{} {n}", r.label(lang)))
+                .collect::<Vec<_>>()
+                .join(" / ");
+            vec![
+                s.id.to_string(),
+                s.taken_on.to_string(),
+                s.taken_by.clone(),
+                counts,
+            ]
         })
         .collect();
-    output::table(&["#", lang.pick("実施日", "date"), lang.pick("実施者", "by"), lang.pick("結果", "results")], &rows, &[6, 10, 16, 60]);
+    output::table(
+        &[
+            "#",
+            lang.pick("実施日", "date"),
+            lang.pick("実施者", "by"),
+            lang.pick("結果", "results"),
+        ],
+        &rows,
+        &[6, 10, 16, 60],
+    );
     Ok(())
 }
 
@@ -537,11 +782,17 @@ fn columns(ctx: &Ctx) -> Result<()> {
             Field::DefaultPasswordChanged => mamori_core::DefaultPassword::choices(lang),
             Field::MdsSds | Field::Sbom => mamori_core::DocStatus::choices(lang),
             Field::RemoteMaintenance | Field::ExternalAccess | Field::PatientData => {
-                format!("{} / {}", yes_no_label(true, lang), yes_no_label(false, lang))
+                format!(
+                    "{} / {}",
+                    yes_no_label(true, lang),
+                    yes_no_label(false, lang)
+                )
             }
             Field::EosDate | Field::LastStocktake => "YYYY-MM-DD".into(),
             Field::AssetId | Field::Name => lang.pick("必須", "required").into(),
-            Field::Software | Field::Cpe | Field::Ip | Field::Mac | Field::Hostname => lang.pick("複数可 (; 区切り)", "several, separated by ;").into(),
+            Field::Software | Field::Cpe | Field::Ip | Field::Mac | Field::Hostname => lang
+                .pick("複数可 (; 区切り)", "several, separated by ;")
+                .into(),
             _ => String::new(),
         }
     };
@@ -553,9 +804,23 @@ fn columns(ctx: &Ctx) -> Result<()> {
         return Ok(());
     }
     let rows: Vec<Vec<String>> = Field::all()
-        .map(|f| vec![f.header(Lang::Ja).to_string(), f.code().to_string(), values(f)])
+        .map(|f| {
+            vec![
+                f.header(Lang::Ja).to_string(),
+                f.code().to_string(),
+                values(f),
+            ]
+        })
         .collect();
-    output::table(&[lang.pick("見出し", "Japanese header"), lang.pick("英語名", "English name"), lang.pick("値", "values")], &rows, &[22, 26, 80]);
+    output::table(
+        &[
+            lang.pick("見出し", "Japanese header"),
+            lang.pick("英語名", "English name"),
+            lang.pick("値", "values"),
+        ],
+        &rows,
+        &[22, 26, 80],
+    );
     Ok(())
 }
 
@@ -580,7 +845,8 @@ fn audit(ctx: &Ctx, command: AuditCommand) -> Result<()> {
                 println!(
                     "{:>6}  {}  {}  {}  {}  {}",
                     r.seq,
-                    r.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S"),
+                    r.at.with_timezone(&chrono::Local)
+                        .format("%Y-%m-%d %H:%M:%S"),
                     r.entry.actor,
                     r.entry.action,
                     r.entry.target.unwrap_or_default(),
@@ -594,7 +860,13 @@ fn audit(ctx: &Ctx, command: AuditCommand) -> Result<()> {
                 if ctx.json {
                     print_json(&json!({ "intact": true }));
                 } else {
-                    println!("{}", lang.pick("監査ログは改ざんされていません (ハッシュチェーン正常)", "the audit log is intact (hash chain verified)"));
+                    println!(
+                        "{}",
+                        lang.pick(
+                            "監査ログは改ざんされていません (ハッシュチェーン正常)",
+                            "the audit log is intact (hash chain verified)"
+                        )
+                    );
                 }
                 Ok(())
             }

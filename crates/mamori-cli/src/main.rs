@@ -72,7 +72,11 @@ fn main() -> ExitCode {
         Err(e) => {
             let (code, text) = match e.downcast_ref::<mamori_app::AppError>() {
                 Some(app) => (
-                    if app.is_user_error() { EXIT_USER } else { EXIT_INTERNAL },
+                    if app.is_user_error() {
+                        EXIT_USER
+                    } else {
+                        EXIT_INTERNAL
+                    },
                     app.message(lang),
                 ),
                 None => match e.downcast_ref::<commands::UsageError>() {
@@ -94,9 +98,11 @@ fn main() -> ExitCode {
 /// Who is acting, for the audit log: the operating-system user of this command line.
 fn actor() -> String {
     let from_home = || {
-        std::env::var("HOME")
-            .ok()
-            .and_then(|h| std::path::Path::new(&h).file_name().map(|n| n.to_string_lossy().into_owned()))
+        std::env::var("HOME").ok().and_then(|h| {
+            std::path::Path::new(&h)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
     };
     let user = ["USER", "LOGNAME", "USERNAME"]
         .iter()

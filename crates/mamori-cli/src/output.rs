@@ -36,7 +36,13 @@ pub fn table(headers: &[&str], rows: &[Vec<String>], max: &[usize]) {
         let parts: Vec<String> = cells
             .iter()
             .enumerate()
-            .map(|(i, c)| if i == last { c.clone() } else { fit(c, widths[i]) })
+            .map(|(i, c)| {
+                if i == last {
+                    c.clone()
+                } else {
+                    fit(c, widths[i])
+                }
+            })
             .collect();
         println!("{}", parts.join("  ").trim_end());
     };
@@ -55,6 +61,6 @@ mod tests {
     fn fits_wide_characters() {
         assert_eq!(fit("サーバ", 8), "サーバ  ");
         assert_eq!(fit("電子カルテサーバ", 8).width(), 8);
-        assert!(fit("電子カルテサーバ", 8).ends_with('…'));
+        assert!(fit("電子カルテサーバ", 8).starts_with("電子カ…"));
     }
 }

@@ -20,5 +20,7 @@ pub mod write;
 
 pub use columns::{Field, HeaderMap, Mapping};
 pub use problem::{Problem, ProblemKind, Severity};
-pub use rows::{changed_fields, copy_field, merge_present, parse_ledger, set_field, LedgerFile, Record};
+pub use rows::{
+    changed_fields, copy_field, merge_present, parse_ledger, set_field, LedgerFile, Record,
+};
 pub use table::{read_table, Table, TableError};

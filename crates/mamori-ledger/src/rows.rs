@@ -271,7 +271,9 @@ pub fn copy_field(dst: &mut Asset, src: &Asset, field: Field) {
         Field::Criticality => dst.criticality = src.criticality,
         Field::PatientData => dst.patient_data = src.patient_data,
         Field::BootPassword => dst.boot_password = src.boot_password,
-        Field::DefaultPasswordChanged => dst.default_password_changed = src.default_password_changed,
+        Field::DefaultPasswordChanged => {
+            dst.default_password_changed = src.default_password_changed
+        }
         Field::MdsSds => dst.mds_sds = src.mds_sds,
         Field::Sbom => dst.sbom = src.sbom,
         Field::LastStocktake => dst.last_stocktake = src.last_stocktake,
@@ -313,7 +315,8 @@ pub fn changed_fields(before: &Asset, after: &Asset) -> Vec<String> {
         })
         .map(|f| f.code().to_string())
         .collect();
-    let keys: std::collections::BTreeSet<&String> = before.custom.keys().chain(after.custom.keys()).collect();
+    let keys: std::collections::BTreeSet<&String> =
+        before.custom.keys().chain(after.custom.keys()).collect();
     for k in keys {
         if before.custom.get(k) != after.custom.get(k) {
             out.push(format!("custom:{k}"));

@@ -1,0 +1,141 @@
+//! Helpers for black-box tests of the `mamori` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temporary data directory and the binary.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+impl Env {
+    /// A fresh directory with an initialised store.
+    pub fn init() -> Env {
+        let env = Env::empty();
+        let r = env.run(&["init"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        env
+    }
+
+    /// A fresh directory without a store.
+    pub fn empty() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mamori"));
+        cmd.arg("--data-dir").arg(self.data()).args(args);
+        cmd.env_remove("LANG")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("MAMORI_DATA");
+        cmd.env("USER", "tester");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.stdin(std::process::Stdio::null());
+        to_run(cmd.output().expect("mamori runs"))
+    }
+
+    /// Number of devices, via the public JSON output.
+    pub fn count(&self) -> usize {
+        let r = self.run(&["ledger", "list", "--json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()["count"].as_u64().unwrap() as usize
+    }
+
+    /// The ledger as JSON without the store's timestamps, for comparisons.
+    pub fn ledger(&self) -> Vec<serde_json::Value> {
+        let r = self.run(&["ledger", "list", "--json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let mut assets = r.json()["assets"].as_array().unwrap().clone();
+        for a in &mut assets {
+            let m = a.as_object_mut().unwrap();
+            m.remove("created_at");
+            m.remove("updated_at");
+        }
+        assets
+    }
+}
+
+fn to_run(o: Output) -> Run {
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// Whether a required external tool is present. Missing is a skip locally, a failure in CI.
+pub fn require(what: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{what} is required in CI (.ci/run installs it)");
+    }
+    eprintln!("SKIP: {what} is not available here (.ci/run installs it)");
+    false
+}
+
+/// Runs the Python fixture writer into `dir`; false (skip) if Python or its packages are missing.
+pub fn python_fixtures(dir: &Path) -> bool {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/make_fixtures.py");
+    let ok = Command::new("python3")
+        .arg(script)
+        .arg(dir)
+        .output()
+        .map(|o| {
+            if !o.status.success() {
+                eprintln!("{}", String::from_utf8_lossy(&o.stderr));
+            }
+            o.status.success()
+        })
+        .unwrap_or(false);
+    require("python3 with openpyxl and msoffcrypto-tool", ok)
+}
+
+/// Writes an .xlsx ledger with Japanese headers using rust_xlsxwriter.
+pub fn write_xlsx(path: &Path, headers: &[&str], rows: &[Vec<String>]) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(r as u32 + 1, c as u16, v).unwrap();
+            }
+        }
+    }
+    wb.save(path).unwrap();
+}
