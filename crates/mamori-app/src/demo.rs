@@ -178,6 +178,9 @@ fn sw(list: &[&str]) -> Vec<Software> {
     list.iter().map(|s| Software::parse(s)).collect()
 }
 
+/// name, OS, OS version, model, EOS, CPE, software, purpose.
+type ServerRow = (&'static str, &'static str, &'static str, &'static str, Option<NaiveDate>, Option<&'static str>, &'static [&'static str], &'static str);
+
 /// The demo hospital's devices.
 pub fn demo_assets() -> Vec<Asset> {
     let mut b = Builder {
@@ -189,16 +192,7 @@ pub fn demo_assets() -> Vec<Asset> {
     let server_room = "本館B1 サーバ室";
 
     // Servers.
-    let servers: &[(
-        &str,
-        &str,
-        &str,
-        &str,
-        Option<NaiveDate>,
-        Option<&str>,
-        &[&str],
-        &str,
-    )] = &[
+    let servers: &[ServerRow] = &[
         (
             "電子カルテサーバ (AP)",
             "Windows Server 2019 Standard",

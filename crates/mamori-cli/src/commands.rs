@@ -36,7 +36,7 @@ pub struct UsageError {
 }
 
 impl UsageError {
-    fn new(ja: impl Into<String>, en: impl Into<String>) -> anyhow::Error {
+    fn err(ja: impl Into<String>, en: impl Into<String>) -> anyhow::Error {
         anyhow::Error::new(UsageError {
             ja: ja.into(),
             en: en.into(),
@@ -271,7 +271,7 @@ fn parse_filter(f: FilterArgs) -> Result<AssetFilter> {
         value
             .map(|v| {
                 T::parse(&v).ok_or_else(|| {
-                    UsageError::new(
+                    UsageError::err(
                         format!(
                             "--{option} に「{v}」は指定できません。次のいずれか: {}",
                             T::choices(Lang::Ja)
@@ -599,7 +599,7 @@ fn pairs(set: &[String]) -> Result<Vec<(String, String)>> {
             s.split_once('=')
                 .map(|(k, v)| (k.trim().to_string(), v.to_string()))
                 .ok_or_else(|| {
-                    UsageError::new(
+                    UsageError::err(
                         format!("--set は 列=値 の形で指定してください (「{s}」)"),
                         format!("--set takes column=value (got \"{s}\")"),
                     )
@@ -662,7 +662,7 @@ fn stocktake(ctx: &Ctx, args: StocktakeArgs) -> Result<()> {
     let lang = ctx.lang;
     let date = match &args.date {
         Some(d) => parse_date(d).map_err(|e| {
-            UsageError::new(
+            UsageError::err(
                 format!("--date: {}", e.message(Lang::Ja)),
                 format!("--date: {}", e.message(Lang::En)),
             )
@@ -686,7 +686,7 @@ fn stocktake(ctx: &Ctx, args: StocktakeArgs) -> Result<()> {
     }
     let mut seen = std::collections::HashSet::new();
     if let Some(dup) = entries.iter().find(|e| !seen.insert(e.asset_id.clone())) {
-        return Err(UsageError::new(
+        return Err(UsageError::err(
             format!("管理番号 {} が二度指定されています", dup.asset_id),
             format!("asset_id {} is given twice", dup.asset_id),
         ));
@@ -870,7 +870,7 @@ fn audit(ctx: &Ctx, command: AuditCommand) -> Result<()> {
                 }
                 Ok(())
             }
-            Some(seq) => Err(UsageError::new(
+            Some(seq) => Err(UsageError::err(
                 format!("監査ログの {seq} 番目の記録以降が改ざんされているか壊れています"),
                 format!("the audit log is altered or damaged from entry {seq} on"),
             )),

@@ -51,8 +51,17 @@ impl Env {
     }
 
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        self.run_with(&self.data(), args, env)
+    }
+
+    /// Runs against another data directory.
+    pub fn run_in(&self, data_dir: &Path, args: &[&str]) -> Run {
+        self.run_with(data_dir, args, &[])
+    }
+
+    fn run_with(&self, data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mamori"));
-        cmd.arg("--data-dir").arg(self.data()).args(args);
+        cmd.arg("--data-dir").arg(data_dir).args(args);
         cmd.env_remove("LANG")
             .env_remove("LC_ALL")
             .env_remove("LC_MESSAGES")

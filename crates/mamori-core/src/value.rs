@@ -111,7 +111,7 @@ pub fn split_list(text: &str, split_on_space: bool) -> Vec<String> {
 /// Splits the ソフトウェア cell: entries separated by `;` or new lines (commas stay
 /// inside names such as `Microsoft Visual C++ 2015-2022, x64`).
 pub fn split_software(text: &str) -> Vec<String> {
-    text.split(|c: char| matches!(c, ';' | '；' | '\n' | '\r'))
+    text.split([';', '；', '\n', '\r'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)

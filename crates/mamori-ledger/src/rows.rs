@@ -48,7 +48,7 @@ impl LedgerFile {
     pub fn file_errors(&self) -> impl Iterator<Item = &Problem> {
         let invalid = &self.invalid_rows;
         self.problems.iter().filter(move |p| {
-            p.is_error() && !p.row.is_some_and(|r| invalid.binary_search(&r).is_ok())
+            p.is_error() && p.row.is_none_or(|r| invalid.binary_search(&r).is_err())
         })
     }
 }
