@@ -28,7 +28,12 @@ fn ledger() -> &'static [Asset] {
             .map(|i| {
                 let mut a = base[i % base.len()].clone();
                 a.asset_id = format!("{}-{i:05}", a.asset_id);
-                a.ip = vec![std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 20 + (i / 65536) as u8, (i / 256 % 256) as u8, (i % 256) as u8))];
+                a.ip = vec![std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+                    127,
+                    20 + (i / 65536) as u8,
+                    (i / 256 % 256) as u8,
+                    (i % 256) as u8,
+                ))];
                 a
             })
             .collect()
@@ -48,8 +53,16 @@ fn files() -> &'static Files {
         let xlsx = dir.path().join("ledger-10k.xlsx");
         let csv = dir.path().join("ledger-10k.csv");
         std::fs::write(&xlsx, write_xlsx(ledger(), Lang::Ja).unwrap()).unwrap();
-        std::fs::write(&csv, write_csv(ledger(), Lang::Ja, CsvEncoding::Cp932).unwrap()).unwrap();
-        Files { _dir: dir, xlsx, csv }
+        std::fs::write(
+            &csv,
+            write_csv(ledger(), Lang::Ja, CsvEncoding::Cp932).unwrap(),
+        )
+        .unwrap();
+        Files {
+            _dir: dir,
+            xlsx,
+            csv,
+        }
     })
 }
 
@@ -85,20 +98,24 @@ fn import(app: &mut App, path: &Path) -> mamori_app::ledger::ImportReport {
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn import_xlsx_10k(bencher: divan::Bencher) {
     let path = &files().xlsx;
-    bencher.with_inputs(fresh_store).bench_local_values(|(dir, mut app)| {
-        assert_eq!(import(&mut app, path).added, ROWS);
-        (dir, app)
-    });
+    bencher
+        .with_inputs(fresh_store)
+        .bench_local_values(|(dir, mut app)| {
+            assert_eq!(import(&mut app, path).added, ROWS);
+            (dir, app)
+        });
 }
 
 /// Import of the same ledger as a CP932 CSV into an empty store.
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn import_csv_cp932_10k(bencher: divan::Bencher) {
     let path = &files().csv;
-    bencher.with_inputs(fresh_store).bench_local_values(|(dir, mut app)| {
-        assert_eq!(import(&mut app, path).added, ROWS);
-        (dir, app)
-    });
+    bencher
+        .with_inputs(fresh_store)
+        .bench_local_values(|(dir, mut app)| {
+            assert_eq!(import(&mut app, path).added, ROWS);
+            (dir, app)
+        });
 }
 
 /// Re-import of an unchanged 10,000-row .xlsx (the monthly update case).
@@ -133,7 +150,14 @@ fn export_xlsx_10k(bencher: divan::Bencher) {
     let (dir, app) = &mut *guard;
     let out = dir.path().join("out.xlsx");
     bencher.bench_local(|| {
-        let n = app.export_ledger(&out, Lang::Ja, CsvEncoding::Utf8Bom, &AssetFilter::default()).unwrap();
+        let n = app
+            .export_ledger(
+                &out,
+                Lang::Ja,
+                CsvEncoding::Utf8Bom,
+                &AssetFilter::default(),
+            )
+            .unwrap();
         assert_eq!(n, ROWS);
     });
 }
@@ -145,7 +169,9 @@ fn export_csv_cp932_10k(bencher: divan::Bencher) {
     let (dir, app) = &mut *guard;
     let out = dir.path().join("out.csv");
     bencher.bench_local(|| {
-        let n = app.export_ledger(&out, Lang::Ja, CsvEncoding::Cp932, &AssetFilter::default()).unwrap();
+        let n = app
+            .export_ledger(&out, Lang::Ja, CsvEncoding::Cp932, &AssetFilter::default())
+            .unwrap();
         assert_eq!(n, ROWS);
     });
 }

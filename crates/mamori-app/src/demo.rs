@@ -179,7 +179,16 @@ fn sw(list: &[&str]) -> Vec<Software> {
 }
 
 /// name, OS, OS version, model, EOS, CPE, software, purpose.
-type ServerRow = (&'static str, &'static str, &'static str, &'static str, Option<NaiveDate>, Option<&'static str>, &'static [&'static str], &'static str);
+type ServerRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<NaiveDate>,
+    Option<&'static str>,
+    &'static [&'static str],
+    &'static str,
+);
 
 /// The demo hospital's devices.
 pub fn demo_assets() -> Vec<Asset> {

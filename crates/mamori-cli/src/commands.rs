@@ -167,7 +167,7 @@ fn demo(ctx: &Ctx, dir: PathBuf) -> Result<()> {
         }
     );
     for (kind, n) in &out.counts {
-        println!("  {}  {n}", output::fit(kind.label(lang), 16));
+        println!("  {}  {n}", output::fit(kind.label(lang), 22));
     }
     println!(
         "{} {}",
@@ -184,39 +184,52 @@ fn demo(ctx: &Ctx, dir: PathBuf) -> Result<()> {
         out.init.one_time_password.as_deref().unwrap_or("")
     );
     let dd = out.data_dir.display();
+    let mamori = command_prefix();
     println!();
     println!("{}", lang.pick("次に試すこと:", "Try next:"));
     let tries: [(&str, &str, String); 5] = [
         (
             "VPN装置などネットワーク機器の一覧",
             "network devices, incl. the VPN boxes",
-            format!("mamori --data-dir {dd} ledger list --kind ネットワーク機器"),
+            format!("{mamori} --data-dir {dd} ledger list --kind ネットワーク機器"),
         ),
         (
             "FortiOS 6.0.4 のリモート保守VPN",
             "the remote-maintenance VPN on FortiOS 6.0.4",
-            format!("mamori --data-dir {dd} ledger show NW-001"),
+            format!("{mamori} --data-dir {dd} ledger show NW-001"),
         ),
         (
             "Windows 7 の検査装置付属PC",
             "the Windows 7 PC of the lab analyser",
-            format!("mamori --data-dir {dd} ledger list --search \"Windows 7\""),
+            format!("{mamori} --data-dir {dd} ledger list --search \"Windows 7\""),
         ),
         (
             "Excel に書き出す",
             "export to Excel",
-            format!("mamori --data-dir {dd} ledger export 機器台帳.xlsx"),
+            format!("{mamori} --data-dir {dd} ledger export 機器台帳.xlsx"),
         ),
         (
             "監査ログ",
             "the audit log",
-            format!("mamori --data-dir {dd} audit tail"),
+            format!("{mamori} --data-dir {dd} audit tail"),
         ),
     ];
     for (ja, en, cmd) in tries {
         println!("  # {}\n  {cmd}", lang.pick(ja, en));
     }
     Ok(())
+}
+
+/// How to run mamori again, as the user started it: `cargo run --release --` from a source
+/// tree (the binary is under `target/`), else `mamori`.
+fn command_prefix() -> String {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let in_target = exe.components().any(|c| c.as_os_str() == "target");
+    if in_target && std::path::Path::new("Cargo.toml").is_file() {
+        "cargo run --release --".to_string()
+    } else {
+        "mamori".to_string()
+    }
 }
 
 fn ledger(ctx: &Ctx, command: LedgerCommand) -> Result<()> {
