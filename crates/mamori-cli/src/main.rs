@@ -20,6 +20,9 @@ pub const EXIT_USER: u8 = 1;
 /// Exit code for internal errors.
 pub const EXIT_INTERNAL: u8 = 2;
 
+/// The message of the last panic, for the report in `main`.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 /// The language: `--lang`, else LC_ALL / LC_MESSAGES / LANG (Japanese for `ja*`).
 fn detect_lang(arg: Option<args::LangArg>) -> Lang {
     if let Some(a) = arg {
@@ -37,14 +40,17 @@ fn detect_lang(arg: Option<args::LangArg>) -> Lang {
 }
 
 fn main() -> ExitCode {
+    // Panics inside mamori are bugs: report them once, with exit code 2. A library may
+    // contain a panic of its own (the ledger reader does, around calamine), so the hook only
+    // remembers the message; `main` reports panics that escape.
     std::panic::set_hook(Box::new(|info| {
         // `mamori ledger list | head` closes the pipe early: that is not an error.
         if info.to_string().contains("Broken pipe") {
             std::process::exit(EXIT_OK as i32);
         }
-        eprintln!("mamori: 内部エラー / internal error: {info}");
-        eprintln!("この問題を報告してください / please report this problem");
-        std::process::exit(EXIT_INTERNAL as i32);
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(info.to_string());
+        }
     }));
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
@@ -67,7 +73,23 @@ fn main() -> ExitCode {
         data_dir: cli.data_dir.clone(),
         actor: actor(),
     };
-    match commands::run(&ctx, cli.command) {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        commands::run(&ctx, cli.command)
+    }));
+    let result = match outcome {
+        Ok(result) => result,
+        Err(_) => {
+            let detail = LAST_PANIC
+                .lock()
+                .ok()
+                .and_then(|mut l| l.take())
+                .unwrap_or_default();
+            eprintln!("mamori: 内部エラー / internal error: {detail}");
+            eprintln!("この問題を報告してください / please report this problem");
+            return ExitCode::from(EXIT_INTERNAL);
+        }
+    };
+    match result {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(e) => {
             let (code, text) = match e.downcast_ref::<mamori_app::AppError>() {

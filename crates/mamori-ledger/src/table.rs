@@ -250,6 +250,23 @@ fn is_encrypted_cfb(bytes: &[u8]) -> bool {
 }
 
 fn read_workbook(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
+    // calamine is a third-party parser of hostile input: our fuzzer found arithmetic
+    // overflows in it (a cell reference with an over-long column, calamine 0.38
+    // `get_row_and_optional_column`). Contain any panic as a damaged-workbook error.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_workbook_inner(bytes, sheet)
+    }))
+    .unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "reader failed".into());
+        Err(TableError::Corrupt(detail))
+    })
+}
+
+fn read_workbook_inner(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
     if bytes.starts_with(CFB_MAGIC) && is_encrypted_cfb(bytes) {
         return Err(TableError::Encrypted);
     }
