@@ -22,6 +22,19 @@ pub struct InitOutcome {
     pub one_time_password: Option<String>,
 }
 
+/// The data directory holds password hashes and the hospital's device list: only its
+/// owner may read it.
+#[cfg(unix)]
+fn restrict_to_owner(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io(dir))
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_dir: &Path) -> Result<()> {
+    Ok(())
+}
+
 /// Creates `data_dir` (if needed) and a new store in it with the first administrator.
 /// With `admin_password`, that password is used; otherwise a random one-time password is
 /// generated, which must be changed at first login. Refuses to touch an existing store.
@@ -34,6 +47,7 @@ pub fn init(data_dir: &Path, admin_password: Option<&str>, actor: &str) -> Resul
         password::check_strength(p)?;
     }
     std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+    restrict_to_owner(data_dir)?;
     let (pw, one_time) = match admin_password {
         Some(p) => (p.to_string(), None),
         None => {

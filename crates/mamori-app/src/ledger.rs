@@ -381,12 +381,12 @@ impl App {
 
     /// The devices matching `filter`, ordered by 管理番号.
     pub fn list_assets(&mut self, filter: &AssetFilter) -> Result<Vec<StoredAsset>> {
-        Ok(self.store.begin()?.assets(filter)?)
+        Ok(self.store.begin_read()?.assets(filter)?)
     }
 
     /// One device with its status history.
     pub fn show_asset(&mut self, asset_id: &str) -> Result<(StoredAsset, Vec<StatusChange>)> {
-        let tx = self.store.begin()?;
+        let tx = self.store.begin_read()?;
         let stored = tx
             .asset(asset_id)?
             .ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;

@@ -65,12 +65,12 @@ impl App {
 
     /// A read-only view: a transaction that is never committed.
     pub fn read(&mut self) -> Result<Box<dyn Tx + '_>> {
-        Ok(self.store.begin()?)
+        Ok(self.store.begin_read()?)
     }
 
     /// Checks the audit log's hash chain; returns the first broken entry, if any.
     pub fn verify_audit_log(&mut self) -> Result<Option<i64>> {
-        Ok(self.store.begin()?.verify_audit_chain()?)
+        Ok(self.store.begin_read()?.verify_audit_chain()?)
     }
 }
 

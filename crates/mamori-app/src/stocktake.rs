@@ -240,6 +240,6 @@ impl App {
 
     /// Past stock-takes, newest first.
     pub fn stocktakes(&mut self) -> Result<Vec<Stocktake>> {
-        Ok(self.store.begin()?.stocktakes()?)
+        Ok(self.store.begin_read()?.stocktakes()?)
     }
 }

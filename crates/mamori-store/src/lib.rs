@@ -272,10 +272,18 @@ impl Store {
         })
     }
 
-    /// Starts a transaction.
+    /// Starts a write transaction.
     pub fn begin(&mut self) -> Result<Box<dyn Tx + '_>> {
         match &mut self.backend {
             Backend::Sqlite(s) => Ok(Box::new(s.begin()?)),
+        }
+    }
+
+    /// Starts a read-only snapshot (writes through it are not intended and are never
+    /// committed by callers).
+    pub fn begin_read(&mut self) -> Result<Box<dyn Tx + '_>> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => Ok(Box::new(s.begin_read()?)),
         }
     }
 

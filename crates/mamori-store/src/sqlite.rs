@@ -101,12 +101,20 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Starts a transaction (immediate, so concurrent writers wait instead of failing
-    /// half-way).
+    /// Starts a write transaction (immediate, so concurrent writers wait for each other
+    /// at the start instead of failing half-way).
     pub fn begin(&mut self) -> Result<SqliteTx<'_>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        self.begin_with(rusqlite::TransactionBehavior::Immediate)
+    }
+
+    /// Starts a read transaction: a consistent snapshot that takes no write lock (WAL
+    /// lets readers run beside a writer).
+    pub fn begin_read(&mut self) -> Result<SqliteTx<'_>> {
+        self.begin_with(rusqlite::TransactionBehavior::Deferred)
+    }
+
+    fn begin_with(&mut self, behavior: rusqlite::TransactionBehavior) -> Result<SqliteTx<'_>> {
+        let tx = self.conn.transaction_with_behavior(behavior)?;
         Ok(SqliteTx {
             tx,
             last_hash: None,
