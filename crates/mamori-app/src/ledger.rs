@@ -111,7 +111,6 @@ pub(crate) fn apply_records(
     progress: &dyn Fn(Progress),
 ) -> Result<Applied> {
     let mut out = Applied::default();
-    let now = Utc::now();
     let total = records.len();
     for (i, rec) in records.iter().enumerate() {
         if i % 500 == 0 {
@@ -127,37 +126,13 @@ pub(crate) fn apply_records(
                     out.unchanged += 1;
                     continue;
                 }
-                tx.update_asset(stored.id, &new)?;
-                if new.status != stored.asset.status {
-                    tx.record_status_change(
-                        stored.id,
-                        &StatusChange {
-                            from: Some(stored.asset.status),
-                            to: new.status,
-                            at: now,
-                            actor: actor.to_string(),
-                            reason: Some(source.to_string()),
-                        },
-                    )?;
-                }
-                let detail = json!({ "source": source, "row": rec.row, "changed": diff(&stored.asset, &new) });
-                audit(tx, actor, "asset.update", Some(&new.asset_id), detail)?;
+                let detail = json!({ "source": source, "row": rec.row });
+                save_update(tx, actor, stored, &new, Some(source), detail)?;
                 out.updated += 1;
             }
             None => {
-                let id = tx.insert_asset(&rec.asset)?;
-                tx.record_status_change(
-                    id,
-                    &StatusChange {
-                        from: None,
-                        to: rec.asset.status,
-                        at: now,
-                        actor: actor.to_string(),
-                        reason: Some(source.to_string()),
-                    },
-                )?;
                 let detail = json!({ "source": source, "row": rec.row });
-                audit(tx, actor, "asset.create", Some(&rec.asset.asset_id), detail)?;
+                save_new(tx, actor, &rec.asset, source, detail)?;
                 out.added += 1;
             }
         }
@@ -186,6 +161,61 @@ fn diff(before: &Asset, after: &Asset) -> serde_json::Value {
         );
     }
     serde_json::Value::Object(map)
+}
+
+/// Adds a device with its first status-history entry and an `asset.create` audit entry.
+fn save_new(
+    tx: &mut dyn Tx,
+    actor: &str,
+    asset: &Asset,
+    reason: &str,
+    detail: serde_json::Value,
+) -> Result<i64> {
+    let id = tx.insert_asset(asset)?;
+    let change = StatusChange {
+        from: None,
+        to: asset.status,
+        at: Utc::now(),
+        actor: actor.to_string(),
+        reason: Some(reason.to_string()),
+    };
+    tx.record_status_change(id, &change)?;
+    audit(tx, actor, "asset.create", Some(&asset.asset_id), detail)?;
+    Ok(id)
+}
+
+/// Writes a changed device: the status history when the status changed, and an audit
+/// entry (`asset.retire` when it became 廃棄済, else `asset.update`) whose detail gets the
+/// changed columns with their old and new values.
+fn save_update(
+    tx: &mut dyn Tx,
+    actor: &str,
+    stored: &StoredAsset,
+    new: &Asset,
+    reason: Option<&str>,
+    mut detail: serde_json::Value,
+) -> Result<()> {
+    tx.update_asset(stored.id, new)?;
+    if new.status != stored.asset.status {
+        let change = StatusChange {
+            from: Some(stored.asset.status),
+            to: new.status,
+            at: Utc::now(),
+            actor: actor.to_string(),
+            reason: reason.map(str::to_string),
+        };
+        tx.record_status_change(stored.id, &change)?;
+    }
+    if let serde_json::Value::Object(m) = &mut detail {
+        m.insert("changed".into(), diff(&stored.asset, new));
+    }
+    let action =
+        if new.status == AssetStatus::Retired && stored.asset.status != AssetStatus::Retired {
+            "asset.retire"
+        } else {
+            "asset.update"
+        };
+    audit(tx, actor, action, Some(&stored.asset.asset_id), detail)
 }
 
 impl App {
@@ -414,22 +444,11 @@ impl App {
         if tx.asset(&asset.asset_id)?.is_some() {
             return Err(AppError::AssetExists(asset.asset_id));
         }
-        let id = tx.insert_asset(&asset)?;
-        tx.record_status_change(
-            id,
-            &StatusChange {
-                from: None,
-                to: asset.status,
-                at: Utc::now(),
-                actor: actor.clone(),
-                reason: Some("add".into()),
-            },
-        )?;
-        audit(
+        save_new(
             tx.as_mut(),
             &actor,
-            "asset.create",
-            Some(&asset.asset_id),
+            &asset,
+            "add",
             json!({ "source": "add" }),
         )?;
         tx.commit()?;
@@ -457,26 +476,8 @@ impl App {
         if asset.asset_id != stored.asset.asset_id && tx.asset(&asset.asset_id)?.is_some() {
             return Err(AppError::AssetExists(asset.asset_id));
         }
-        tx.update_asset(stored.id, &asset)?;
-        if asset.status != stored.asset.status {
-            tx.record_status_change(
-                stored.id,
-                &StatusChange {
-                    from: Some(stored.asset.status),
-                    to: asset.status,
-                    at: Utc::now(),
-                    actor: actor.clone(),
-                    reason: reason.map(str::to_string),
-                },
-            )?;
-        }
-        audit(
-            tx.as_mut(),
-            &actor,
-            "asset.update",
-            Some(&stored.asset.asset_id),
-            json!({ "source": "edit", "reason": reason, "changed": diff(&stored.asset, &asset) }),
-        )?;
+        let detail = json!({ "source": "edit", "reason": reason });
+        save_update(tx.as_mut(), &actor, &stored, &asset, reason, detail)?;
         tx.commit()?;
         Ok(changed)
     }
@@ -504,24 +505,8 @@ impl App {
 fn retire_in(tx: &mut dyn Tx, actor: &str, stored: &StoredAsset, reason: &str) -> Result<()> {
     let mut asset = stored.asset.clone();
     asset.status = AssetStatus::Retired;
-    tx.update_asset(stored.id, &asset)?;
-    tx.record_status_change(
-        stored.id,
-        &StatusChange {
-            from: Some(stored.asset.status),
-            to: AssetStatus::Retired,
-            at: Utc::now(),
-            actor: actor.to_string(),
-            reason: Some(reason.to_string()),
-        },
-    )?;
-    audit(
-        tx,
-        actor,
-        "asset.retire",
-        Some(&asset.asset_id),
-        json!({ "from": stored.asset.status.to_string(), "reason": reason }),
-    )
+    let detail = json!({ "from": stored.asset.status.to_string(), "reason": reason });
+    save_update(tx, actor, stored, &asset, Some(reason), detail)
 }
 
 /// 管理番号 of rows skipped as invalid: `--sync` must not retire a device only because

@@ -215,6 +215,18 @@ fn asset_from_row(r: &Row<'_>) -> Result<StoredAsset> {
     })
 }
 
+/// A unique-key violation becomes [`StoreError::Duplicate`] naming the key.
+fn unique_violation(e: rusqlite::Error, key: &str) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Duplicate(key.to_string())
+        }
+        other => other.into(),
+    }
+}
+
 /// Escapes `%`, `_` and `\` for a LIKE pattern.
 fn like_pattern(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
@@ -517,15 +529,10 @@ impl Tx for SqliteTx<'_> {
             placeholders.join(", ")
         );
         let refs: Vec<&dyn ToSql> = values.iter().map(|b| b.as_ref()).collect();
-        match self.tx.prepare_cached(&sql)?.execute(refs.as_slice()) {
-            Ok(_) => {}
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                return Err(StoreError::Duplicate(asset.asset_id.clone()))
-            }
-            Err(e) => return Err(e.into()),
-        }
+        self.tx
+            .prepare_cached(&sql)?
+            .execute(refs.as_slice())
+            .map_err(|e| unique_violation(e, &asset.asset_id))?;
         let id = self.tx.last_insert_rowid();
         self.write_children(id, asset)?;
         Ok(id)
@@ -549,15 +556,10 @@ impl Tx for SqliteTx<'_> {
             n + 2
         );
         let refs: Vec<&dyn ToSql> = values.iter().map(|b| b.as_ref()).collect();
-        match self.tx.prepare_cached(&sql)?.execute(refs.as_slice()) {
-            Ok(_) => {}
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                return Err(StoreError::Duplicate(asset.asset_id.clone()))
-            }
-            Err(e) => return Err(e.into()),
-        }
+        self.tx
+            .prepare_cached(&sql)?
+            .execute(refs.as_slice())
+            .map_err(|e| unique_violation(e, &asset.asset_id))?;
         self.write_children(id, asset)
     }
 
@@ -605,15 +607,8 @@ impl Tx for SqliteTx<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
             params![user.username, user.display_name, roles.join(","), user.password_hash, user.must_change_password, now],
         );
-        match res {
-            Ok(_) => Ok(self.tx.last_insert_rowid()),
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                Err(StoreError::Duplicate(user.username.clone()))
-            }
-            Err(e) => Err(e.into()),
-        }
+        res.map_err(|e| unique_violation(e, &user.username))?;
+        Ok(self.tx.last_insert_rowid())
     }
 
     fn count_users(&self) -> Result<i64> {
