@@ -6,6 +6,10 @@
 //! [`value`] (IP and MAC addresses, CPE names, dates in Western and Japanese-era forms).
 //! [`Lang`] selects the language of every user-facing label.
 //!
+//! [`vuln`] holds vulnerability information: [`vuln::Vulnerability`] with its CVSS metrics,
+//! references and exact applicability logic ([`vuln::Configuration`] → [`vuln::Node`] →
+//! [`vuln::CpeMatch`]), KEV entries and EPSS scores.
+//!
 //! It deliberately does no IO, knows no file formats, SQL or HTTP, and has no async code:
 //! spreadsheet handling lives in `mamori-ledger`, persistence in `mamori-store`.
 #![forbid(unsafe_code)]
@@ -14,6 +18,7 @@ mod asset;
 mod labels;
 mod lang;
 pub mod value;
+pub mod vuln;
 
 pub use asset::{Asset, ComponentSource, Software};
 pub use labels::{

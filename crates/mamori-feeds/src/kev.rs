@@ -1,0 +1,157 @@
+//! CISA Known Exploited Vulnerabilities (KEV) catalogue JSON.
+
+use chrono::NaiveDate;
+use mamori_core::vuln::KevEntry;
+use serde::Deserialize;
+
+use crate::{FeedError, Warning};
+
+/// A KEV catalogue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KevCatalog {
+    /// e.g. `2025.08.25`.
+    pub catalog_version: String,
+    /// When CISA released this version.
+    pub date_released: Option<String>,
+    /// The entries, in file order.
+    pub entries: Vec<KevEntry>,
+    /// Entries skipped or noted.
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawCatalog {
+    catalog_version: Option<String>,
+    date_released: Option<String>,
+    count: Option<usize>,
+    vulnerabilities: Option<Vec<RawEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawEntry {
+    #[serde(rename = "cveID")]
+    cve_id: Option<String>,
+    #[serde(default)]
+    vendor_project: String,
+    #[serde(default)]
+    product: String,
+    #[serde(default)]
+    vulnerability_name: String,
+    date_added: Option<String>,
+    #[serde(default)]
+    short_description: String,
+    #[serde(default)]
+    required_action: String,
+    due_date: Option<String>,
+    #[serde(default)]
+    known_ransomware_campaign_use: String,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    cwes: Vec<String>,
+}
+
+fn date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
+/// Parses a KEV catalogue.
+pub fn parse_kev(bytes: &[u8]) -> Result<KevCatalog, FeedError> {
+    let raw: RawCatalog = serde_json::from_slice(bytes).map_err(|e| {
+        let mut message = e.to_string();
+        if let Some(i) = message.rfind(" at line ") {
+            message.truncate(i);
+        }
+        FeedError::Json {
+            record: None,
+            last_id: None,
+            line: e.line(),
+            column: e.column(),
+            message,
+        }
+    })?;
+    let list = raw.vulnerabilities.ok_or_else(|| FeedError::Format {
+        expected: "a CISA KEV catalogue",
+        detail: "no \"vulnerabilities\" list".into(),
+    })?;
+    let mut entries = Vec::with_capacity(list.len());
+    let mut warnings = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, e) in list.into_iter().enumerate() {
+        let id = e
+            .cve_id
+            .clone()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        let skip = |message: String| Warning {
+            record: i,
+            id: id.clone(),
+            message,
+            skipped: true,
+        };
+        let Some(cve_id) = id.clone() else {
+            warnings.push(skip("no cveID".into()));
+            continue;
+        };
+        let Some(date_added) = e.date_added.as_deref().and_then(date) else {
+            warnings.push(skip(format!("dateAdded {:?} is not a date", e.date_added)));
+            continue;
+        };
+        let due_date = match e.due_date.as_deref().filter(|d| !d.trim().is_empty()) {
+            Some(d) => match date(d) {
+                Some(d) => Some(d),
+                None => {
+                    warnings.push(skip(format!("dueDate {d:?} is not a date")));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        if !seen.insert(cve_id.clone()) {
+            warnings.push(Warning {
+                record: i,
+                id: Some(cve_id.clone()),
+                message: "duplicate cveID".into(),
+                skipped: true,
+            });
+            continue;
+        }
+        entries.push(KevEntry {
+            cve_id,
+            vendor_project: e.vendor_project,
+            product: e.product,
+            vulnerability_name: e.vulnerability_name,
+            date_added,
+            short_description: e.short_description,
+            required_action: e.required_action,
+            due_date,
+            known_ransomware: e
+                .known_ransomware_campaign_use
+                .trim()
+                .eq_ignore_ascii_case("known"),
+            notes: e.notes,
+            cwes: e.cwes,
+        });
+    }
+    if let Some(count) = raw.count {
+        if count != entries.len() + warnings.iter().filter(|w| w.skipped).count() {
+            warnings.push(Warning {
+                record: 0,
+                id: None,
+                message: format!(
+                    "the catalogue says count {count} but lists {} entries",
+                    entries.len()
+                ),
+                skipped: false,
+            });
+        }
+    }
+    Ok(KevCatalog {
+        catalog_version: raw.catalog_version.unwrap_or_default(),
+        date_released: raw.date_released,
+        entries,
+        warnings,
+    })
+}

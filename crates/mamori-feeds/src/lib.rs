@@ -1,0 +1,23 @@
+//! Vulnerability feed parsers: bytes (or a reader) in, [`mamori_core::vuln`] values and
+//! [`Warning`]s out.
+//!
+//! - [`nvd`]: NVD CVE API 2.0 pages and yearly 2.0 feed files, bare 2.0 records, and the
+//!   legacy NVD 1.1 feeds, all mapped onto [`mamori_core::vuln::Vulnerability`] with the
+//!   configurations kept exactly. Streaming: one record in memory at a time.
+//! - [`kev`]: CISA's Known Exploited Vulnerabilities catalogue.
+//! - [`epss`]: FIRST EPSS CSV, with or without the `#model_version` line.
+//!
+//! A structural problem (truncated JSON, not the expected format) fails the whole file with
+//! a [`FeedError`] naming the record and position; a record that is well-formed JSON but
+//! unusable (no id, a date or CPE that does not parse) is skipped with a [`Warning`]. This
+//! crate does no file-system or network IO and knows nothing of the store; decompression
+//! and provenance are the caller's.
+#![forbid(unsafe_code)]
+
+pub mod epss;
+mod error;
+pub mod kev;
+pub mod nvd;
+mod time;
+
+pub use error::{FeedError, Warning};

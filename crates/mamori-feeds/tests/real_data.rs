@@ -1,0 +1,285 @@
+//! Every real NVD, KEV and EPSS file in `../shared/data` reads with zero skipped records,
+//! and the record counts match `../shared/data/SOURCES.md`. The data is read in place.
+//! Absent data is a skip locally and a failure in CI (`CI=true`).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use mamori_feeds::nvd::{read_nvd, NvdFormat, NvdSummary};
+use mamori_feeds::{epss, kev};
+
+fn shared_data() -> Option<PathBuf> {
+    let dir = std::env::var_os("MAMORI_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("shared test data not found at {} (CI=true)", dir.display());
+    }
+    eprintln!("SKIP: shared test data not found at {}", dir.display());
+    None
+}
+
+fn open(path: &Path) -> Box<dyn Read> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::GzDecoder::new(file))
+    } else {
+        Box::new(file)
+    }
+}
+
+fn read_all(path: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    open(path).read_to_end(&mut out).unwrap();
+    out
+}
+
+/// Reads an NVD file; asserts no record was skipped; returns the summary.
+fn nvd(path: &Path) -> NvdSummary {
+    let mut n = 0usize;
+    let summary = read_nvd(open(path), &mut |v| {
+        assert!(!v.id.is_empty());
+        n += 1;
+    })
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let skipped: Vec<_> = summary.warnings.iter().filter(|w| w.skipped).collect();
+    assert!(
+        skipped.is_empty(),
+        "{}: skipped {skipped:?}",
+        path.display()
+    );
+    assert_eq!(n, summary.records);
+    summary
+}
+
+fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if keep(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn nvd_2_0_converted_feeds_have_the_documented_counts() {
+    let Some(data) = shared_data() else { return };
+    let expected = [
+        ("2002", 6_768),
+        ("2014", 8_846),
+        ("2016", 10_466),
+        ("2017", 16_509),
+        ("2018", 16_591),
+        ("2021", 10_660),
+    ];
+    let mut total = 0;
+    for (year, count) in expected {
+        let s = nvd(&data.join(format!(
+            "nvd/api-2.0-from-1.1/nvdcve-2.0-from-1.1-{year}.json.gz"
+        )));
+        assert_eq!(
+            (s.format, s.records),
+            (Some(NvdFormat::V2), count),
+            "{year}"
+        );
+        assert_eq!(s.total_results, Some(count as u64));
+        total += s.records;
+    }
+    assert_eq!(total, 69_840);
+}
+
+#[test]
+fn nvd_1_1_feeds_have_the_documented_counts_and_match_their_2_0_conversion() {
+    let Some(data) = shared_data() else { return };
+    let expected = [
+        ("2002", 6_768),
+        ("2014", 8_846),
+        ("2016", 10_466),
+        ("2017", 16_509),
+        ("2018", 16_591),
+        ("2021", 10_660),
+    ];
+    for (year, count) in expected {
+        let s = nvd(&data.join(format!("nvd/feed-1.1/kepler/nvdcve-1.1-{year}.json.gz")));
+        assert_eq!(
+            (s.format, s.records),
+            (Some(NvdFormat::V11), count),
+            "{year}"
+        );
+    }
+    let s = nvd(&data.join("nvd/feed-1.1/osv.dev/nvdcve-1.1-test-data.json.gz"));
+    assert_eq!(s.records, 669);
+    for withheld in ["nvdcve-1.1-2025.json.gz", "nvdcve-1.1-recent.json.gz"] {
+        let p = data.join("nvd/feed-1.1/kepler").join(withheld);
+        if p.exists() {
+            nvd(&p);
+        }
+    }
+
+    // The same records through both formats give the same applicability logic.
+    let mut v11 = std::collections::HashMap::new();
+    read_nvd(
+        open(&data.join("nvd/feed-1.1/kepler/nvdcve-1.1-2014.json.gz")),
+        &mut |v| {
+            v11.insert(v.id.clone(), v);
+        },
+    )
+    .unwrap();
+    let mut compared = 0;
+    read_nvd(
+        open(&data.join("nvd/api-2.0-from-1.1/nvdcve-2.0-from-1.1-2014.json.gz")),
+        &mut |v| {
+            let old = &v11[&v.id];
+            assert_eq!(old.configurations.len(), v.configurations.len(), "{}", v.id);
+            for (a, b) in old.configurations.iter().zip(&v.configurations) {
+                assert_eq!(a.operator, b.operator, "{}", v.id);
+                assert_eq!(a.nodes.len(), b.nodes.len(), "{}", v.id);
+                for (x, y) in a.nodes.iter().zip(&b.nodes) {
+                    let strip = |n: &mamori_core::vuln::Node| {
+                        n.matches
+                            .iter()
+                            .map(|m| {
+                                (
+                                    m.vulnerable,
+                                    m.criteria.clone(),
+                                    m.version_start_including.clone(),
+                                    m.version_start_excluding.clone(),
+                                    m.version_end_including.clone(),
+                                    m.version_end_excluding.clone(),
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(strip(x), strip(y), "{}", v.id);
+                }
+            }
+            assert_eq!(old.cvss.len(), v.cvss.len(), "{}", v.id);
+            assert_eq!(old.published, v.published, "{}", v.id);
+            compared += 1;
+        },
+    )
+    .unwrap();
+    assert_eq!(compared, 8_846);
+}
+
+#[test]
+fn every_nvd_2_0_fixture_reads_and_together_they_are_the_merged_file() {
+    let Some(data) = shared_data() else { return };
+    let ids_of = |path: &Path| {
+        let mut ids = std::collections::BTreeSet::new();
+        let s = read_nvd(open(path), &mut |v| {
+            ids.insert(v.id);
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            s.warnings.iter().all(|w| !w.skipped),
+            "{}: {:?}",
+            path.display(),
+            s.warnings
+        );
+        ids
+    };
+    let merged_summary = nvd(&data.join("nvd/nvd-cve-api-2.0-merged.json.gz"));
+    assert_eq!(
+        (merged_summary.records, merged_summary.with_configurations),
+        (156, 126)
+    );
+    let merged = ids_of(&data.join("nvd/nvd-cve-api-2.0-merged.json.gz"));
+
+    let json = |p: &Path| p.extension().is_some_and(|e| e == "json");
+    let mut fixtures = files_under(&data.join("nvd/api-2.0"), &json);
+    let vuls = data.join("fixtures-vuls-data-update/pkg/fetch/nvd");
+    fixtures.extend(files_under(&vuls.join("api/cve"), &json));
+    fixtures.extend(files_under(&vuls.join("feed/cve/v2"), &|p| {
+        p.to_string_lossy().ends_with(".json.gz")
+    }));
+    assert!(fixtures.len() >= 60, "{}", fixtures.len());
+    let mut all = std::collections::BTreeSet::new();
+    for f in &fixtures {
+        all.extend(ids_of(f));
+    }
+    assert_eq!(
+        all, merged,
+        "the fixtures hold exactly the merged file's 156 CVEs"
+    );
+    for f in files_under(&vuls.join("feed/cve/v1"), &|p| {
+        p.to_string_lossy().ends_with(".json.gz")
+    }) {
+        assert_eq!(nvd(&f).format, Some(NvdFormat::V11));
+    }
+}
+
+#[test]
+fn kev_catalogues_have_the_documented_counts() {
+    let Some(data) = shared_data() else { return };
+    let now = kev::parse_kev(&read_all(
+        &data.join("kev/known_exploited_vulnerabilities.json"),
+    ))
+    .unwrap();
+    assert_eq!(
+        (now.catalog_version.as_str(), now.entries.len()),
+        ("2025.08.25", 1_404)
+    );
+    assert!(now.warnings.is_empty(), "{:?}", now.warnings);
+    let before = kev::parse_kev(&read_all(
+        &data.join("kev/known_exploited_vulnerabilities.2025-08-18.json.gz"),
+    ))
+    .unwrap();
+    assert_eq!(before.entries.len(), 1_400);
+    let old: std::collections::HashSet<&str> =
+        before.entries.iter().map(|e| e.cve_id.as_str()).collect();
+    let mut added: Vec<&str> = now
+        .entries
+        .iter()
+        .map(|e| e.cve_id.as_str())
+        .filter(|id| !old.contains(id))
+        .collect();
+    added.sort();
+    assert_eq!(
+        added,
+        [
+            "CVE-2024-8068",
+            "CVE-2024-8069",
+            "CVE-2025-43300",
+            "CVE-2025-48384"
+        ]
+    );
+    let fortios = now
+        .entries
+        .iter()
+        .find(|e| e.cve_id == "CVE-2018-13379")
+        .expect("FortiOS SSL-VPN in KEV");
+    assert!(fortios.known_ransomware);
+    kev::parse_kev(&read_all(&data.join("fixtures-vuls-data-update/pkg/fetch/cisa/kev/testdata/fixtures/known_exploited_vulnerabilities.json"))).unwrap();
+}
+
+#[test]
+fn epss_fixtures_in_all_header_variants() {
+    let Some(data) = shared_data() else { return };
+    let dir = data.join("fixtures-vuls-data-update/pkg/fetch/epss/testdata/fixtures");
+    let mut with_percentile = 0;
+    let mut with_model = 0;
+    for day in ["2021-04-14", "2021-09-01", "2022-02-04", "2023-03-07"] {
+        let f =
+            epss::parse_epss(&read_all(&dir.join(format!("epss_scores-{day}.csv.gz")))).unwrap();
+        assert_eq!(f.scores.len(), 2, "{day}");
+        assert!(f.warnings.is_empty(), "{day}: {:?}", f.warnings);
+        with_percentile += f.scores.iter().filter(|s| s.1.percentile.is_some()).count();
+        with_model += usize::from(f.model_version.is_some());
+    }
+    assert!(
+        with_percentile >= 4 && with_model >= 1,
+        "{with_percentile} {with_model}"
+    );
+}
