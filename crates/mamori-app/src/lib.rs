@@ -14,6 +14,7 @@
 
 pub mod demo;
 mod error;
+pub mod feeds;
 pub mod init;
 pub mod ledger;
 pub mod password;

@@ -56,9 +56,44 @@ pub enum Command {
     /// 機器台帳 — the device ledger
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// 脆弱性情報の取り込み — vulnerability feeds
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
+    /// 脆弱性 — vulnerabilities
+    #[command(subcommand)]
+    Vuln(VulnCommand),
     /// 監査ログ — the audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// ファイル・フォルダから取り込む (形式は内容で判別、.gz/.tar.gz 可) — import files or folders (format from content; .gz and .tar.gz accepted)
+    Import {
+        /// ファイルまたはフォルダ — files or folders
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// 取り込み状況 — per-source status
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VulnCommand {
+    /// 詳細 (CVE-… / JVNDB-…) — show one vulnerability
+    Show {
+        /// CVE-… または JVNDB-… — the id
+        id: String,
+    },
+    /// 検索 — search ids and texts
+    Search {
+        /// 検索語 — search text
+        text: String,
+        /// 件数 — how many
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

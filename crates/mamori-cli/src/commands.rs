@@ -36,7 +36,7 @@ pub struct UsageError {
 }
 
 impl UsageError {
-    fn err(ja: impl Into<String>, en: impl Into<String>) -> anyhow::Error {
+    pub(crate) fn err(ja: impl Into<String>, en: impl Into<String>) -> anyhow::Error {
         anyhow::Error::new(UsageError {
             ja: ja.into(),
             en: en.into(),
@@ -61,15 +61,17 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         } => init(ctx, admin_password_file),
         Command::Demo { dir } => demo(ctx, dir),
         Command::Ledger(c) => ledger(ctx, c),
+        Command::Feeds(c) => crate::vulns::feeds(ctx, c),
+        Command::Vuln(c) => crate::vulns::vuln(ctx, c),
         Command::Audit(c) => audit(ctx, c),
     }
 }
 
-fn open(ctx: &Ctx) -> Result<App> {
+pub(crate) fn open(ctx: &Ctx) -> Result<App> {
     Ok(App::open(&ctx.data_dir, ctx.actor.clone())?)
 }
 
-fn print_json(v: &Value) {
+pub(crate) fn print_json(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 

@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod output;
+mod vulns;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

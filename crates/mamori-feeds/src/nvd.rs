@@ -114,7 +114,7 @@ struct State<'s> {
 }
 
 impl State<'_> {
-    fn accept(&mut self, converted: Result<Vulnerability, (Option<String>, String)>) {
+    fn accept(&mut self, converted: Converted) {
         let index = self.index;
         self.index += 1;
         match converted {
@@ -348,9 +348,9 @@ struct RawMatch {
     version_end_excluding: Option<String>,
 }
 
-type Converted = Result<Vulnerability, (Option<String>, String)>;
+type Converted = Result<Vulnerability, Skip>;
 
-fn operator(text: Option<&str>, id: &str) -> Result<Operator, (Option<String>, String)> {
+fn operator(text: Option<&str>, id: &str) -> Result<Operator, Skip> {
     match text.map(str::trim) {
         None | Some("OR") | Some("or") => Ok(Operator::Or),
         Some("AND") | Some("and") => Ok(Operator::And),
@@ -358,7 +358,7 @@ fn operator(text: Option<&str>, id: &str) -> Result<Operator, (Option<String>, S
     }
 }
 
-fn convert_match(raw: RawMatch, id: &str) -> Result<CpeMatch, (Option<String>, String)> {
+fn convert_match(raw: RawMatch, id: &str) -> Result<CpeMatch, Skip> {
     let criteria = raw.criteria.ok_or_else(|| {
         (
             Some(id.to_string()),
@@ -378,17 +378,20 @@ fn convert_match(raw: RawMatch, id: &str) -> Result<CpeMatch, (Option<String>, S
     })
 }
 
+/// Why a record is skipped: its id (when it has one) and the reason.
+type Skip = (Option<String>, String);
+
+/// Published and last-modified times.
+type Times = (
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
 fn timestamps(
     id: &str,
     published: Option<String>,
     modified: Option<String>,
-) -> Result<
-    (
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    ),
-    (Option<String>, String),
-> {
+) -> Result<Times, Skip> {
     let one = |name: &str, t: Option<String>| {
         t.map(|t| {
             parse_timestamp(&t)
@@ -399,7 +402,7 @@ fn timestamps(
     Ok((one("published", published)?, one("lastModified", modified)?))
 }
 
-fn check_id(id: Option<String>) -> Result<String, (Option<String>, String)> {
+fn check_id(id: Option<String>) -> Result<String, Skip> {
     let id = id.map(|s| s.trim().to_string()).unwrap_or_default();
     if id.is_empty() {
         return Err((None, "record has no id".into()));
@@ -582,7 +585,7 @@ struct RawBaseMetric11 {
     severity: Option<String>,
 }
 
-fn convert_node_11(n: RawNode11, id: &str) -> Result<Node, (Option<String>, String)> {
+fn convert_node_11(n: RawNode11, id: &str) -> Result<Node, Skip> {
     let matches = n
         .cpe_match
         .into_iter()

@@ -13,10 +13,12 @@
 #![forbid(unsafe_code)]
 
 pub mod sqlite;
+mod sqlite_vulns;
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use mamori_core::vuln::{EpssScore, KevEntry, Vulnerability};
 use mamori_core::{Asset, AssetKind, AssetStatus, Role, StocktakeResult};
 
 /// Why a store operation failed.
@@ -193,6 +195,96 @@ pub struct ImportRecord {
     pub skipped: i64,
 }
 
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upsert {
+    /// The record was new.
+    Added,
+    /// A newer version replaced the stored one.
+    Updated,
+    /// The store already had this version (or a newer one).
+    Unchanged,
+}
+
+/// A vulnerability as stored, with its provenance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredVulnerability {
+    /// The record.
+    pub vuln: Vulnerability,
+    /// `nvd`, `jvn`, `csaf`.
+    pub source: String,
+    /// The file or URL it was last read from.
+    pub origin: String,
+    /// When it was stored.
+    pub imported_at: DateTime<Utc>,
+}
+
+/// One search hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VulnSummary {
+    /// Id.
+    pub id: String,
+    /// Source.
+    pub source: String,
+    /// Published.
+    pub published: Option<DateTime<Utc>>,
+    /// The highest CVSS base score, with its version.
+    pub max_cvss: Option<(String, f64)>,
+    /// Title or description in the preferred language.
+    pub text: Option<String>,
+    /// Whether the id (or an alias) is in CISA KEV.
+    pub kev: bool,
+}
+
+/// An EPSS score with its date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEpss {
+    /// The score.
+    pub score: EpssScore,
+    /// The score date, when the file said.
+    pub score_date: Option<String>,
+    /// The model version, when the file said.
+    pub model_version: Option<String>,
+}
+
+/// The record of one feed file or download read into the store.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FeedImport {
+    /// `nvd`, `jvn`, `kev`, `epss`, `csaf`, `alerts`.
+    pub source: String,
+    /// The file or URL.
+    pub origin: String,
+    /// Hex SHA-256 of the bytes read.
+    pub sha256: String,
+    /// Records in the file.
+    pub records: i64,
+    /// Records added.
+    pub added: i64,
+    /// Records replaced by a newer version.
+    pub updated: i64,
+    /// Records the store already had.
+    pub unchanged: i64,
+    /// Records skipped as unusable.
+    pub skipped: i64,
+    /// The first warnings, for `feeds status`.
+    pub warnings: Vec<String>,
+}
+
+/// Per-source state for `feeds status`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedStatus {
+    /// The source.
+    pub source: String,
+    /// Records the store holds from it.
+    pub records: i64,
+    /// Last successful import or sync.
+    pub last_success: Option<DateTime<Utc>>,
+    /// Last error and when.
+    pub last_error: Option<(DateTime<Utc>, String)>,
+    /// Records skipped with a warning, over all imports.
+    pub skipped: i64,
+}
+
 /// The transaction API: every read and write of the store. Dropping without
 /// [`Tx::commit`] rolls back.
 pub trait Tx {
@@ -241,6 +333,42 @@ pub trait Tx {
 
     /// Records an import.
     fn insert_import(&mut self, record: &ImportRecord) -> Result<i64>;
+
+    /// Stores a vulnerability unless the store has it with the same or a newer
+    /// `modified`; a newer one replaces it whole (texts, metrics, configurations).
+    fn upsert_vulnerability(
+        &mut self,
+        vuln: &Vulnerability,
+        source: &str,
+        origin: &str,
+    ) -> Result<Upsert>;
+    /// One vulnerability by id, or else by alias (a CVE id finds its JVNDB record).
+    fn vulnerability(&self, id: &str) -> Result<Option<StoredVulnerability>>;
+    /// Records whose aliases include `alias`.
+    fn vulnerabilities_by_alias(&self, alias: &str) -> Result<Vec<String>>;
+    /// Searches ids, aliases and texts; `lang` picks the text shown.
+    fn search_vulnerabilities(
+        &self,
+        text: &str,
+        lang: &str,
+        limit: i64,
+    ) -> Result<Vec<VulnSummary>>;
+    /// How many vulnerability records are stored, per source.
+    fn count_vulnerabilities(&self) -> Result<Vec<(String, i64)>>;
+    /// Stores a KEV entry (replaced when the catalogue changes it).
+    fn upsert_kev(&mut self, entry: &KevEntry, catalog_version: &str) -> Result<Upsert>;
+    /// The KEV entry of a CVE.
+    fn kev(&self, cve_id: &str) -> Result<Option<KevEntry>>;
+    /// Stores an EPSS score (replaced by a newer score date).
+    fn upsert_epss(&mut self, cve_id: &str, score: &StoredEpss) -> Result<Upsert>;
+    /// The EPSS score of a CVE.
+    fn epss(&self, cve_id: &str) -> Result<Option<StoredEpss>>;
+    /// Records a feed import.
+    fn insert_feed_import(&mut self, record: &FeedImport) -> Result<i64>;
+    /// Records the outcome of an import or sync for a source.
+    fn set_feed_state(&mut self, source: &str, error: Option<&str>) -> Result<()>;
+    /// Per-source status.
+    fn feed_status(&self) -> Result<Vec<FeedStatus>>;
 
     /// Reads a setting.
     fn setting(&self, key: &str) -> Result<Option<String>>;

@@ -12,16 +12,24 @@ use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    AssetFilter, AuditEntry, AuditRecord, ImportRecord, NewUser, Result, StatusChange, Stocktake,
-    StoreError, StoredAsset, Tx, User,
+    AssetFilter, AuditEntry, AuditRecord, FeedImport, FeedStatus, ImportRecord, NewUser, Result,
+    StatusChange, Stocktake, StoreError, StoredAsset, StoredEpss, StoredVulnerability, Tx, Upsert,
+    User, VulnSummary,
 };
+use mamori_core::vuln::{KevEntry, Vulnerability};
 
 /// Migrations in order; the store records the highest applied version.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "ledger", include_str!("../migrations/0001_ledger.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "ledger", include_str!("../migrations/0001_ledger.sql")),
+    (
+        2,
+        "vulnerabilities",
+        include_str!("../migrations/0002_vulnerabilities.sql"),
+    ),
+];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// An open SQLite database.
 pub struct SqliteStore {
@@ -124,15 +132,15 @@ impl SqliteStore {
 
 /// A transaction on a [`SqliteStore`].
 pub struct SqliteTx<'a> {
-    tx: rusqlite::Transaction<'a>,
+    pub(crate) tx: rusqlite::Transaction<'a>,
     last_hash: Option<String>,
 }
 
-fn now_text() -> String {
+pub(crate) fn now_text() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+pub(crate) fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|d| d.with_timezone(&Utc))
         .map_err(|_| StoreError::Corrupt(format!("timestamp {text:?}")))
@@ -808,6 +816,64 @@ impl Tx for SqliteTx<'_> {
             params![now_text(), rec.actor, rec.file_name, rec.sha256, rec.format, rec.added, rec.updated, rec.unchanged, rec.retired, rec.skipped],
         )?;
         Ok(self.tx.last_insert_rowid())
+    }
+
+    fn upsert_vulnerability(
+        &mut self,
+        vuln: &Vulnerability,
+        source: &str,
+        origin: &str,
+    ) -> Result<Upsert> {
+        self.upsert_vulnerability_impl(vuln, source, origin)
+    }
+
+    fn vulnerability(&self, id: &str) -> Result<Option<StoredVulnerability>> {
+        self.vulnerability_impl(id)
+    }
+
+    fn vulnerabilities_by_alias(&self, alias: &str) -> Result<Vec<String>> {
+        self.vulnerabilities_by_alias_impl(alias)
+    }
+
+    fn search_vulnerabilities(
+        &self,
+        text: &str,
+        lang: &str,
+        limit: i64,
+    ) -> Result<Vec<VulnSummary>> {
+        self.search_vulnerabilities_impl(text, lang, limit)
+    }
+
+    fn count_vulnerabilities(&self) -> Result<Vec<(String, i64)>> {
+        self.count_vulnerabilities_impl()
+    }
+
+    fn upsert_kev(&mut self, entry: &KevEntry, catalog_version: &str) -> Result<Upsert> {
+        self.upsert_kev_impl(entry, catalog_version)
+    }
+
+    fn kev(&self, cve_id: &str) -> Result<Option<KevEntry>> {
+        self.kev_impl(cve_id)
+    }
+
+    fn upsert_epss(&mut self, cve_id: &str, score: &StoredEpss) -> Result<Upsert> {
+        self.upsert_epss_impl(cve_id, score)
+    }
+
+    fn epss(&self, cve_id: &str) -> Result<Option<StoredEpss>> {
+        self.epss_impl(cve_id)
+    }
+
+    fn insert_feed_import(&mut self, record: &FeedImport) -> Result<i64> {
+        self.insert_feed_import_impl(record)
+    }
+
+    fn set_feed_state(&mut self, source: &str, error: Option<&str>) -> Result<()> {
+        self.set_feed_state_impl(source, error)
+    }
+
+    fn feed_status(&self) -> Result<Vec<FeedStatus>> {
+        self.feed_status_impl()
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>> {

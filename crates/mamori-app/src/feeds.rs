@@ -1,0 +1,598 @@
+//! Reading vulnerability feed files into the store: `mamori feeds import FILE|DIR…`.
+//!
+//! The format is found from the content (not the name); `.gz` and `.tar.gz` archives are
+//! opened. Each file is one transaction: a file that fails changes nothing, and the other
+//! files still import. Records are streamed, so memory does not grow with the file.
+
+use std::cell::RefCell;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use mamori_feeds::{epss, kev, nvd, FeedError, Warning};
+use mamori_store::{FeedImport, StoredEpss, Tx, Upsert};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::{audit, io, App, AppError, Result};
+
+/// The largest input read, after decompression. A bigger file is refused with a clear
+/// message (a whole NVD year in the 2.0 format is well under this).
+pub const MAX_INPUT_BYTES: u64 = 2 << 30;
+
+const NOT_A_FEED: &str = "not a feed mamori reads";
+
+/// A feed file's kind, found from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedKind {
+    /// NVD CVE 2.0 or 1.1.
+    Nvd,
+    /// CISA KEV.
+    Kev,
+    /// FIRST EPSS.
+    Epss,
+    /// CSAF 2.0 (recognised; import comes with the CSAF parser).
+    Csaf,
+    /// JVN / RSS XML (recognised; import comes with the JVN parser).
+    Xml,
+}
+
+impl FeedKind {
+    /// The source name used in the store and in `feeds status`.
+    pub fn source(self) -> &'static str {
+        match self {
+            FeedKind::Nvd => "nvd",
+            FeedKind::Kev => "kev",
+            FeedKind::Epss => "epss",
+            FeedKind::Csaf => "csaf",
+            FeedKind::Xml => "jvn",
+        }
+    }
+}
+
+/// How one file went.
+#[derive(Debug, Clone, Default)]
+pub struct FeedFileReport {
+    /// The file (for archive members: `archive.tar.gz!member`).
+    pub origin: String,
+    /// The kind found, when one was.
+    pub kind: Option<&'static str>,
+    /// Records read.
+    pub records: usize,
+    /// Added.
+    pub added: usize,
+    /// Replaced by a newer version.
+    pub updated: usize,
+    /// Already in the store.
+    pub unchanged: usize,
+    /// Skipped as unusable (each with a warning).
+    pub skipped: usize,
+    /// Warnings (skipped records, duplicates), the first 50.
+    pub warnings: Vec<String>,
+    /// Why the file was not imported; `None` when it was.
+    pub error: Option<String>,
+    /// Why a file met while walking a folder was passed over (not a feed).
+    pub passed_over: Option<String>,
+}
+
+/// Progress of a long import.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedProgress<'a> {
+    /// The file being read.
+    pub origin: &'a str,
+    /// Bytes of the file read so far (as stored on disk, compressed or not).
+    pub bytes: u64,
+    /// The file's size on disk.
+    pub total: u64,
+    /// Records read so far in this file.
+    pub records: usize,
+}
+
+/// Counts and hashes the bytes of the file as they are read.
+struct Tap<R> {
+    inner: R,
+    hasher: Rc<RefCell<Sha256>>,
+    bytes: Rc<RefCell<u64>>,
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.borrow_mut().update(&buf[..n]);
+        *self.bytes.borrow_mut() += n as u64;
+        Ok(n)
+    }
+}
+
+/// Fails the read once more than [`MAX_INPUT_BYTES`] came out of the decompressor.
+struct Limit<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Limit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(std::io::Error::other(format!(
+                "larger than {} bytes once decompressed",
+                MAX_INPUT_BYTES
+            )));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn detect(head: &[u8]) -> Option<FeedKind> {
+    let text = String::from_utf8_lossy(head);
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') {
+        if text.contains("json-schema.org") {
+            None // a JSON Schema describing a feed, not a feed
+        } else if text.contains("\"catalogVersion\"") {
+            Some(FeedKind::Kev)
+        } else if text.contains("\"csaf_version\"") {
+            Some(FeedKind::Csaf)
+        } else if [
+            "\"CVE_Items\"",
+            "\"CVE_data_type\"",
+            "\"vulnerabilities\"",
+            "\"cve\"",
+        ]
+        .iter()
+        .any(|k| text.contains(k))
+        {
+            Some(FeedKind::Nvd)
+        } else {
+            None
+        }
+    } else if trimmed.starts_with('<') {
+        Some(FeedKind::Xml)
+    } else if trimmed.starts_with("#model_version")
+        || trimmed.to_ascii_lowercase().starts_with("cve,epss")
+    {
+        Some(FeedKind::Epss)
+    } else {
+        None
+    }
+}
+
+fn files_in(path: &Path, out: &mut Vec<(PathBuf, bool)>) -> Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(io(path))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for e in entries {
+            let name = e
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name.starts_with('.') {
+                continue;
+            }
+            let before = out.len();
+            files_in(&e, out)?;
+            for f in &mut out[before..] {
+                f.1 = false; // found by walking a folder, not named by the user
+            }
+        }
+    } else {
+        out.push((path.to_path_buf(), true));
+    }
+    Ok(())
+}
+
+fn message(e: &FeedError) -> String {
+    e.to_string()
+}
+
+impl App {
+    /// Imports feed files and directories (recursively). Each file is reported; a file
+    /// that fails leaves the store unchanged and does not stop the others.
+    pub fn import_feeds(
+        &mut self,
+        paths: &[PathBuf],
+        progress: &dyn Fn(FeedProgress<'_>),
+    ) -> Result<Vec<FeedFileReport>> {
+        let mut files = Vec::new();
+        for p in paths {
+            if !p.exists() {
+                return Err(AppError::Io {
+                    path: p.clone(),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                });
+            }
+            files_in(p, &mut files)?;
+        }
+        let mut reports = Vec::new();
+        for (f, named) in files {
+            let name = f.to_string_lossy().to_ascii_lowercase();
+            if name.ends_with(".sha512")
+                || name.ends_with(".asc")
+                || name.ends_with(".sha256")
+                || name.ends_with("license")
+                || name.ends_with("license.txt")
+                || name.ends_with(".md")
+            {
+                continue; // signatures, checksums and licence texts beside the data
+            }
+            let mut found = if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+                self.import_archive(&f, progress)?
+            } else {
+                vec![self.import_feed_file(&f, progress)?]
+            };
+            if !named {
+                for r in &mut found {
+                    if r.kind.is_none()
+                        && r.error
+                            .as_deref()
+                            .is_some_and(|e| e.starts_with(NOT_A_FEED))
+                    {
+                        r.passed_over = r.error.take();
+                    }
+                }
+            }
+            reports.extend(found);
+        }
+        Ok(reports)
+    }
+
+    fn import_archive(
+        &mut self,
+        path: &Path,
+        progress: &dyn Fn(FeedProgress<'_>),
+    ) -> Result<Vec<FeedFileReport>> {
+        let file = std::fs::File::open(path).map_err(io(path))?;
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        let mut reports = Vec::new();
+        let entries = match archive.entries() {
+            Ok(e) => e,
+            Err(e) => {
+                return Ok(vec![FeedFileReport {
+                    origin: path.display().to_string(),
+                    error: Some(format!("not a tar.gz archive: {e}")),
+                    ..Default::default()
+                }])
+            }
+        };
+        for entry in entries {
+            let mut entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    reports.push(FeedFileReport {
+                        origin: path.display().to_string(),
+                        error: Some(format!("damaged archive: {e}")),
+                        ..Default::default()
+                    });
+                    break;
+                }
+            };
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let member = entry
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            let origin = format!("{}!{member}", path.display());
+            let size = entry.header().size().unwrap_or(0);
+            let mut bytes = Vec::with_capacity(size.min(MAX_INPUT_BYTES) as usize);
+            if let Err(e) = (&mut entry)
+                .take(MAX_INPUT_BYTES + 1)
+                .read_to_end(&mut bytes)
+            {
+                reports.push(FeedFileReport {
+                    origin,
+                    error: Some(format!("damaged archive: {e}")),
+                    ..Default::default()
+                });
+                break;
+            }
+            let total = bytes.len() as u64;
+            reports.push(self.import_reader(
+                &origin,
+                Box::new(std::io::Cursor::new(bytes)),
+                total,
+                progress,
+            )?);
+        }
+        Ok(reports)
+    }
+
+    fn import_feed_file(
+        &mut self,
+        path: &Path,
+        progress: &dyn Fn(FeedProgress<'_>),
+    ) -> Result<FeedFileReport> {
+        let origin = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(io(path))?;
+        let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if total > MAX_INPUT_BYTES {
+            return Ok(FeedFileReport {
+                origin,
+                error: Some(format!("the file is {total} bytes, larger than the {MAX_INPUT_BYTES} bytes mamori reads; split it (NVD publishes one file per year)")),
+                ..Default::default()
+            });
+        }
+        self.import_reader(&origin, Box::new(file), total, progress)
+    }
+
+    fn import_reader(
+        &mut self,
+        origin: &str,
+        raw: Box<dyn Read + '_>,
+        total: u64,
+        progress: &dyn Fn(FeedProgress<'_>),
+    ) -> Result<FeedFileReport> {
+        let hasher = Rc::new(RefCell::new(Sha256::new()));
+        let bytes_read = Rc::new(RefCell::new(0u64));
+        let mut tapped = std::io::BufReader::new(Tap {
+            inner: raw,
+            hasher: hasher.clone(),
+            bytes: bytes_read.clone(),
+        });
+        let mut report = FeedFileReport {
+            origin: origin.to_string(),
+            ..Default::default()
+        };
+        // Gzip is recognised by its magic number, whatever the file is called.
+        let gz = std::io::BufRead::fill_buf(&mut tapped)
+            .map(|b| b.starts_with(&[0x1f, 0x8b]))
+            .unwrap_or(false);
+        let decoded: Box<dyn Read> = if gz {
+            Box::new(flate2::read::GzDecoder::new(tapped))
+        } else {
+            Box::new(tapped)
+        };
+        let mut reader = std::io::BufReader::with_capacity(
+            1 << 16,
+            Limit {
+                inner: decoded,
+                left: MAX_INPUT_BYTES,
+            },
+        );
+        let head = match std::io::BufRead::fill_buf(&mut reader) {
+            Ok(h) => h.to_vec(),
+            Err(e) => {
+                report.error = Some(format!("cannot read: {e}"));
+                return Ok(report);
+            }
+        };
+        let Some(kind) = detect(&head) else {
+            report.error = Some(format!(
+                "{NOT_A_FEED} (NVD CVE JSON 2.0/1.1, CISA KEV JSON, EPSS CSV, CSAF 2.0, JVN XML)"
+            ));
+            return Ok(report);
+        };
+        report.kind = Some(kind.source());
+        let actor = self.actor.clone();
+        let mut tx = self.store.begin()?;
+        let outcome = match kind {
+            FeedKind::Nvd => {
+                import_nvd(tx.as_mut(), origin, &mut reader, &mut report, &|records| {
+                    progress(FeedProgress {
+                        origin,
+                        bytes: *bytes_read.borrow(),
+                        total,
+                        records,
+                    })
+                })
+            }
+            FeedKind::Kev => {
+                read_to_vec(&mut reader).and_then(|b| import_kev(tx.as_mut(), &b, &mut report))
+            }
+            FeedKind::Epss => {
+                read_to_vec(&mut reader).and_then(|b| import_epss(tx.as_mut(), &b, &mut report))
+            }
+            FeedKind::Csaf | FeedKind::Xml => Err(ImportFailure::Feed(format!(
+                "{} files are recognised but not imported yet (planned with the {} parser)",
+                if kind == FeedKind::Csaf {
+                    "CSAF"
+                } else {
+                    "JVN/RSS XML"
+                },
+                if kind == FeedKind::Csaf {
+                    "CSAF"
+                } else {
+                    "JVN"
+                }
+            ))),
+        };
+        match outcome {
+            Err(ImportFailure::Store(e)) => return Err(e.into()),
+            Err(ImportFailure::Feed(e)) => {
+                drop(tx); // roll back: a failed file changes nothing
+                report.error = Some(e.clone());
+                report.added = 0;
+                report.updated = 0;
+                report.unchanged = 0;
+                let mut tx = self.store.begin()?;
+                tx.set_feed_state(kind.source(), Some(&format!("{origin}: {e}")))?;
+                tx.commit()?;
+                return Ok(report);
+            }
+            Ok(()) => {}
+        }
+        // Hash the whole file, including anything after the parsed content.
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        let sha256: String = hasher
+            .borrow()
+            .clone()
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let record = FeedImport {
+            source: kind.source().into(),
+            origin: origin.to_string(),
+            sha256: sha256.clone(),
+            records: report.records as i64,
+            added: report.added as i64,
+            updated: report.updated as i64,
+            unchanged: report.unchanged as i64,
+            skipped: report.skipped as i64,
+            warnings: report.warnings.clone(),
+        };
+        tx.insert_feed_import(&record)?;
+        tx.set_feed_state(kind.source(), None)?;
+        audit(
+            tx.as_mut(),
+            &actor,
+            "feeds.import",
+            Some(origin),
+            json!({ "source": kind.source(), "sha256": sha256, "records": report.records, "added": report.added,
+                    "updated": report.updated, "unchanged": report.unchanged, "skipped": report.skipped }),
+        )?;
+        tx.commit()?;
+        Ok(report)
+    }
+}
+
+enum ImportFailure {
+    /// The file is unusable: nothing from it is stored.
+    Feed(String),
+    /// The store failed: an internal error.
+    Store(mamori_store::StoreError),
+}
+
+fn read_to_vec(reader: &mut dyn Read) -> Result<Vec<u8>, ImportFailure> {
+    let mut out = Vec::new();
+    reader
+        .read_to_end(&mut out)
+        .map_err(|e| ImportFailure::Feed(format!("cannot read: {e}")))?;
+    Ok(out)
+}
+
+fn note_warnings(report: &mut FeedFileReport, warnings: &[Warning]) {
+    report.skipped += warnings.iter().filter(|w| w.skipped).count();
+    for w in warnings
+        .iter()
+        .take(50usize.saturating_sub(report.warnings.len()))
+    {
+        report.warnings.push(w.to_string());
+    }
+}
+
+fn count(report: &mut FeedFileReport, u: Upsert) {
+    match u {
+        Upsert::Added => report.added += 1,
+        Upsert::Updated => report.updated += 1,
+        Upsert::Unchanged => report.unchanged += 1,
+    }
+}
+
+fn import_nvd(
+    tx: &mut dyn Tx,
+    origin: &str,
+    reader: &mut dyn Read,
+    report: &mut FeedFileReport,
+    progress: &dyn Fn(usize),
+) -> Result<(), ImportFailure> {
+    let mut store_error = None;
+    let mut outcomes = (0usize, 0usize, 0usize, 0usize);
+    let summary = nvd::read_nvd(reader, &mut |v| {
+        if store_error.is_some() {
+            return;
+        }
+        match tx.upsert_vulnerability(&v, "nvd", origin) {
+            Ok(Upsert::Added) => outcomes.0 += 1,
+            Ok(Upsert::Updated) => outcomes.1 += 1,
+            Ok(Upsert::Unchanged) => outcomes.2 += 1,
+            Err(e) => store_error = Some(e),
+        }
+        outcomes.3 += 1;
+        if outcomes.3.is_multiple_of(2000) {
+            progress(outcomes.3);
+        }
+    });
+    if let Some(e) = store_error {
+        return Err(ImportFailure::Store(e));
+    }
+    let summary = summary.map_err(|e| ImportFailure::Feed(message(&e)))?;
+    progress(outcomes.3);
+    report.records = summary.records;
+    (report.added, report.updated, report.unchanged) = (outcomes.0, outcomes.1, outcomes.2);
+    note_warnings(report, &summary.warnings);
+    Ok(())
+}
+
+fn import_kev(
+    tx: &mut dyn Tx,
+    bytes: &[u8],
+    report: &mut FeedFileReport,
+) -> Result<(), ImportFailure> {
+    let catalog = kev::parse_kev(bytes).map_err(|e| ImportFailure::Feed(message(&e)))?;
+    report.records = catalog.entries.len();
+    for e in &catalog.entries {
+        count(
+            report,
+            tx.upsert_kev(e, &catalog.catalog_version)
+                .map_err(ImportFailure::Store)?,
+        );
+    }
+    note_warnings(report, &catalog.warnings);
+    Ok(())
+}
+
+fn import_epss(
+    tx: &mut dyn Tx,
+    bytes: &[u8],
+    report: &mut FeedFileReport,
+) -> Result<(), ImportFailure> {
+    let file = epss::parse_epss(bytes).map_err(|e| ImportFailure::Feed(message(&e)))?;
+    report.records = file.scores.len();
+    for (cve, score) in &file.scores {
+        let stored = StoredEpss {
+            score: *score,
+            score_date: file.score_date.clone(),
+            model_version: file.model_version.clone(),
+        };
+        count(
+            report,
+            tx.upsert_epss(cve, &stored).map_err(ImportFailure::Store)?,
+        );
+    }
+    note_warnings(report, &file.warnings);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_formats_from_content() {
+        assert_eq!(
+            detect(br#"{"resultsPerPage":1,"vulnerabilities":[]}"#),
+            Some(FeedKind::Nvd)
+        );
+        assert_eq!(
+            detect(br#"  {"CVE_data_type":"CVE","CVE_Items":[]}"#),
+            Some(FeedKind::Nvd)
+        );
+        assert_eq!(
+            detect(
+                br#"{"title":"CISA Catalog","catalogVersion":"2025.08.25","vulnerabilities":[]}"#
+            ),
+            Some(FeedKind::Kev)
+        );
+        assert_eq!(
+            detect(br#"{"document":{"csaf_version":"2.0"},"vulnerabilities":[]}"#),
+            Some(FeedKind::Csaf)
+        );
+        assert_eq!(
+            detect(b"#model_version:v2023.03.01,score_date:2023-03-07\ncve,epss,percentile\n"),
+            Some(FeedKind::Epss)
+        );
+        assert_eq!(detect(b"cve,epss\n"), Some(FeedKind::Epss));
+        assert_eq!(
+            detect(b"<?xml version=\"1.0\"?><rdf:RDF>"),
+            Some(FeedKind::Xml)
+        );
+        assert_eq!(detect(b"%PDF-1.7"), None);
+        assert_eq!(detect(br#"{"other":1}"#), None);
+    }
+}

@@ -1,0 +1,381 @@
+//! `mamori feeds …` and `mamori vuln …`.
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use mamori_app::feeds::FeedProgress;
+use mamori_core::Lang;
+use serde_json::{json, Value};
+
+use crate::args::{FeedsCommand, VulnCommand};
+use crate::commands::{open, print_json, Ctx, UsageError};
+use crate::output;
+
+pub fn feeds(ctx: &Ctx, command: FeedsCommand) -> Result<()> {
+    match command {
+        FeedsCommand::Import { paths } => import(ctx, &paths),
+        FeedsCommand::Status => status(ctx),
+    }
+}
+
+fn import(ctx: &Ctx, paths: &[std::path::PathBuf]) -> Result<()> {
+    let lang = ctx.lang;
+    let mut app = open(ctx)?;
+    let bar = if ctx.interactive {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let started = std::time::Instant::now();
+    let progress = |p: FeedProgress<'_>| {
+        bar.set_length(p.total);
+        bar.set_position(p.bytes.min(p.total));
+        let rate = p.records as f64 / started.elapsed().as_secs_f64().max(0.001);
+        let name = std::path::Path::new(p.origin)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        bar.set_message(match lang {
+            Lang::Ja => format!("{name} {} 件 ({rate:.0} 件/秒)", p.records),
+            Lang::En => format!("{name} {} records ({rate:.0}/s)", p.records),
+        });
+    };
+    let reports = app.import_feeds(paths, &progress);
+    bar.finish_and_clear();
+    let reports = reports?;
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    if ctx.json {
+        let files: Vec<Value> = reports
+            .iter()
+            .map(|r| json!({
+                "origin": r.origin, "source": r.kind, "records": r.records, "added": r.added, "updated": r.updated,
+                "unchanged": r.unchanged, "skipped": r.skipped, "warnings": r.warnings, "error": r.error,
+                "passed_over": r.passed_over,
+            }))
+            .collect();
+        print_json(&json!({ "files": files, "failed": failed }));
+    } else {
+        for r in &reports {
+            if let Some(why) = &r.passed_over {
+                println!(
+                    "{} {}: {why}",
+                    lang.pick("対象外:", "passed over:"),
+                    r.origin
+                );
+                continue;
+            }
+            match &r.error {
+                None => println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => format!("{} [{}]: {} 件 (追加 {} / 更新 {} / 変更なし {} / スキップ {})", r.origin, r.kind.unwrap_or("?"), r.records, r.added, r.updated, r.unchanged, r.skipped),
+                        Lang::En => format!("{} [{}]: {} records (added {} / updated {} / unchanged {} / skipped {})", r.origin, r.kind.unwrap_or("?"), r.records, r.added, r.updated, r.unchanged, r.skipped),
+                    }
+                ),
+                Some(e) => eprintln!("{} {}: {e}", lang.pick("取り込めません (変更なし):", "not imported (nothing changed):"), r.origin),
+            }
+            for w in r.warnings.iter().take(5) {
+                println!("  {}: {w}", lang.pick("警告", "warning"));
+            }
+            if r.warnings.len() > 5 {
+                println!("  … {}", r.warnings.len() - 5);
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(UsageError::err(
+            format!("{failed} 個のファイルを取り込めませんでした (上記参照。ほかのファイルは取り込み済み)"),
+            format!("{failed} files could not be imported (see above; the others were imported)"),
+        ));
+    }
+    Ok(())
+}
+
+fn status(ctx: &Ctx) -> Result<()> {
+    let lang = ctx.lang;
+    let mut app = open(ctx)?;
+    let list = app.read()?.feed_status()?;
+    if ctx.json {
+        let v: Vec<Value> = list
+            .iter()
+            .map(|s| json!({
+                "source": s.source, "records": s.records, "last_success": s.last_success,
+                "last_error": s.last_error.as_ref().map(|(at, e)| json!({"at": at, "message": e})), "skipped": s.skipped,
+            }))
+            .collect();
+        print_json(&json!({ "sources": v }));
+        return Ok(());
+    }
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|| "—".into())
+    };
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            vec![
+                s.source.clone(),
+                s.records.to_string(),
+                when(s.last_success),
+                s.skipped.to_string(),
+                s.last_error
+                    .as_ref()
+                    .map(|(at, e)| format!("{} {e}", when(Some(*at))))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            lang.pick("情報源", "source"),
+            lang.pick("件数", "records"),
+            lang.pick("最終取込", "last success"),
+            lang.pick("スキップ", "skipped"),
+            lang.pick("最後のエラー", "last error"),
+        ],
+        &rows,
+        &[8, 10, 16, 8, 80],
+    );
+    Ok(())
+}
+
+pub fn vuln(ctx: &Ctx, command: VulnCommand) -> Result<()> {
+    match command {
+        VulnCommand::Show { id } => show(ctx, &id),
+        VulnCommand::Search { text, limit } => search(ctx, &text, limit),
+    }
+}
+
+fn show(ctx: &Ctx, id: &str) -> Result<()> {
+    let lang = ctx.lang;
+    let mut app = open(ctx)?;
+    let tx = app.read()?;
+    let wanted = id.trim().to_ascii_uppercase();
+    let stored = match tx.vulnerability(&wanted)? {
+        Some(s) => s,
+        None => {
+            let by_alias = tx.vulnerabilities_by_alias(&wanted)?;
+            match by_alias
+                .first()
+                .map(|a| tx.vulnerability(a))
+                .transpose()?
+                .flatten()
+            {
+                Some(s) => s,
+                None => {
+                    return Err(UsageError::err(
+                        format!(
+                        "{wanted} は取り込まれていません (`mamori feeds import` で取り込めます)"
+                    ),
+                        format!(
+                        "{wanted} is not in the store (import feeds with `mamori feeds import`)"
+                    ),
+                    ))
+                }
+            }
+        }
+    };
+    let v = &stored.vuln;
+    let kev = std::iter::once(&v.id)
+        .chain(&v.aliases)
+        .find_map(|i| tx.kev(i).ok().flatten());
+    let epss = std::iter::once(&v.id)
+        .chain(&v.aliases)
+        .find_map(|i| tx.epss(i).ok().flatten());
+    let code = lang.code();
+    if ctx.json {
+        print_json(&json!({
+            "vulnerability": v, "source": stored.source, "origin": stored.origin, "imported_at": stored.imported_at,
+            "kev": kev, "epss": epss.as_ref().map(|e| json!({"epss": e.score.epss, "percentile": e.score.percentile, "score_date": e.score_date})),
+        }));
+        return Ok(());
+    }
+    println!("{}  [{}]", v.id, stored.source);
+    if let Some(t) = v.title(code) {
+        println!("{t}");
+    }
+    if !v.aliases.is_empty() {
+        println!(
+            "{} {}",
+            lang.pick("別名:", "aliases:"),
+            v.aliases.join(", ")
+        );
+    }
+    let date = |d: Option<chrono::DateTime<chrono::Utc>>| {
+        d.map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| "—".into())
+    };
+    println!(
+        "{} {}   {} {}",
+        lang.pick("公開:", "published:"),
+        date(v.published),
+        lang.pick("更新:", "modified:"),
+        date(v.modified)
+    );
+    for c in &v.cvss {
+        println!(
+            "CVSS {} {:.1} {} {}",
+            c.version.as_str(),
+            c.base_score,
+            c.severity.as_deref().unwrap_or(""),
+            c.vector
+        );
+    }
+    if let Some(k) = &kev {
+        println!(
+            "{} {} ({} {}{})",
+            lang.pick(
+                "⚠ CISA KEV (悪用が確認された脆弱性):",
+                "⚠ CISA KEV (known exploited):"
+            ),
+            k.vulnerability_name,
+            lang.pick("追加", "added"),
+            k.date_added,
+            if k.known_ransomware {
+                lang.pick("、ランサムウェアでの悪用あり", ", used by ransomware")
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(e) = &epss {
+        println!(
+            "EPSS {:.4}{}",
+            e.score.epss,
+            e.score
+                .percentile
+                .map(|p| format!(
+                    " ({} {:.0}%)",
+                    lang.pick("パーセンタイル", "percentile"),
+                    p * 100.0
+                ))
+                .unwrap_or_default()
+        );
+    }
+    if !v.cwes.is_empty() {
+        println!("CWE {}", v.cwes.join(", "));
+    }
+    if let Some(d) = v.description(code) {
+        println!();
+        println!("{d}");
+    }
+    let matches: Vec<_> = v.cpe_matches().collect();
+    if !matches.is_empty() {
+        println!();
+        println!(
+            "{} ({})",
+            lang.pick("影響を受ける製品 (CPE):", "affected products (CPE):"),
+            matches.len()
+        );
+        for m in matches.iter().take(15) {
+            let mut bounds = Vec::new();
+            if let Some(b) = &m.version_start_including {
+                bounds.push(format!(">= {b}"));
+            }
+            if let Some(b) = &m.version_start_excluding {
+                bounds.push(format!("> {b}"));
+            }
+            if let Some(b) = &m.version_end_including {
+                bounds.push(format!("<= {b}"));
+            }
+            if let Some(b) = &m.version_end_excluding {
+                bounds.push(format!("< {b}"));
+            }
+            let platform = if m.vulnerable {
+                ""
+            } else {
+                lang.pick(" (動作環境)", " (platform)")
+            };
+            println!(
+                "  {}{}{platform}",
+                m.criteria,
+                if bounds.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", bounds.join(" "))
+                }
+            );
+        }
+        if matches.len() > 15 {
+            println!("  … {}", matches.len() - 15);
+        }
+    }
+    if !v.references.is_empty() {
+        println!();
+        println!("{}", lang.pick("参考情報:", "references:"));
+        for r in v.references.iter().take(10) {
+            println!("  {}", r.url);
+        }
+    }
+    Ok(())
+}
+
+fn search(ctx: &Ctx, text: &str, limit: i64) -> Result<()> {
+    let lang = ctx.lang;
+    let mut app = open(ctx)?;
+    let hits = app
+        .read()?
+        .search_vulnerabilities(text, lang.code(), limit)?;
+    if ctx.json {
+        let v: Vec<Value> = hits
+            .iter()
+            .map(|h| json!({"id": h.id, "source": h.source, "published": h.published, "max_cvss": h.max_cvss.as_ref().map(|(v, s)| json!({"version": v, "score": s})), "kev": h.kev, "text": h.text}))
+            .collect();
+        print_json(&json!({ "count": hits.len(), "results": v }));
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| {
+            vec![
+                h.id.clone(),
+                h.max_cvss
+                    .as_ref()
+                    .map(|(_, s)| format!("{s:.1}"))
+                    .unwrap_or_default(),
+                if h.kev { "KEV".into() } else { String::new() },
+                h.published
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
+                h.text
+                    .clone()
+                    .unwrap_or_default()
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(90)
+                    .collect(),
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "ID",
+            "CVSS",
+            "KEV",
+            lang.pick("公開日", "published"),
+            lang.pick("概要", "summary"),
+        ],
+        &rows,
+        &[20, 5, 3, 10, 90],
+    );
+    println!(
+        "{}",
+        match lang {
+            Lang::Ja => format!("{} 件", hits.len()),
+            Lang::En => format!("{} found", hits.len()),
+        }
+    );
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! `mamori feeds import|status` and `mamori vuln show|search` on the real data in
+//! `../shared/data` (read in place; absent data is a skip locally, a failure in CI).
+
+mod support;
+
+use std::path::PathBuf;
+
+use support::Env;
+
+fn shared() -> Option<PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    support::require(
+        &format!("shared test data at {}", dir.display()),
+        dir.is_dir(),
+    )
+    .then_some(dir)
+}
+
+fn status(env: &Env) -> serde_json::Value {
+    let r = env.run(&["--json", "feeds", "status"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.json()
+}
+
+fn records(env: &Env, source: &str) -> i64 {
+    status(env)["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == source)
+        .map(|s| s["records"].as_i64().unwrap())
+        .unwrap_or(0)
+}
+
+#[test]
+fn real_nvd_kev_and_epss_import_idempotently() {
+    let Some(data) = shared() else { return };
+    let env = Env::init();
+    let paths = [
+        data.join("nvd/nvd-cve-api-2.0-merged.json.gz"),
+        data.join("nvd/api-2.0-from-1.1/nvdcve-2.0-from-1.1-2014.json.gz"),
+        data.join("kev"),
+        data.join("fixtures-vuls-data-update/pkg/fetch/epss/testdata/fixtures"),
+    ];
+    let mut args = vec!["--json", "feeds", "import"];
+    let owned: Vec<String> = paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    args.extend(owned.iter().map(String::as_str));
+    let r = env.run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    assert_eq!(report["failed"], 0);
+    let files = report["files"].as_array().unwrap();
+    let merged = files
+        .iter()
+        .find(|f| f["origin"].as_str().unwrap().ends_with("merged.json.gz"))
+        .unwrap();
+    assert_eq!(
+        (
+            merged["records"].as_i64(),
+            merged["added"].as_i64(),
+            merged["skipped"].as_i64()
+        ),
+        (Some(156), Some(156), Some(0))
+    );
+    let y2014 = files
+        .iter()
+        .find(|f| f["origin"].as_str().unwrap().ends_with("2014.json.gz"))
+        .unwrap();
+    assert_eq!(y2014["records"], 8_846);
+    assert!(
+        files.iter().any(|f| f["passed_over"].is_string()),
+        "the KEV schema and CSV are passed over"
+    );
+    let nvd_files: Vec<&serde_json::Value> =
+        files.iter().filter(|f| f["source"] == "nvd").collect();
+    for f in &nvd_files {
+        let sum = f["added"].as_i64().unwrap()
+            + f["updated"].as_i64().unwrap()
+            + f["unchanged"].as_i64().unwrap();
+        assert_eq!(sum, f["records"].as_i64().unwrap(), "{f}");
+    }
+    let added: i64 = nvd_files.iter().map(|f| f["added"].as_i64().unwrap()).sum();
+    assert_eq!(records(&env, "nvd"), added);
+    assert!(
+        added >= 8_846 + 150,
+        "the two files overlap in at most a few CVEs: {added}"
+    );
+    assert_eq!(records(&env, "kev"), 1_404);
+    assert!(records(&env, "epss") >= 2);
+
+    // The same files again change nothing.
+    let r = env.run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for f in r.json()["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["source"] == "nvd")
+    {
+        assert_eq!(f["added"], 0, "{f}");
+        assert_eq!(f["updated"], 0, "{f}");
+    }
+    assert_eq!(records(&env, "nvd"), added);
+
+    // vuln show: the Exchange ProxyLogon record with its KEV entry and exact configurations.
+    let r = env.run(&["--json", "vuln", "show", "cve-2021-26855"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["vulnerability"]["id"], "CVE-2021-26855");
+    assert_eq!(v["kev"]["cve_id"], "CVE-2021-26855");
+    assert!(
+        v["vulnerability"]["configurations"][0]["nodes"][0]["matches"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 5
+    );
+    let r = env.run(&["--lang", "ja", "vuln", "show", "CVE-2021-26855"]);
+    assert!(
+        r.stdout.contains("CISA KEV") && r.stdout.contains("CVSS 3.1 9.8"),
+        "{}",
+        r.stdout
+    );
+
+    let r = env.run(&["--json", "vuln", "search", "Exchange Server"]);
+    assert!(r.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["id"] == "CVE-2021-26855" && h["kev"] == true));
+    let r = env.run(&["--lang", "en", "vuln", "show", "CVE-1999-99999"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not in the store"), "{}", r.stderr);
+}
+
+#[test]
+fn a_broken_file_changes_nothing_and_names_record_and_position() {
+    let Some(data) = shared() else { return };
+    let env = Env::init();
+    let good = data.join("nvd/api-2.0/vunnel/full-page.json");
+    assert_eq!(
+        env.run(&["feeds", "import", good.to_str().unwrap()]).code,
+        0
+    );
+    let before = records(&env, "nvd");
+    assert_eq!(before, 38);
+
+    // The 2014 year, cut in the middle of a record.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(
+            std::fs::File::open(data.join("nvd/api-2.0-from-1.1/nvdcve-2.0-from-1.1-2014.json.gz"))
+                .unwrap(),
+        ),
+        &mut bytes,
+    )
+    .unwrap();
+    let cut = env.path("nvd-2014-truncated.json");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let r = env.run(&["--lang", "en", "feeds", "import", cut.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("nvd-2014-truncated.json")
+            && r.stderr.contains("JSON error at line")
+            && r.stderr.contains("record "),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        records(&env, "nvd"),
+        before,
+        "nothing from the broken file is stored"
+    );
+    let s = status(&env);
+    let nvd = s["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "nvd")
+        .unwrap();
+    assert!(
+        nvd["last_error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("truncated"),
+        "{nvd}"
+    );
+
+    // A record with an unusable CPE is skipped with a warning; the rest imports.
+    let text = r#"{"vulnerabilities":[{"cve":{"id":"CVE-2099-0001","lastModified":"2099-01-01T00:00:00.000","configurations":[{"nodes":[{"operator":"OR","cpeMatch":[{"vulnerable":true,"criteria":"FortiOS 6.0.4"}]}]}]}},{"cve":{"id":"CVE-2099-0002"}}]}"#;
+    let f = env.path("one-bad.json");
+    std::fs::write(&f, text).unwrap();
+    let r = env.run(&["--json", "feeds", "import", f.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let file = &r.json()["files"][0];
+    assert_eq!(
+        (file["added"].as_i64(), file["skipped"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert!(file["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("CVE-2099-0001"));
+    let skipped = status(&env)["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "nvd")
+        .unwrap()["skipped"]
+        .clone();
+    assert_eq!(skipped, 1, "skipped records are counted in feeds status");
+}

@@ -1,0 +1,141 @@
+-- Vulnerability intelligence: records from NVD, JVN and CSAF, their applicability criteria
+-- kept exactly, CISA KEV, FIRST EPSS, and per-source provenance and sync state.
+
+CREATE TABLE vulnerabilities (
+    id          TEXT PRIMARY KEY,          -- CVE-…, JVNDB-…
+    source      TEXT NOT NULL,             -- nvd | jvn | csaf
+    assigner    TEXT,
+    published   TEXT,
+    modified    TEXT,
+    status      TEXT,
+    origin      TEXT NOT NULL,             -- file or URL it was last read from
+    imported_at TEXT NOT NULL
+);
+CREATE INDEX vulnerabilities_modified ON vulnerabilities (modified);
+
+CREATE TABLE vuln_aliases (
+    vuln  TEXT NOT NULL REFERENCES vulnerabilities (id) ON DELETE CASCADE,
+    alias TEXT NOT NULL,
+    PRIMARY KEY (vuln, alias)
+);
+CREATE INDEX vuln_aliases_alias ON vuln_aliases (alias);
+
+-- Titles and descriptions per language (kind: title | description).
+CREATE TABLE vuln_texts (
+    vuln     TEXT NOT NULL REFERENCES vulnerabilities (id) ON DELETE CASCADE,
+    kind     TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    lang     TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (vuln, kind, position)
+);
+
+CREATE TABLE vuln_cvss (
+    vuln       TEXT NOT NULL REFERENCES vulnerabilities (id) ON DELETE CASCADE,
+    position   INTEGER NOT NULL,
+    version    TEXT NOT NULL,
+    vector     TEXT NOT NULL,
+    base_score REAL NOT NULL,
+    severity   TEXT,
+    source     TEXT,
+    is_primary INTEGER NOT NULL,
+    PRIMARY KEY (vuln, position)
+);
+
+CREATE TABLE vuln_cwes (
+    vuln TEXT NOT NULL REFERENCES vulnerabilities (id) ON DELETE CASCADE,
+    cwe  TEXT NOT NULL,
+    PRIMARY KEY (vuln, cwe)
+);
+
+CREATE TABLE vuln_references (
+    vuln     TEXT NOT NULL REFERENCES vulnerabilities (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    url      TEXT NOT NULL,
+    source   TEXT,
+    tags     TEXT NOT NULL,                 -- JSON array
+    PRIMARY KEY (vuln, position)
+);
+
+-- Applicability, exactly as published: configurations → nodes → CPE matches.
+CREATE TABLE vuln_configurations (
+    vuln     TEXT NOT NULL REFERENCES vulnerabilities (id) ON DELETE CASCADE,
+    config   INTEGER NOT NULL,
+    operator TEXT NOT NULL,
+    negate   INTEGER NOT NULL,
+    PRIMARY KEY (vuln, config)
+);
+
+CREATE TABLE vuln_nodes (
+    vuln     TEXT NOT NULL REFERENCES vulnerabilities (id) ON DELETE CASCADE,
+    config   INTEGER NOT NULL,
+    node     INTEGER NOT NULL,
+    operator TEXT NOT NULL,
+    negate   INTEGER NOT NULL,
+    PRIMARY KEY (vuln, config, node)
+);
+
+CREATE TABLE vuln_cpe_matches (
+    vuln                    TEXT NOT NULL REFERENCES vulnerabilities (id) ON DELETE CASCADE,
+    config                  INTEGER NOT NULL,
+    node                    INTEGER NOT NULL,
+    position                INTEGER NOT NULL,
+    vulnerable              INTEGER NOT NULL,
+    criteria                TEXT NOT NULL,
+    vendor                  TEXT NOT NULL,  -- from criteria, for candidate look-up
+    product                 TEXT NOT NULL,
+    version_start_including TEXT,
+    version_start_excluding TEXT,
+    version_end_including   TEXT,
+    version_end_excluding   TEXT,
+    match_criteria_id       TEXT,
+    PRIMARY KEY (vuln, config, node, position)
+);
+CREATE INDEX vuln_cpe_matches_product ON vuln_cpe_matches (vendor, product);
+
+CREATE TABLE kev (
+    cve_id             TEXT PRIMARY KEY,
+    vendor_project     TEXT NOT NULL,
+    product            TEXT NOT NULL,
+    vulnerability_name TEXT NOT NULL,
+    date_added         TEXT NOT NULL,
+    short_description  TEXT NOT NULL,
+    required_action    TEXT NOT NULL,
+    due_date           TEXT,
+    known_ransomware   INTEGER NOT NULL,
+    notes              TEXT NOT NULL,
+    cwes               TEXT NOT NULL,       -- JSON array
+    catalog_version    TEXT NOT NULL
+);
+
+CREATE TABLE epss (
+    cve_id        TEXT PRIMARY KEY,
+    epss          REAL NOT NULL,
+    percentile    REAL,
+    score_date    TEXT,
+    model_version TEXT
+);
+
+-- One row per file or download read into the store.
+CREATE TABLE feed_imports (
+    id        INTEGER PRIMARY KEY,
+    source    TEXT NOT NULL,
+    origin    TEXT NOT NULL,
+    sha256    TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    records   INTEGER NOT NULL,
+    added     INTEGER NOT NULL,
+    updated   INTEGER NOT NULL,
+    unchanged INTEGER NOT NULL,
+    skipped   INTEGER NOT NULL,
+    warnings  TEXT NOT NULL                 -- JSON array of the first warnings
+);
+
+-- Per-source sync state (for `feeds status` and incremental fetching).
+CREATE TABLE feed_state (
+    source        TEXT PRIMARY KEY,
+    last_success  TEXT,
+    last_error    TEXT,
+    last_error_at TEXT,
+    cursor        TEXT                       -- e.g. NVD lastModEndDate of the last window
+);
