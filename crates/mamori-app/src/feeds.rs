@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use mamori_feeds::{epss, kev, nvd, FeedError, Warning};
+use mamori_feeds::{epss, jvn, kev, nvd, FeedError, Warning};
 use mamori_store::{FeedImport, StoredEpss, Tx, Upsert};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -33,8 +33,8 @@ pub enum FeedKind {
     Epss,
     /// CSAF 2.0 (recognised; import comes with the CSAF parser).
     Csaf,
-    /// JVN / RSS XML (recognised; import comes with the JVN parser).
-    Xml,
+    /// JVN iPedia VULDEF or JVNRSS XML.
+    Jvn,
 }
 
 impl FeedKind {
@@ -45,7 +45,7 @@ impl FeedKind {
             FeedKind::Kev => "kev",
             FeedKind::Epss => "epss",
             FeedKind::Csaf => "csaf",
-            FeedKind::Xml => "jvn",
+            FeedKind::Jvn => "jvn",
         }
     }
 }
@@ -148,13 +148,36 @@ fn detect(head: &[u8]) -> Option<FeedKind> {
             None
         }
     } else if trimmed.starts_with('<') {
-        Some(FeedKind::Xml)
+        // JVN documents: a VULDEF root, or an RSS (rdf:RDF) root using JVN's mod_sec
+        // namespace. Other XML (schemas, MyJVN vendor/product lists, Atom alerts) is not
+        // vulnerability data.
+        match root_element(trimmed) {
+            Some("VULDEF-Document") => Some(FeedKind::Jvn),
+            Some("RDF") if text.contains("jvn.jp/rss/mod_sec") => Some(FeedKind::Jvn),
+            _ => None,
+        }
     } else if trimmed.starts_with("#model_version")
         || trimmed.to_ascii_lowercase().starts_with("cve,epss")
     {
         Some(FeedKind::Epss)
     } else {
         None
+    }
+}
+
+/// The local name of the first element of an XML text (after the declaration and
+/// comments).
+fn root_element(xml: &str) -> Option<&str> {
+    let mut rest = xml;
+    loop {
+        let start = rest.find('<')?;
+        rest = &rest[start + 1..];
+        if rest.starts_with('?') || rest.starts_with('!') {
+            continue;
+        }
+        let end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+        let name = &rest[..end];
+        return Some(name.rsplit(':').next().unwrap_or(name));
     }
 }
 
@@ -387,19 +410,12 @@ impl App {
             FeedKind::Epss => {
                 read_to_vec(&mut reader).and_then(|b| import_epss(tx.as_mut(), &b, &mut report))
             }
-            FeedKind::Csaf | FeedKind::Xml => Err(ImportFailure::Feed(format!(
-                "{} files are recognised but not imported yet (planned with the {} parser)",
-                if kind == FeedKind::Csaf {
-                    "CSAF"
-                } else {
-                    "JVN/RSS XML"
-                },
-                if kind == FeedKind::Csaf {
-                    "CSAF"
-                } else {
-                    "JVN"
-                }
-            ))),
+            FeedKind::Jvn => read_to_vec(&mut reader)
+                .and_then(|b| import_jvn(tx.as_mut(), origin, &b, &mut report)),
+            FeedKind::Csaf => Err(ImportFailure::Feed(
+                "CSAF files are recognised but not imported yet (planned with the CSAF parser)"
+                    .into(),
+            )),
         };
         match outcome {
             Err(ImportFailure::Store(e)) => return Err(e.into()),
@@ -519,6 +535,35 @@ fn import_nvd(
     Ok(())
 }
 
+fn import_jvn(
+    tx: &mut dyn Tx,
+    origin: &str,
+    bytes: &[u8],
+    report: &mut FeedFileReport,
+) -> Result<(), ImportFailure> {
+    let mut store_error = None;
+    let mut outcomes = (0usize, 0usize, 0usize);
+    let summary = jvn::parse_jvn(bytes, &mut |v| {
+        if store_error.is_some() {
+            return;
+        }
+        match tx.upsert_vulnerability(&v, "jvn", origin) {
+            Ok(Upsert::Added) => outcomes.0 += 1,
+            Ok(Upsert::Updated) => outcomes.1 += 1,
+            Ok(Upsert::Unchanged) => outcomes.2 += 1,
+            Err(e) => store_error = Some(e),
+        }
+    });
+    if let Some(e) = store_error {
+        return Err(ImportFailure::Store(e));
+    }
+    let summary = summary.map_err(|e| ImportFailure::Feed(message(&e)))?;
+    report.records = summary.records;
+    (report.added, report.updated, report.unchanged) = outcomes;
+    note_warnings(report, &summary.warnings);
+    Ok(())
+}
+
 fn import_kev(
     tx: &mut dyn Tx,
     bytes: &[u8],
@@ -589,9 +634,18 @@ mod tests {
         );
         assert_eq!(detect(b"cve,epss\n"), Some(FeedKind::Epss));
         assert_eq!(
-            detect(b"<?xml version=\"1.0\"?><rdf:RDF>"),
-            Some(FeedKind::Xml)
+            detect(b"<?xml version=\"1.0\"?><VULDEF-Document version=\"3.2\">"),
+            Some(FeedKind::Jvn)
         );
+        assert_eq!(
+            detect(b"<rdf:RDF xmlns:sec=\"http://jvn.jp/rss/mod_sec/3.0/\">"),
+            Some(FeedKind::Jvn)
+        );
+        assert_eq!(
+            detect(b"<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">"),
+            None
+        );
+        assert_eq!(detect(b"<?xml version=\"1.0\"?>\n<!-- c --><xsd:schema xmlns:sec=\"http://jvn.jp/rss/mod_sec/3.0/\">"), None);
         assert_eq!(detect(b"%PDF-1.7"), None);
         assert_eq!(detect(br#"{"other":1}"#), None);
     }

@@ -186,6 +186,16 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
         }
     };
     let v = &stored.vuln;
+    // JVN iPedia entries that name this CVE: their Japanese text comes first in Japanese.
+    let jvn_ids = if stored.source == "jvn" {
+        Vec::new()
+    } else {
+        tx.vulnerabilities_by_alias(&v.id)?
+    };
+    let jvn = match jvn_ids.first() {
+        Some(id) => tx.vulnerability(id)?.map(|s| s.vuln),
+        None => None,
+    };
     let kev = std::iter::once(&v.id)
         .chain(&v.aliases)
         .find_map(|i| tx.kev(i).ok().flatten());
@@ -196,12 +206,22 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
     if ctx.json {
         print_json(&json!({
             "vulnerability": v, "source": stored.source, "origin": stored.origin, "imported_at": stored.imported_at,
+            "jvn": jvn_ids,
             "kev": kev, "epss": epss.as_ref().map(|e| json!({"epss": e.score.epss, "percentile": e.score.percentile, "score_date": e.score_date})),
         }));
         return Ok(());
     }
+    let ja_first = |own: Option<&str>, from_jvn: Option<&str>| -> Option<String> {
+        match (lang, own, from_jvn) {
+            (Lang::Ja, _, Some(j)) if v.descriptions.iter().all(|d| d.lang != "ja") => {
+                Some(j.to_string())
+            }
+            (_, Some(o), _) => Some(o.to_string()),
+            (_, None, j) => j.map(str::to_string),
+        }
+    };
     println!("{}  [{}]", v.id, stored.source);
-    if let Some(t) = v.title(code) {
+    if let Some(t) = ja_first(v.title(code), jvn.as_ref().and_then(|j| j.title("ja"))) {
         println!("{t}");
     }
     if !v.aliases.is_empty() {
@@ -210,6 +230,9 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
             lang.pick("別名:", "aliases:"),
             v.aliases.join(", ")
         );
+    }
+    if !jvn_ids.is_empty() {
+        println!("JVN iPedia: {}", jvn_ids.join(", "));
     }
     let date = |d: Option<chrono::DateTime<chrono::Utc>>| {
         d.map(|d| d.format("%Y-%m-%d").to_string())
@@ -224,11 +247,12 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
     );
     for c in &v.cvss {
         println!(
-            "CVSS {} {:.1} {} {}",
+            "CVSS {} {:.1} {} {}  ({})",
             c.version.as_str(),
             c.base_score,
             c.severity.as_deref().unwrap_or(""),
-            c.vector
+            c.vector,
+            c.source.as_deref().unwrap_or("?")
         );
     }
     if let Some(k) = &kev {
@@ -265,9 +289,45 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
     if !v.cwes.is_empty() {
         println!("CWE {}", v.cwes.join(", "));
     }
-    if let Some(d) = v.description(code) {
+    let jvn_overview = jvn.as_ref().and_then(|j| j.description("ja"));
+    if let Some(d) = ja_first(v.description(code), jvn_overview) {
         println!();
+        println!("{}", lang.pick("概要:", "description:"));
         println!("{d}");
+        if lang == Lang::Ja
+            && jvn_overview.is_some()
+            && v.descriptions.iter().all(|d| d.lang != "ja")
+        {
+            if let Some(en) = v.description("en") {
+                println!();
+                println!("NVD (English): {en}");
+            }
+        }
+    }
+    for (label, texts) in [
+        (lang.pick("想定される影響:", "impact:"), &v.impacts),
+        (lang.pick("対策:", "solution:"), &v.solutions),
+    ] {
+        if let Some(t) = texts.iter().find(|t| t.lang == code).or(texts.first()) {
+            println!();
+            println!("{label}");
+            println!("{}", t.value);
+        }
+    }
+    if !v.affected.is_empty() {
+        println!();
+        println!("{}", lang.pick("影響を受ける製品:", "affected products:"));
+        for a in v.affected.iter().take(15) {
+            let name = [a.vendor.as_deref(), a.product.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            println!("  {name}  {}", a.cpe.as_deref().unwrap_or(""));
+            for ver in &a.versions {
+                println!("    {ver}");
+            }
+        }
     }
     let matches: Vec<_> = v.cpe_matches().collect();
     if !matches.is_empty() {

@@ -213,3 +213,48 @@ fn a_broken_file_changes_nothing_and_names_record_and_position() {
         .clone();
     assert_eq!(skipped, 1, "skipped records are counted in feeds status");
 }
+
+#[test]
+fn jvn_records_show_japanese_text_and_link_cves() {
+    let Some(data) = shared() else { return };
+    let env = Env::init();
+    let hnd = data.join("jvn/myjvn-api-examples/examples/hnd");
+    let fixtures = data.join("fixtures-vuls-data-update/pkg/fetch/jvn/feed");
+    let nvd = data.join("nvd/nvd-cve-api-2.0-merged.json.gz");
+    let r = env.run(&["--json", "feeds", "import", hnd.to_str().unwrap(), fixtures.to_str().unwrap(), nvd.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    let jvn_records: i64 = report["files"].as_array().unwrap().iter().filter(|f| f["source"] == "jvn").map(|f| f["records"].as_i64().unwrap()).sum();
+    assert_eq!(jvn_records, 4 + 7 + 2 + 4 + 5 + 11, "every VULDEF and JVNRSS entry of the hnd examples and fixtures");
+    assert!(records(&env, "jvn") >= 20);
+
+    let r = env.run(&["--lang", "ja", "vuln", "show", "JVNDB-2021-002774"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("トレンドマイクロ製 ServerProtect における認証回避の脆弱性"), "title: {}", r.stdout);
+    assert!(r.stdout.contains("概要:\nトレンドマイクロ株式会社から ServerProtect 向けのアップデートが公開されました。"), "overview: {}", r.stdout);
+    assert!(r.stdout.contains("別名: CVE-2021-36745"), "aliases: {}", r.stdout);
+    assert!(r.stdout.contains("想定される影響:\n遠隔の第三者によって"), "impact: {}", r.stdout);
+    assert!(r.stdout.contains("for Windows 5.8 (Build 1575) 未満"), "version text: {}", r.stdout);
+
+    // From the CVE side: a CVE the NVD data has shows its JVN entry, Japanese first.
+    let shown = env.run(&["--json", "vuln", "show", "JVNDB-2025-002953"]).json();
+    let cve = shown["vulnerability"]["aliases"][0].as_str().unwrap().to_string();
+    assert_eq!(cve, "CVE-2025-31084");
+    let r = env.run(&["--json", "vuln", "show", &cve]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert!(j["jvn"].as_array().unwrap().iter().any(|i| i == "JVNDB-2025-002953") || j["vulnerability"]["id"] == "JVNDB-2025-002953", "{j}");
+    let r = env.run(&["--lang", "ja", "vuln", "search", "デシリアライゼーション"]);
+    assert!(r.stdout.contains("JVNDB-2025-002953"), "{}", r.stdout);
+}
+
+#[test]
+fn xml_with_entity_declarations_is_refused() {
+    let env = Env::init();
+    let lol = env.path("lol.xml");
+    std::fs::write(&lol, r#"<?xml version="1.0"?><!DOCTYPE VULDEF-Document [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><VULDEF-Document><Vulinfo><VulinfoID>&b;</VulinfoID></Vulinfo></VULDEF-Document>"#).unwrap();
+    let r = env.run(&["--lang", "en", "feeds", "import", lol.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("lol.xml") && r.stderr.contains("DOCTYPE"), "{}", r.stderr);
+    assert_eq!(records(&env, "jvn"), 0);
+}

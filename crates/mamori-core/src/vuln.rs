@@ -22,8 +22,12 @@ pub struct Vulnerability {
     pub status: Option<String>,
     /// Titles per language (JVN has them; NVD does not).
     pub titles: Vec<LangText>,
-    /// Descriptions per language.
+    /// Descriptions (JVN: 概要) per language.
     pub descriptions: Vec<LangText>,
+    /// What an attacker could do (JVN: 想定される影響), per language.
+    pub impacts: Vec<LangText>,
+    /// What to do (JVN: 対策), per language.
+    pub solutions: Vec<LangText>,
     /// CVSS metrics, every version and source given.
     pub cvss: Vec<Cvss>,
     /// CWE ids (`CWE-79`; also `NVD-CWE-Other`, `NVD-CWE-noinfo` as given).
@@ -32,6 +36,22 @@ pub struct Vulnerability {
     pub references: Vec<Reference>,
     /// Applicability: the record is relevant to a system when any configuration holds.
     pub configurations: Vec<Configuration>,
+    /// Affected products as the source names them, without exact version logic (JVN's
+    /// CPE 2.2 names with version text, CSAF product names): matched with lower confidence.
+    pub affected: Vec<Affected>,
+}
+
+/// A product a source says is affected, as written there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Affected {
+    /// Vendor as named (JVN: 「トレンドマイクロ」).
+    pub vendor: Option<String>,
+    /// Product as named.
+    pub product: Option<String>,
+    /// CPE name (JVN: CPE 2.2 URI without version).
+    pub cpe: Option<String>,
+    /// Affected versions as text (「5.8 (Build 1577) 未満」, `<= 3.2`).
+    pub versions: Vec<String>,
 }
 
 impl Vulnerability {
@@ -46,10 +66,13 @@ impl Vulnerability {
             status: None,
             titles: Vec::new(),
             descriptions: Vec::new(),
+            impacts: Vec::new(),
+            solutions: Vec::new(),
             cvss: Vec::new(),
             cwes: Vec::new(),
             references: Vec::new(),
             configurations: Vec::new(),
+            affected: Vec::new(),
         }
     }
 

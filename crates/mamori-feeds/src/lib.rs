@@ -6,6 +6,8 @@
 //!   configurations kept exactly. Streaming: one record in memory at a time.
 //! - [`kev`]: CISA's Known Exploited Vulnerabilities catalogue.
 //! - [`epss`]: FIRST EPSS CSV, with or without the `#model_version` line.
+//! - [`jvn`]: JVN iPedia VULDEF 3.2 (detail) and JVNRSS (overview) in Japanese, through a
+//!   strict XML layer that refuses DOCTYPE and undeclared entities.
 //!
 //! A structural problem (truncated JSON, not the expected format) fails the whole file with
 //! a [`FeedError`] naming the record and position; a record that is well-formed JSON but
@@ -16,8 +18,10 @@
 
 pub mod epss;
 mod error;
+pub mod jvn;
 pub mod kev;
 pub mod nvd;
 mod time;
+mod xml;
 
 pub use error::{FeedError, Warning};

@@ -9,6 +9,10 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Some(d.with_timezone(&Utc));
     }
+    // JVN writes `2007-04-01T00:00+09:00` (no seconds).
+    if let Ok(d) = DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M%:z") {
+        return Some(d.with_timezone(&Utc));
+    }
     let naive = t.strip_suffix('Z').unwrap_or(t);
     for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
         if let Ok(n) = NaiveDateTime::parse_from_str(naive, fmt) {
@@ -37,6 +41,12 @@ mod tests {
                 .unwrap()
                 .to_rfc3339(),
             "2024-02-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_timestamp("2007-04-01T00:00+09:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2007-03-31T15:00:00+00:00"
         );
         assert!(parse_timestamp("2021-02-30T00:00").is_none());
         assert!(parse_timestamp("yesterday").is_none());

@@ -283,3 +283,96 @@ fn epss_fixtures_in_all_header_variants() {
         "{with_percentile} {with_model}"
     );
 }
+
+fn jvn(
+    path: &Path,
+) -> (
+    mamori_feeds::jvn::JvnSummary,
+    Vec<mamori_core::vuln::Vulnerability>,
+) {
+    let mut out = Vec::new();
+    let s = mamori_feeds::jvn::parse_jvn(&read_all(path), &mut |v| out.push(v))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        s.warnings.is_empty(),
+        "{}: {:?}",
+        path.display(),
+        s.warnings
+    );
+    (s, out)
+}
+
+#[test]
+fn jvn_vuldef_and_rss_documents_read_completely_in_japanese() {
+    use mamori_feeds::jvn::JvnFormat;
+    let Some(data) = shared_data() else { return };
+    let hnd = data.join("jvn/myjvn-api-examples/examples/hnd");
+    let mut details = 0;
+    for id in [
+        "JVNDB-2017-009608",
+        "JVNDB-2018-009328",
+        "JVNDB-2021-002774",
+        "JVNDB-2022-000097",
+    ] {
+        let (s, out) = jvn(&hnd.join(format!("getVulnDetailInfo_hnd_{id}.xml")));
+        assert_eq!((s.format, out.len()), (Some(JvnFormat::Vuldef), 1), "{id}");
+        let v = &out[0];
+        assert_eq!(v.id, id);
+        assert!(
+            v.title("ja")
+                .is_some_and(|t| t.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c))),
+            "{id}: a Japanese title"
+        );
+        assert!(v.description("ja").is_some(), "{id}: overview");
+        assert!(!v.affected.is_empty(), "{id}: affected products");
+        details += 1;
+    }
+    let (_, feed) = jvn(&hnd.join("dataFeed_jvndb_detail_hnd.xml"));
+    assert_eq!(feed.len(), 7);
+    details += feed.len();
+    let fixtures = data.join("fixtures-vuls-data-update/pkg/fetch/jvn/feed");
+    for (year, n) in [("2021", 1), ("2022", 2), ("2023", 2)] {
+        let (_, out) =
+            jvn(&fixtures.join(format!("detail/testdata/fixtures/jvndb_detail_{year}.rdf")));
+        assert_eq!(out.len(), n, "{year}");
+        details += n;
+    }
+    assert_eq!(details, 16);
+
+    let (s, overview) = jvn(&hnd.join("getVulnOverviewList_hnd.xml"));
+    assert_eq!((s.format, overview.len()), (Some(JvnFormat::Rss), 2));
+    assert_eq!(
+        overview[0].aliases,
+        vec!["CVE-2025-31084"],
+        "JVNDB ↔ CVE link"
+    );
+    assert_eq!(jvn(&hnd.join("dataFeed_jvndb_rss_hnd.xml")).1.len(), 4);
+    let mut rss = 0;
+    for (name, n) in [
+        ("jvndb", 1),
+        ("jvndb_2007", 1),
+        ("jvndb_2011", 1),
+        ("jvndb_2021", 1),
+        ("jvndb_2022", 3),
+        ("jvndb_2023", 2),
+        ("jvndb_new", 2),
+    ] {
+        let (_, out) = jvn(&fixtures.join(format!("rss/testdata/fixtures/{name}.rdf")));
+        assert_eq!(out.len(), n, "{name}");
+        assert!(out.iter().all(|v| v.id.starts_with("JVNDB-")));
+        rss += n;
+    }
+    assert_eq!(rss, 11);
+    // The MyJVN documents that are not vulnerability entries are refused, not misread.
+    for other in [
+        "getVendorList_hnd.xml",
+        "getProductList_hnd.xml",
+        "getAlertList_hnd.xml",
+        "getStatistics_hnd_sumAll.xml",
+    ] {
+        assert!(
+            mamori_feeds::jvn::parse_jvn(&read_all(&hnd.join(other)), &mut |_| {}).is_err(),
+            "{other}"
+        );
+    }
+}

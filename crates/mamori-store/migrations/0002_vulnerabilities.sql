@@ -20,7 +20,7 @@ CREATE TABLE vuln_aliases (
 );
 CREATE INDEX vuln_aliases_alias ON vuln_aliases (alias);
 
--- Titles and descriptions per language (kind: title | description).
+-- Texts per language (kind: title | description | impact | solution).
 CREATE TABLE vuln_texts (
     vuln     TEXT NOT NULL REFERENCES vulnerabilities (id) ON DELETE CASCADE,
     kind     TEXT NOT NULL,
@@ -92,6 +92,18 @@ CREATE TABLE vuln_cpe_matches (
     PRIMARY KEY (vuln, config, node, position)
 );
 CREATE INDEX vuln_cpe_matches_product ON vuln_cpe_matches (vendor, product);
+
+-- Affected products as the source names them (JVN, CSAF): no exact version logic.
+CREATE TABLE vuln_affected (
+    vuln     TEXT NOT NULL REFERENCES vulnerabilities (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    vendor   TEXT,
+    product  TEXT,
+    cpe      TEXT,
+    versions TEXT NOT NULL,                 -- JSON array of version texts
+    PRIMARY KEY (vuln, position)
+);
+CREATE INDEX vuln_affected_cpe ON vuln_affected (cpe);
 
 CREATE TABLE kev (
     cve_id             TEXT PRIMARY KEY,

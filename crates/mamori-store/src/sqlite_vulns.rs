@@ -2,8 +2,8 @@
 
 use chrono::{NaiveDate, SecondsFormat};
 use mamori_core::vuln::{
-    Configuration, CpeMatch, Cvss, CvssVersion, EpssScore, KevEntry, LangText, Node, Operator,
-    Reference, Vulnerability,
+    Affected, Configuration, CpeMatch, Cvss, CvssVersion, EpssScore, KevEntry, LangText, Node,
+    Operator, Reference, Vulnerability,
 };
 use rusqlite::{params, OptionalExtension};
 
@@ -115,7 +115,12 @@ impl SqliteTx<'_> {
         let mut text = self
             .tx
             .prepare_cached("INSERT INTO vuln_texts (vuln, kind, position, lang, value) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-        for (kind, list) in [("title", &v.titles), ("description", &v.descriptions)] {
+        for (kind, list) in [
+            ("title", &v.titles),
+            ("description", &v.descriptions),
+            ("impact", &v.impacts),
+            ("solution", &v.solutions),
+        ] {
             for (i, t) in list.iter().enumerate() {
                 text.execute(params![v.id, kind, i as i64, t.lang, t.value])?;
             }
@@ -148,6 +153,15 @@ impl SqliteTx<'_> {
         for (i, r) in v.references.iter().enumerate() {
             let tags = serde_json::to_string(&r.tags).unwrap_or_else(|_| "[]".into());
             reference.execute(params![v.id, i as i64, r.url, r.source, tags])?;
+        }
+        let mut affected = self.tx.prepare_cached(
+            "INSERT INTO vuln_affected (vuln, position, vendor, product, cpe, versions) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (i, a) in v.affected.iter().enumerate() {
+            let versions = serde_json::to_string(&a.versions).unwrap_or_else(|_| "[]".into());
+            affected.execute(params![
+                v.id, i as i64, a.vendor, a.product, a.cpe, versions
+            ])?;
         }
         let mut config = self
             .tx
@@ -245,11 +259,29 @@ impl SqliteTx<'_> {
                     lang: r.get(1)?,
                     value: r.get(2)?,
                 };
-                if r.get::<_, String>(0)? == "title" {
-                    v.titles.push(t);
-                } else {
-                    v.descriptions.push(t);
+                match r.get::<_, String>(0)?.as_str() {
+                    "title" => v.titles.push(t),
+                    "description" => v.descriptions.push(t),
+                    "impact" => v.impacts.push(t),
+                    "solution" => v.solutions.push(t),
+                    other => return Err(StoreError::Corrupt(format!("text kind {other:?}"))),
                 }
+            }
+        }
+        {
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT vendor, product, cpe, versions FROM vuln_affected WHERE vuln = ?1 ORDER BY position",
+            )?;
+            let mut rows = stmt.query([&id])?;
+            while let Some(r) = rows.next()? {
+                let versions: String = r.get(3)?;
+                v.affected.push(Affected {
+                    vendor: r.get(0)?,
+                    product: r.get(1)?,
+                    cpe: r.get(2)?,
+                    versions: serde_json::from_str(&versions)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                });
             }
         }
         {
@@ -649,6 +681,25 @@ mod tests {
             primary: true,
         }];
         v.cwes = vec!["CWE-22".into()];
+        v.titles = vec![LangText {
+            lang: "ja".into(),
+            value: "FortiOS の SSL VPN におけるパストラバーサル".into(),
+        }];
+        v.impacts = vec![LangText {
+            lang: "ja".into(),
+            value: "情報を取得される可能性があります。".into(),
+        }];
+        v.solutions = vec![LangText {
+            lang: "ja".into(),
+            value: "[アップデートする]".into(),
+        }];
+        v.aliases = vec!["JVNDB-2019-000001".into()];
+        v.affected = vec![Affected {
+            vendor: Some("フォーティネット".into()),
+            product: Some("FortiOS".into()),
+            cpe: Some("cpe:/o:fortinet:fortios".into()),
+            versions: vec!["6.0.0 から 6.0.4".into()],
+        }];
         v.references = vec![Reference {
             url: "https://fortiguard.com/advisory/FG-IR-18-384".into(),
             source: None,
