@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use mamori_feeds::{epss, jvn, kev, nvd, FeedError, Warning};
+use mamori_feeds::{csaf, epss, jvn, kev, nvd, FeedError, Warning};
 use mamori_store::{FeedImport, StoredEpss, Tx, Upsert};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -31,7 +31,7 @@ pub enum FeedKind {
     Kev,
     /// FIRST EPSS.
     Epss,
-    /// CSAF 2.0 (recognised; import comes with the CSAF parser).
+    /// CSAF 2.0 advisory.
     Csaf,
     /// JVN iPedia VULDEF or JVNRSS XML.
     Jvn,
@@ -315,12 +315,20 @@ impl App {
                 break;
             }
             let total = bytes.len() as u64;
-            reports.push(self.import_reader(
+            let mut r = self.import_reader(
                 &origin,
                 Box::new(std::io::Cursor::new(bytes)),
                 total,
                 progress,
-            )?);
+            )?;
+            if r.kind.is_none()
+                && r.error
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with(NOT_A_FEED))
+            {
+                r.passed_over = r.error.take(); // e.g. the ROLIE feed beside the advisories
+            }
+            reports.push(r);
         }
         Ok(reports)
     }
@@ -412,10 +420,8 @@ impl App {
             }
             FeedKind::Jvn => read_to_vec(&mut reader)
                 .and_then(|b| import_jvn(tx.as_mut(), origin, &b, &mut report)),
-            FeedKind::Csaf => Err(ImportFailure::Feed(
-                "CSAF files are recognised but not imported yet (planned with the CSAF parser)"
-                    .into(),
-            )),
+            FeedKind::Csaf => read_to_vec(&mut reader)
+                .and_then(|b| import_csaf(tx.as_mut(), origin, &b, &mut report)),
         };
         match outcome {
             Err(ImportFailure::Store(e)) => return Err(e.into()),
@@ -561,6 +567,23 @@ fn import_jvn(
     report.records = summary.records;
     (report.added, report.updated, report.unchanged) = outcomes;
     note_warnings(report, &summary.warnings);
+    Ok(())
+}
+
+fn import_csaf(
+    tx: &mut dyn Tx,
+    origin: &str,
+    bytes: &[u8],
+    report: &mut FeedFileReport,
+) -> Result<(), ImportFailure> {
+    let file = csaf::parse_csaf(bytes).map_err(|e| ImportFailure::Feed(message(&e)))?;
+    report.records = 1;
+    count(
+        report,
+        tx.upsert_advisory(&file.advisory, "csaf", origin)
+            .map_err(ImportFailure::Store)?,
+    );
+    note_warnings(report, &file.warnings);
     Ok(())
 }
 

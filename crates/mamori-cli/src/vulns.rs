@@ -173,6 +173,9 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
             {
                 Some(s) => s,
                 None => {
+                    if let Some((advisory, origin)) = tx.advisory(&wanted)? {
+                        return show_advisory(ctx, &advisory, &origin);
+                    }
                     return Err(UsageError::err(
                         format!(
                         "{wanted} は取り込まれていません (`mamori feeds import` で取り込めます)"
@@ -180,7 +183,7 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
                         format!(
                         "{wanted} is not in the store (import feeds with `mamori feeds import`)"
                     ),
-                    ))
+                    ));
                 }
             }
         }
@@ -196,6 +199,7 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
         Some(id) => tx.vulnerability(id)?.map(|s| s.vuln),
         None => None,
     };
+    let advisories = tx.advisories_for_cve(&v.id)?;
     let kev = std::iter::once(&v.id)
         .chain(&v.aliases)
         .find_map(|i| tx.kev(i).ok().flatten());
@@ -207,6 +211,7 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
         print_json(&json!({
             "vulnerability": v, "source": stored.source, "origin": stored.origin, "imported_at": stored.imported_at,
             "jvn": jvn_ids,
+            "advisories": advisories.iter().map(|(id, title)| json!({"id": id, "title": title})).collect::<Vec<_>>(),
             "kev": kev, "epss": epss.as_ref().map(|e| json!({"epss": e.score.epss, "percentile": e.score.percentile, "score_date": e.score_date})),
         }));
         return Ok(());
@@ -233,6 +238,9 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
     }
     if !jvn_ids.is_empty() {
         println!("JVN iPedia: {}", jvn_ids.join(", "));
+    }
+    for (id, title) in &advisories {
+        println!("{} {id} {title}", lang.pick("アドバイザリ:", "advisory:"));
     }
     let date = |d: Option<chrono::DateTime<chrono::Utc>>| {
         d.map(|d| d.format("%Y-%m-%d").to_string())
@@ -437,5 +445,95 @@ fn search(ctx: &Ctx, text: &str, limit: i64) -> Result<()> {
             Lang::En => format!("{} found", hits.len()),
         }
     );
+    Ok(())
+}
+
+fn show_advisory(ctx: &Ctx, a: &mamori_core::vuln::Advisory, origin: &str) -> Result<()> {
+    let lang = ctx.lang;
+    if ctx.json {
+        print_json(&json!({ "advisory": a, "origin": origin }));
+        return Ok(());
+    }
+    println!("{}  [CSAF]", a.id);
+    println!("{}", a.title);
+    let date = |d: Option<chrono::DateTime<chrono::Utc>>| {
+        d.map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| "—".into())
+    };
+    println!(
+        "{} {}   {} {}   {} {}",
+        lang.pick("発行者:", "publisher:"),
+        a.publisher.as_deref().unwrap_or("—"),
+        lang.pick("初版:", "first released:"),
+        date(a.initial_release),
+        lang.pick("最新版:", "current release:"),
+        date(a.current_release)
+    );
+    if let Some(u) = &a.url {
+        println!("{u}");
+    }
+    println!();
+    println!(
+        "{} ({})",
+        lang.pick("対象製品:", "products:"),
+        a.products.len()
+    );
+    for p in a.products.iter().take(30) {
+        let version = p
+            .version
+            .as_deref()
+            .or(p.version_range.as_deref())
+            .unwrap_or("");
+        println!(
+            "  {}  {} {} {}",
+            p.product_id,
+            p.vendor.as_deref().unwrap_or(""),
+            p.product.as_deref().unwrap_or(&p.name),
+            version
+        );
+    }
+    for v in &a.vulnerabilities {
+        println!();
+        let score = v
+            .cvss
+            .iter()
+            .map(|c| format!("CVSS {} {:.1}", c.version.as_str(), c.base_score))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!(
+            "{}  {}  {}",
+            v.cve.as_deref().unwrap_or("—"),
+            v.cwe.as_deref().unwrap_or(""),
+            score
+        );
+        if let Some(s) = &v.summary {
+            println!("  {s}");
+        }
+        let affected: Vec<&str> = v
+            .product_status
+            .iter()
+            .filter(|(s, _)| *s == mamori_core::vuln::ProductStatus::Affected)
+            .map(|(_, p)| p.as_str())
+            .collect();
+        if !affected.is_empty() {
+            println!(
+                "  {} {}",
+                lang.pick("影響あり:", "affected:"),
+                affected.join(", ")
+            );
+        }
+        for r in &v.remediations {
+            let kind = match (r.category.as_str(), lang) {
+                ("vendor_fix", Lang::Ja) => "修正版",
+                ("mitigation", Lang::Ja) => "緩和策",
+                ("workaround", Lang::Ja) => "回避策",
+                ("none_available", Lang::Ja) => "対策なし",
+                ("no_fix_planned", Lang::Ja) => "修正予定なし",
+                (other, _) => other,
+            };
+            let text: String = r.details.chars().take(200).collect();
+            println!("  [{kind}] {text}");
+        }
+    }
     Ok(())
 }

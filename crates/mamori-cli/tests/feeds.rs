@@ -221,29 +221,76 @@ fn jvn_records_show_japanese_text_and_link_cves() {
     let hnd = data.join("jvn/myjvn-api-examples/examples/hnd");
     let fixtures = data.join("fixtures-vuls-data-update/pkg/fetch/jvn/feed");
     let nvd = data.join("nvd/nvd-cve-api-2.0-merged.json.gz");
-    let r = env.run(&["--json", "feeds", "import", hnd.to_str().unwrap(), fixtures.to_str().unwrap(), nvd.to_str().unwrap()]);
+    let r = env.run(&[
+        "--json",
+        "feeds",
+        "import",
+        hnd.to_str().unwrap(),
+        fixtures.to_str().unwrap(),
+        nvd.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report = r.json();
-    let jvn_records: i64 = report["files"].as_array().unwrap().iter().filter(|f| f["source"] == "jvn").map(|f| f["records"].as_i64().unwrap()).sum();
-    assert_eq!(jvn_records, 4 + 7 + 2 + 4 + 5 + 11, "every VULDEF and JVNRSS entry of the hnd examples and fixtures");
+    let jvn_records: i64 = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["source"] == "jvn")
+        .map(|f| f["records"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        jvn_records,
+        4 + 7 + 2 + 4 + 5 + 11,
+        "every VULDEF and JVNRSS entry of the hnd examples and fixtures"
+    );
     assert!(records(&env, "jvn") >= 20);
 
     let r = env.run(&["--lang", "ja", "vuln", "show", "JVNDB-2021-002774"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("トレンドマイクロ製 ServerProtect における認証回避の脆弱性"), "title: {}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("トレンドマイクロ製 ServerProtect における認証回避の脆弱性"),
+        "title: {}",
+        r.stdout
+    );
     assert!(r.stdout.contains("概要:\nトレンドマイクロ株式会社から ServerProtect 向けのアップデートが公開されました。"), "overview: {}", r.stdout);
-    assert!(r.stdout.contains("別名: CVE-2021-36745"), "aliases: {}", r.stdout);
-    assert!(r.stdout.contains("想定される影響:\n遠隔の第三者によって"), "impact: {}", r.stdout);
-    assert!(r.stdout.contains("for Windows 5.8 (Build 1575) 未満"), "version text: {}", r.stdout);
+    assert!(
+        r.stdout.contains("別名: CVE-2021-36745"),
+        "aliases: {}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("想定される影響:\n遠隔の第三者によって"),
+        "impact: {}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("for Windows 5.8 (Build 1575) 未満"),
+        "version text: {}",
+        r.stdout
+    );
 
     // From the CVE side: a CVE the NVD data has shows its JVN entry, Japanese first.
-    let shown = env.run(&["--json", "vuln", "show", "JVNDB-2025-002953"]).json();
-    let cve = shown["vulnerability"]["aliases"][0].as_str().unwrap().to_string();
+    let shown = env
+        .run(&["--json", "vuln", "show", "JVNDB-2025-002953"])
+        .json();
+    let cve = shown["vulnerability"]["aliases"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(cve, "CVE-2025-31084");
     let r = env.run(&["--json", "vuln", "show", &cve]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let j = r.json();
-    assert!(j["jvn"].as_array().unwrap().iter().any(|i| i == "JVNDB-2025-002953") || j["vulnerability"]["id"] == "JVNDB-2025-002953", "{j}");
+    assert!(
+        j["jvn"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i == "JVNDB-2025-002953")
+            || j["vulnerability"]["id"] == "JVNDB-2025-002953",
+        "{j}"
+    );
     let r = env.run(&["--lang", "ja", "vuln", "search", "デシリアライゼーション"]);
     assert!(r.stdout.contains("JVNDB-2025-002953"), "{}", r.stdout);
 }
@@ -255,6 +302,78 @@ fn xml_with_entity_declarations_is_refused() {
     std::fs::write(&lol, r#"<?xml version="1.0"?><!DOCTYPE VULDEF-Document [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><VULDEF-Document><Vulinfo><VulinfoID>&b;</VulinfoID></Vulinfo></VULDEF-Document>"#).unwrap();
     let r = env.run(&["--lang", "en", "feeds", "import", lol.to_str().unwrap()]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("lol.xml") && r.stderr.contains("DOCTYPE"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("lol.xml") && r.stderr.contains("DOCTYPE"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(records(&env, "jvn"), 0);
+}
+
+#[test]
+fn all_124_icsma_advisories_import_with_products_and_cves() {
+    let Some(data) = shared() else { return };
+    let env = Env::init();
+    let csaf = data.join("csaf/cisagov-CSAF");
+    let r = env.run(&["--json", "feeds", "import", csaf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    assert_eq!(report["failed"], 0);
+    let files = report["files"].as_array().unwrap();
+    assert!(files
+        .iter()
+        .filter(|f| f["source"] == "csaf")
+        .all(|f| f["warnings"].as_array().unwrap().is_empty()));
+    let mut icsma: Vec<String> = files
+        .iter()
+        .filter_map(|f| f["origin"].as_str())
+        .filter_map(|o| o.rsplit('/').next())
+        .filter(|n| n.starts_with("icsma-") && n.ends_with(".json"))
+        .map(|n| n.trim_end_matches(".json").to_ascii_uppercase())
+        .collect();
+    icsma.sort();
+    assert_eq!(icsma.len(), 124);
+    let (mut vulns, mut products) = (0, 0);
+    for id in &icsma {
+        let r = env.run(&["--json", "vuln", "show", id]);
+        assert_eq!(r.code, 0, "{id}: {}", r.stderr);
+        let a = &r.json()["advisory"];
+        assert_eq!(a["id"].as_str().unwrap().to_ascii_uppercase(), *id);
+        let p = a["products"].as_array().unwrap().len();
+        let v = a["vulnerabilities"].as_array().unwrap();
+        assert!(p > 0 && !v.is_empty(), "{id}");
+        assert!(
+            v.iter()
+                .all(|v| v["cve"].as_str().is_some_and(|c| c.starts_with("CVE-"))),
+            "{id}"
+        );
+        products += p;
+        vulns += v.len();
+    }
+    assert_eq!((vulns, products), (382, 567));
+
+    // From the CVE side, once NVD data is present too.
+    let cve = env
+        .run(&["--json", "vuln", "show", "ICSMA-17-082-01"])
+        .json()["advisory"]["vulnerabilities"][0]["cve"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let nvd =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nvd-cve-2017-6022.json");
+    std::fs::write(&env.path("n.json"), std::fs::read(&nvd).unwrap()).unwrap();
+    assert_eq!(
+        env.run(&["feeds", "import", env.path("n.json").to_str().unwrap()])
+            .code,
+        0
+    );
+    let j = env.run(&["--json", "vuln", "show", &cve]).json();
+    assert!(
+        j["advisories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == "ICSMA-17-082-01"),
+        "{j}"
+    );
 }

@@ -268,3 +268,123 @@ pub struct EpssScore {
     /// Percentile among all scored CVEs, 0–1, when given (files before 2022 lack it).
     pub percentile: Option<f64>,
 }
+
+/// A vendor or coordinator advisory (CSAF 2.0), e.g. CISA ICSMA-17-082-01.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advisory {
+    /// The tracking id, e.g. `ICSMA-17-082-01`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Publisher name, e.g. `CISA`.
+    pub publisher: Option<String>,
+    /// Document language (`en-US`, `ja`).
+    pub lang: Option<String>,
+    /// First released.
+    pub initial_release: Option<DateTime<Utc>>,
+    /// This revision released; a newer one replaces an older one.
+    pub current_release: Option<DateTime<Utc>>,
+    /// The tracking version string.
+    pub version: Option<String>,
+    /// The human-readable version's URL, when given.
+    pub url: Option<String>,
+    /// Products the advisory names, by product id.
+    pub products: Vec<AdvisoryProduct>,
+    /// Its vulnerabilities.
+    pub vulnerabilities: Vec<AdvisoryVulnerability>,
+}
+
+/// A product named in an advisory's product tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdvisoryProduct {
+    /// The advisory-local id, e.g. `CSAFPID-0001`.
+    pub product_id: String,
+    /// The full name, e.g. `PerformA: Version 2.0.14.0 and prior versions`.
+    pub name: String,
+    /// Vendor branch.
+    pub vendor: Option<String>,
+    /// Product name branch (and family, joined with ` / ` when both are given).
+    pub product: Option<String>,
+    /// An exact version (`product_version`).
+    pub version: Option<String>,
+    /// A version range (`product_version_range`, e.g. `<= 2.0.14.0` or `vers:…`).
+    pub version_range: Option<String>,
+    /// CPE helper, when given.
+    pub cpe: Option<String>,
+    /// purl helper, when given.
+    pub purl: Option<String>,
+}
+
+/// How an advisory says a product is affected by one of its vulnerabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductStatus {
+    /// known_affected / first_affected / last_affected.
+    Affected,
+    /// known_not_affected.
+    NotAffected,
+    /// fixed / first_fixed.
+    Fixed,
+    /// under_investigation.
+    UnderInvestigation,
+    /// recommended (a version the vendor recommends).
+    Recommended,
+}
+
+impl ProductStatus {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ProductStatus::Affected => "affected",
+            ProductStatus::NotAffected => "not_affected",
+            ProductStatus::Fixed => "fixed",
+            ProductStatus::UnderInvestigation => "under_investigation",
+            ProductStatus::Recommended => "recommended",
+        }
+    }
+
+    /// Reads the stable code.
+    pub fn from_code(code: &str) -> Option<ProductStatus> {
+        [
+            Self::Affected,
+            Self::NotAffected,
+            Self::Fixed,
+            Self::UnderInvestigation,
+            Self::Recommended,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+}
+
+/// One vulnerability of an advisory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdvisoryVulnerability {
+    /// CVE id, when assigned.
+    pub cve: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// CWE id.
+    pub cwe: Option<String>,
+    /// Summary text.
+    pub summary: Option<String>,
+    /// CVSS scores (each for some products; see the advisory).
+    pub cvss: Vec<Cvss>,
+    /// Product ids by status.
+    pub product_status: Vec<(ProductStatus, String)>,
+    /// Remediations: vendor fixes, mitigations, workarounds.
+    pub remediations: Vec<Remediation>,
+}
+
+/// A remediation an advisory gives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remediation {
+    /// `vendor_fix`, `mitigation`, `workaround`, `none_available`, `no_fix_planned`.
+    pub category: String,
+    /// What to do.
+    pub details: String,
+    /// Where to get it.
+    pub url: Option<String>,
+    /// The products it applies to.
+    pub product_ids: Vec<String>,
+}

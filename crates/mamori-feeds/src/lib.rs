@@ -4,6 +4,7 @@
 //! - [`nvd`]: NVD CVE API 2.0 pages and yearly 2.0 feed files, bare 2.0 records, and the
 //!   legacy NVD 1.1 feeds, all mapped onto [`mamori_core::vuln::Vulnerability`] with the
 //!   configurations kept exactly. Streaming: one record in memory at a time.
+//! - [`csaf`]: CSAF 2.0 advisories (CISA ICSA/ICSMA, vendors): products and remediations.
 //! - [`kev`]: CISA's Known Exploited Vulnerabilities catalogue.
 //! - [`epss`]: FIRST EPSS CSV, with or without the `#model_version` line.
 //! - [`jvn`]: JVN iPedia VULDEF 3.2 (detail) and JVNRSS (overview) in Japanese, through a
@@ -16,6 +17,7 @@
 //! and provenance are the caller's.
 #![forbid(unsafe_code)]
 
+pub mod csaf;
 pub mod epss;
 mod error;
 pub mod jvn;

@@ -376,3 +376,100 @@ fn jvn_vuldef_and_rss_documents_read_completely_in_japanese() {
         );
     }
 }
+
+#[test]
+fn all_icsma_medical_advisories_read_completely() {
+    let Some(data) = shared_data() else { return };
+    let ot = data.join("csaf/cisagov-CSAF/csaf_files/OT/white");
+    let icsma = files_under(&ot, &|p| {
+        p.file_name().is_some_and(|n| {
+            n.to_string_lossy().starts_with("icsma-") && n.to_string_lossy().ends_with(".json")
+        })
+    });
+    assert_eq!(
+        icsma.len(),
+        124,
+        "SOURCES.md: 124 ICSMA advisories in this copy"
+    );
+    let (mut vulns, mut products, mut with_fix) = (0, 0, 0);
+    let mut vendors = std::collections::BTreeSet::new();
+    for f in &icsma {
+        let parsed = mamori_feeds::csaf::parse_csaf(&read_all(f))
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert!(
+            parsed.warnings.is_empty(),
+            "{}: {:?}",
+            f.display(),
+            parsed.warnings
+        );
+        let a = parsed.advisory;
+        assert!(a.id.starts_with("ICSMA-"), "{}", a.id);
+        assert!(!a.products.is_empty(), "{}: products", a.id);
+        for v in &a.vulnerabilities {
+            assert!(
+                v.cve.as_deref().is_some_and(|c| c.starts_with("CVE-")),
+                "{}: CVE",
+                a.id
+            );
+            assert!(!v.product_status.is_empty(), "{}: product status", a.id);
+            with_fix += usize::from(v.remediations.iter().any(|r| r.category == "vendor_fix"));
+        }
+        vendors.extend(a.products.iter().filter_map(|p| p.vendor.clone()));
+        vulns += a.vulnerabilities.len();
+        products += a.products.len();
+    }
+    assert_eq!((vulns, products), (382, 567));
+    assert!(
+        vendors.iter().any(|v| v.contains("Philips"))
+            && vendors.iter().any(|v| v.contains("Medtronic")),
+        "{vendors:?}"
+    );
+    assert_eq!(
+        with_fix, 276,
+        "vulnerabilities with a vendor fix (counted independently with Python)"
+    );
+}
+
+#[test]
+fn every_other_csaf_document_reads() {
+    let Some(data) = shared_data() else { return };
+    let mut files = files_under(&data.join("csaf/cisagov-CSAF/csaf_files"), &|p| {
+        let n = p.file_name().unwrap().to_string_lossy();
+        n.ends_with(".json") && (n.starts_with("icsa-") || n.starts_with("va-"))
+    });
+    let vendors = data.join("fixtures-vuls-data-update/pkg/fetch");
+    for v in [
+        "siemens",
+        "sick",
+        "nozominetworks",
+        "cert-bund",
+        "ncsc",
+        "microsoft",
+        "fortinet",
+        "paloalto",
+        "cisco",
+    ] {
+        files.extend(files_under(&vendors.join(v).join("csaf"), &|p| {
+            let n = p.to_string_lossy();
+            (n.ends_with(".json") || n.ends_with(".json.gz"))
+                && !n.contains("feed")
+                && !n.contains("provider-metadata")
+                && !n.contains("index")
+        }));
+    }
+    let mut read = 0;
+    for f in &files {
+        let bytes = read_all(f);
+        if !String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).contains("csaf_version") {
+            continue; // ROLIE feeds, provider metadata and other non-advisory JSON
+        }
+        let parsed = mamori_feeds::csaf::parse_csaf(&bytes)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert!(!parsed.advisory.id.is_empty());
+        read += 1;
+    }
+    assert!(
+        read >= 116,
+        "112 ICSA + 4 VA advisories and the vendor samples: {read}"
+    );
+}

@@ -105,6 +105,65 @@ CREATE TABLE vuln_affected (
 );
 CREATE INDEX vuln_affected_cpe ON vuln_affected (cpe);
 
+-- Advisories (CSAF 2.0): products, vulnerabilities, product status, remediations.
+CREATE TABLE advisories (
+    id              TEXT PRIMARY KEY,        -- tracking id, e.g. ICSMA-17-082-01
+    source          TEXT NOT NULL,           -- csaf
+    title           TEXT NOT NULL,
+    publisher       TEXT,
+    lang            TEXT,
+    initial_release TEXT,
+    current_release TEXT,
+    version         TEXT,
+    url             TEXT,
+    origin          TEXT NOT NULL,
+    imported_at     TEXT NOT NULL
+);
+
+CREATE TABLE advisory_products (
+    advisory      TEXT NOT NULL REFERENCES advisories (id) ON DELETE CASCADE,
+    product_id    TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    vendor        TEXT,
+    product       TEXT,
+    version       TEXT,
+    version_range TEXT,
+    cpe           TEXT,
+    purl          TEXT,
+    PRIMARY KEY (advisory, product_id)
+);
+
+CREATE TABLE advisory_vulns (
+    advisory TEXT NOT NULL REFERENCES advisories (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    cve      TEXT,
+    title    TEXT,
+    cwe      TEXT,
+    summary  TEXT,
+    cvss     TEXT NOT NULL,                  -- JSON array of CVSS metrics
+    PRIMARY KEY (advisory, position)
+);
+CREATE INDEX advisory_vulns_cve ON advisory_vulns (cve);
+
+CREATE TABLE advisory_product_status (
+    advisory   TEXT NOT NULL REFERENCES advisories (id) ON DELETE CASCADE,
+    vuln       INTEGER NOT NULL,
+    product_id TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    PRIMARY KEY (advisory, vuln, product_id, status)
+);
+
+CREATE TABLE advisory_remediations (
+    advisory    TEXT NOT NULL REFERENCES advisories (id) ON DELETE CASCADE,
+    vuln        INTEGER NOT NULL,
+    position    INTEGER NOT NULL,
+    category    TEXT NOT NULL,
+    details     TEXT NOT NULL,
+    url         TEXT,
+    product_ids TEXT NOT NULL,               -- JSON array
+    PRIMARY KEY (advisory, vuln, position)
+);
+
 CREATE TABLE kev (
     cve_id             TEXT PRIMARY KEY,
     vendor_project     TEXT NOT NULL,

@@ -13,12 +13,13 @@
 #![forbid(unsafe_code)]
 
 pub mod sqlite;
+mod sqlite_advisories;
 mod sqlite_vulns;
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use mamori_core::vuln::{EpssScore, KevEntry, Vulnerability};
+use mamori_core::vuln::{Advisory, EpssScore, KevEntry, Vulnerability};
 use mamori_core::{Asset, AssetKind, AssetStatus, Role, StocktakeResult};
 
 /// Why a store operation failed.
@@ -355,6 +356,17 @@ pub trait Tx {
     ) -> Result<Vec<VulnSummary>>;
     /// How many vulnerability records are stored, per source.
     fn count_vulnerabilities(&self) -> Result<Vec<(String, i64)>>;
+    /// Stores an advisory unless the store has the same or a newer release of it.
+    fn upsert_advisory(
+        &mut self,
+        advisory: &Advisory,
+        source: &str,
+        origin: &str,
+    ) -> Result<Upsert>;
+    /// One advisory by its tracking id, with the file it came from.
+    fn advisory(&self, id: &str) -> Result<Option<(Advisory, String)>>;
+    /// Advisories naming a CVE: (id, title).
+    fn advisories_for_cve(&self, cve_id: &str) -> Result<Vec<(String, String)>>;
     /// Stores a KEV entry (replaced when the catalogue changes it).
     fn upsert_kev(&mut self, entry: &KevEntry, catalog_version: &str) -> Result<Upsert>;
     /// The KEV entry of a CVE.

@@ -16,7 +16,7 @@ use crate::{
     StatusChange, Stocktake, StoreError, StoredAsset, StoredEpss, StoredVulnerability, Tx, Upsert,
     User, VulnSummary,
 };
-use mamori_core::vuln::{KevEntry, Vulnerability};
+use mamori_core::vuln::{Advisory, KevEntry, Vulnerability};
 
 /// Migrations in order; the store records the highest applied version.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -846,6 +846,23 @@ impl Tx for SqliteTx<'_> {
 
     fn count_vulnerabilities(&self) -> Result<Vec<(String, i64)>> {
         self.count_vulnerabilities_impl()
+    }
+
+    fn upsert_advisory(
+        &mut self,
+        advisory: &Advisory,
+        source: &str,
+        origin: &str,
+    ) -> Result<Upsert> {
+        self.upsert_advisory_impl(advisory, source, origin)
+    }
+
+    fn advisory(&self, id: &str) -> Result<Option<(Advisory, String)>> {
+        self.advisory_impl(id)
+    }
+
+    fn advisories_for_cve(&self, cve_id: &str) -> Result<Vec<(String, String)>> {
+        self.advisories_for_cve_impl(cve_id)
     }
 
     fn upsert_kev(&mut self, entry: &KevEntry, catalog_version: &str) -> Result<Upsert> {
