@@ -361,7 +361,7 @@ fn all_124_icsma_advisories_import_with_products_and_cves() {
         .to_string();
     let nvd =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nvd-cve-2017-6022.json");
-    std::fs::write(&env.path("n.json"), std::fs::read(&nvd).unwrap()).unwrap();
+    std::fs::write(env.path("n.json"), std::fs::read(&nvd).unwrap()).unwrap();
     assert_eq!(
         env.run(&["feeds", "import", env.path("n.json").to_str().unwrap()])
             .code,
