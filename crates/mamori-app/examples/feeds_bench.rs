@@ -24,7 +24,15 @@ fn shared() -> PathBuf {
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f64>().unwrap_or(0.0)))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<f64>()
+                    .unwrap_or(0.0)
+            })
+        })
         .unwrap_or(0.0)
         / 1024.0
 }
@@ -36,14 +44,25 @@ fn count_records(json: &[u8]) -> usize {
 
 fn generate(out: &Path) {
     std::fs::create_dir_all(out).unwrap();
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(shared()).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(shared())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     sources.sort();
     let originals: Vec<(String, Vec<u8>)> = sources
         .iter()
         .map(|p| {
             let mut bytes = Vec::new();
-            flate2::read::GzDecoder::new(std::fs::File::open(p).unwrap()).read_to_end(&mut bytes).unwrap();
-            (p.file_name().unwrap().to_string_lossy().replace(".json.gz", ""), bytes)
+            flate2::read::GzDecoder::new(std::fs::File::open(p).unwrap())
+                .read_to_end(&mut bytes)
+                .unwrap();
+            (
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace(".json.gz", ""),
+                bytes,
+            )
         })
         .collect();
     let (mut total, mut replica) = (0usize, 0usize);
@@ -53,10 +72,17 @@ fn generate(out: &Path) {
                 break 'outer;
             }
             let text = String::from_utf8_lossy(bytes);
-            let text = if replica == 0 { text.into_owned() } else { text.replace("\"id\":\"CVE-", &format!("\"id\":\"CVE-R{replica}-")) };
+            let text = if replica == 0 {
+                text.into_owned()
+            } else {
+                text.replace("\"id\":\"CVE-", &format!("\"id\":\"CVE-R{replica}-"))
+            };
             let n = count_records(text.as_bytes());
             let path = out.join(format!("{name}-r{replica}.json.gz"));
-            let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::fast());
+            let mut gz = flate2::write::GzEncoder::new(
+                std::fs::File::create(&path).unwrap(),
+                flate2::Compression::fast(),
+            );
             gz.write_all(text.as_bytes()).unwrap();
             gz.finish().unwrap();
             total += n;
@@ -68,7 +94,11 @@ fn generate(out: &Path) {
 }
 
 fn parse(dir: &Path) {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().ends_with(".json.gz")).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
+        .collect();
     files.sort();
     // Decompress first so that only parsing is timed.
     let mut total_bytes = 0usize;
@@ -76,7 +106,9 @@ fn parse(dir: &Path) {
     let mut parse_time = 0.0;
     for f in &files {
         let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(f).unwrap()).read_to_end(&mut bytes).unwrap();
+        flate2::read::GzDecoder::new(std::fs::File::open(f).unwrap())
+            .read_to_end(&mut bytes)
+            .unwrap();
         total_bytes += bytes.len();
         let start = Instant::now();
         let s = mamori_feeds::nvd::parse_nvd(&bytes, &mut |v| {
@@ -92,7 +124,10 @@ fn parse(dir: &Path) {
 
 fn ingest(dir: &Path) {
     // The store sits beside the feed folder, not in it.
-    let data = dir.with_file_name(format!("{}-store", dir.file_name().unwrap().to_string_lossy()));
+    let data = dir.with_file_name(format!(
+        "{}-store",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
     if !data.join(mamori_app::DB_FILE).exists() {
         mamori_app::init::init(&data, Some("benchmark-password-0123"), "bench").unwrap();
     }
@@ -107,7 +142,10 @@ fn ingest(dir: &Path) {
         added += r.added;
         unchanged += r.unchanged;
     }
-    let db = std::fs::metadata(data.join(mamori_app::DB_FILE)).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    let db = std::fs::metadata(data.join(mamori_app::DB_FILE))
+        .map(|m| m.len())
+        .unwrap_or(0) as f64
+        / 1e6;
     println!(
         "ingest: {records} records (added {added}, unchanged {unchanged}) in {secs:.1} s = {:.0} records/s; peak RSS {:.0} MB; database {db:.0} MB",
         records as f64 / secs,

@@ -12,6 +12,7 @@
 //! parses no file formats (that is `mamori-ledger`).
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod demo;
 mod error;
 pub mod feeds;

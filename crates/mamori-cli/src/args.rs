@@ -77,6 +77,31 @@ pub enum FeedsCommand {
     },
     /// 取り込み状況 — per-source status
     Status,
+    /// バンドル署名用の鍵を作る — create a bundle signing key pair (KEY and KEY.pub)
+    Keygen {
+        /// 秘密鍵の保存先 (公開鍵は .pub 付き) — where to write the secret key (the public key gets .pub)
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 閉域網向けの署名付きバンドルを書き出す — write a signed offline bundle
+    ExportBundle {
+        /// 書き出し先 — the bundle file
+        file: PathBuf,
+        /// 署名用の秘密鍵 — the signing key
+        #[arg(long)]
+        key: PathBuf,
+        /// この日時 (または以前のバンドル) 以降の差分だけ — only what was stored after this time (or an earlier bundle)
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// 署名付きバンドルを検証して取り込む — verify and import a signed bundle
+    ImportBundle {
+        /// バンドル — the bundle file
+        file: PathBuf,
+        /// 信頼する公開鍵 — the trusted public key
+        #[arg(long)]
+        trust: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,6 +14,95 @@ pub fn feeds(ctx: &Ctx, command: FeedsCommand) -> Result<()> {
     match command {
         FeedsCommand::Import { paths } => import(ctx, &paths),
         FeedsCommand::Status => status(ctx),
+        FeedsCommand::Keygen { out } => {
+            let (secret, public) = mamori_app::bundle::keygen(&out)?;
+            if ctx.json {
+                print_json(&json!({ "secret_key": secret, "public_key": public }));
+            } else {
+                let lang = ctx.lang;
+                println!(
+                    "{} {}",
+                    lang.pick(
+                        "秘密鍵 (外部に出さないこと):",
+                        "secret key (keep it private):"
+                    ),
+                    secret.display()
+                );
+                println!(
+                    "{} {}",
+                    lang.pick(
+                        "公開鍵 (閉域網側に渡す):",
+                        "public key (give it to the closed network):"
+                    ),
+                    public.display()
+                );
+            }
+            Ok(())
+        }
+        FeedsCommand::ExportBundle { file, key, since } => {
+            let since = since
+                .as_deref()
+                .map(mamori_app::bundle::since_of)
+                .transpose()?;
+            let report = open(ctx)?.export_bundle(&file, &key, since)?;
+            print_bundle(ctx, &file, &report, false);
+            Ok(())
+        }
+        FeedsCommand::ImportBundle { file, trust } => {
+            let report = open(ctx)?.import_bundle(&file, &trust)?;
+            print_bundle(ctx, &file, &report, true);
+            Ok(())
+        }
+    }
+}
+
+fn print_bundle(
+    ctx: &Ctx,
+    file: &std::path::Path,
+    r: &mamori_app::bundle::BundleReport,
+    imported: bool,
+) {
+    let lang = ctx.lang;
+    if ctx.json {
+        print_json(&json!({
+            "file": file, "records": r.records, "added": r.added, "updated": r.updated, "unchanged": r.unchanged,
+            "created_at": r.manifest.as_ref().map(|m| m.created_at), "since": r.manifest.as_ref().and_then(|m| m.since),
+        }));
+        return;
+    }
+    if imported {
+        println!(
+            "{} {}",
+            lang.pick(
+                "署名とハッシュ値を確認して取り込みました:",
+                "signature and digests verified; imported:"
+            ),
+            file.display()
+        );
+    } else {
+        println!(
+            "{} {}",
+            lang.pick(
+                "署名付きバンドルを書き出しました:",
+                "wrote the signed bundle:"
+            ),
+            file.display()
+        );
+    }
+    for (name, n) in &r.records {
+        println!("  {}  {n}", output::fit(name, 26));
+    }
+    if imported {
+        match lang {
+            Lang::Ja => println!(
+                "  追加 {} / 更新 {} / 変更なし {}",
+                r.added, r.updated, r.unchanged
+            ),
+            Lang::En => println!(
+                "  added {} / updated {} / unchanged {}",
+                r.added, r.updated, r.unchanged
+            ),
+        }
     }
 }
 

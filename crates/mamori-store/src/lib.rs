@@ -367,6 +367,17 @@ pub trait Tx {
     fn advisory(&self, id: &str) -> Result<Option<(Advisory, String)>>;
     /// Advisories naming a CVE: (id, title).
     fn advisories_for_cve(&self, cve_id: &str) -> Result<Vec<(String, String)>>;
+    /// Ids and sources of vulnerability records stored after `since` (all when `None`).
+    fn vulnerability_ids_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(String, String)>>;
+    /// Ids of advisories stored after `since` (all when `None`).
+    fn advisory_ids_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<String>>;
+    /// Every KEV entry with its catalogue version.
+    fn all_kev(&self) -> Result<Vec<(KevEntry, String)>>;
+    /// Every EPSS score.
+    fn all_epss(&self) -> Result<Vec<(String, StoredEpss)>>;
     /// Stores a KEV entry (replaced when the catalogue changes it).
     fn upsert_kev(&mut self, entry: &KevEntry, catalog_version: &str) -> Result<Upsert>;
     /// The KEV entry of a CVE.

@@ -865,6 +865,25 @@ impl Tx for SqliteTx<'_> {
         self.advisories_for_cve_impl(cve_id)
     }
 
+    fn vulnerability_ids_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(String, String)>> {
+        self.vulnerability_ids_since_impl(since)
+    }
+
+    fn advisory_ids_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<String>> {
+        self.advisory_ids_since_impl(since)
+    }
+
+    fn all_kev(&self) -> Result<Vec<(KevEntry, String)>> {
+        self.all_kev_impl()
+    }
+
+    fn all_epss(&self) -> Result<Vec<(String, StoredEpss)>> {
+        self.all_epss_impl()
+    }
+
     fn upsert_kev(&mut self, entry: &KevEntry, catalog_version: &str) -> Result<Upsert> {
         self.upsert_kev_impl(entry, catalog_version)
     }

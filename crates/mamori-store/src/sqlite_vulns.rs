@@ -460,6 +460,65 @@ impl SqliteTx<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    pub(crate) fn vulnerability_ids_since_impl(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT id, source FROM vulnerabilities WHERE ?1 IS NULL OR imported_at > ?1 ORDER BY id")?;
+        let rows = stmt.query_map([ts(since)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub(crate) fn advisory_ids_since_impl(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id FROM advisories WHERE ?1 IS NULL OR imported_at > ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([ts(since)], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub(crate) fn all_kev_impl(&self) -> Result<Vec<(KevEntry, String)>> {
+        let ids: Vec<(String, String)> = {
+            let mut stmt = self
+                .tx
+                .prepare_cached("SELECT cve_id, catalog_version FROM kev ORDER BY cve_id")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, version) in ids {
+            if let Some(e) = self.kev_impl(&id)? {
+                out.push((e, version));
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn all_epss_impl(&self) -> Result<Vec<(String, StoredEpss)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT cve_id, epss, percentile, score_date, model_version FROM epss ORDER BY cve_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                StoredEpss {
+                    score: EpssScore {
+                        epss: r.get(1)?,
+                        percentile: r.get(2)?,
+                    },
+                    score_date: r.get(3)?,
+                    model_version: r.get(4)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub(crate) fn upsert_kev_impl(
         &mut self,
         e: &KevEntry,
@@ -647,6 +706,9 @@ impl SqliteTx<'_> {
                 "epss" => self
                     .tx
                     .query_row("SELECT COUNT(*) FROM epss", [], |r| r.get(0))?,
+                "csaf" => self
+                    .tx
+                    .query_row("SELECT COUNT(*) FROM advisories", [], |r| r.get(0))?,
                 other => self.tx.query_row(
                     "SELECT COUNT(*) FROM vulnerabilities WHERE source = ?1",
                     [other],
