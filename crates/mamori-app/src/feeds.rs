@@ -473,7 +473,7 @@ impl App {
     }
 }
 
-enum ImportFailure {
+pub(crate) enum ImportFailure {
     /// The file is unusable: nothing from it is stored.
     Feed(String),
     /// The store failed: an internal error.
@@ -587,7 +587,7 @@ fn import_csaf(
     Ok(())
 }
 
-fn import_kev(
+pub(crate) fn import_kev(
     tx: &mut dyn Tx,
     bytes: &[u8],
     report: &mut FeedFileReport,
@@ -605,7 +605,7 @@ fn import_kev(
     Ok(())
 }
 
-fn import_epss(
+pub(crate) fn import_epss(
     tx: &mut dyn Tx,
     bytes: &[u8],
     report: &mut FeedFileReport,

@@ -20,6 +20,7 @@ pub mod init;
 pub mod ledger;
 pub mod password;
 pub mod stocktake;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 

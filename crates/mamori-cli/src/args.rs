@@ -77,6 +77,15 @@ pub enum FeedsCommand {
     },
     /// 取り込み状況 — per-source status
     Status,
+    /// インターネットから取得 (NVD API・KEV・EPSS。URL は設定で変更可) — fetch over HTTP (NVD API, KEV, EPSS; URLs configurable)
+    Sync {
+        /// 情報源 (nvd, kev, epss。既定: すべて) — sources (default: all)
+        #[arg(long = "source")]
+        sources: Vec<String>,
+        /// 初回の NVD 取得の開始日 (既定: 120 日前) — where a first NVD sync starts (default: 120 days ago)
+        #[arg(long)]
+        since: Option<String>,
+    },
     /// バンドル署名用の鍵を作る — create a bundle signing key pair (KEY and KEY.pub)
     Keygen {
         /// 秘密鍵の保存先 (公開鍵は .pub 付き) — where to write the secret key (the public key gets .pub)

@@ -14,6 +14,7 @@ pub fn feeds(ctx: &Ctx, command: FeedsCommand) -> Result<()> {
     match command {
         FeedsCommand::Import { paths } => import(ctx, &paths),
         FeedsCommand::Status => status(ctx),
+        FeedsCommand::Sync { sources, since } => sync(ctx, &sources, since.as_deref()),
         FeedsCommand::Keygen { out } => {
             let (secret, public) = mamori_app::bundle::keygen(&out)?;
             if ctx.json {
@@ -181,6 +182,73 @@ fn import(ctx: &Ctx, paths: &[std::path::PathBuf]) -> Result<()> {
         return Err(UsageError::err(
             format!("{failed} 個のファイルを取り込めませんでした (上記参照。ほかのファイルは取り込み済み)"),
             format!("{failed} files could not be imported (see above; the others were imported)"),
+        ));
+    }
+    Ok(())
+}
+
+fn sync(ctx: &Ctx, sources: &[String], since: Option<&str>) -> Result<()> {
+    let lang = ctx.lang;
+    let since = since.map(mamori_app::bundle::since_of).transpose()?;
+    let mut app = open(ctx)?;
+    let config = mamori_app::sync::SyncConfig::load(&ctx.data_dir)?;
+    let bar = if ctx.interactive {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
+    let progress = |p: mamori_app::sync::SyncProgress<'_>| {
+        bar.set_message(match lang {
+            Lang::Ja => format!(
+                "{}: {} 件 (リクエスト {} 回)",
+                p.source, p.records, p.requests
+            ),
+            Lang::En => format!(
+                "{}: {} records ({} requests)",
+                p.source, p.records, p.requests
+            ),
+        });
+        bar.tick();
+    };
+    let reports = app.sync_feeds(sources, since, &config, &progress);
+    bar.finish_and_clear();
+    let reports = reports?;
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    if ctx.json {
+        let v: Vec<Value> = reports
+            .iter()
+            .map(|r| json!({"source": r.source, "requests": r.requests, "records": r.records, "added": r.added, "updated": r.updated,
+                            "unchanged": r.unchanged, "skipped": r.skipped, "not_modified": r.not_modified, "error": r.error}))
+            .collect();
+        print_json(&json!({ "sources": v, "failed": failed }));
+    } else {
+        for r in &reports {
+            match (&r.error, r.not_modified, lang) {
+                (Some(e), _, _) => eprintln!(
+                    "{} {}: {e}",
+                    lang.pick(
+                        "取得できませんでした (取得済みの分は保存、次回続きから):",
+                        "sync stopped (what was fetched is kept; the next sync resumes):"
+                    ),
+                    r.source
+                ),
+                (None, true, Lang::Ja) => println!("{}: 更新なし", r.source),
+                (None, true, Lang::En) => println!("{}: not modified", r.source),
+                (None, false, Lang::Ja) => println!(
+                    "{}: {} 件 (追加 {} / 更新 {} / 変更なし {})、リクエスト {} 回",
+                    r.source, r.records, r.added, r.updated, r.unchanged, r.requests
+                ),
+                (None, false, Lang::En) => println!(
+                    "{}: {} records (added {} / updated {} / unchanged {}), {} requests",
+                    r.source, r.records, r.added, r.updated, r.unchanged, r.requests
+                ),
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(UsageError::err(
+            format!("{failed} 個の情報源を取得できませんでした"),
+            format!("{failed} sources could not be fetched"),
         ));
     }
     Ok(())

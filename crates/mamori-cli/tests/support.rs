@@ -67,6 +67,19 @@ impl Env {
             .env_remove("LC_MESSAGES")
             .env_remove("MAMORI_DATA");
         cmd.env("USER", "tester");
+        // Nothing a test starts may leave this machine: no proxies, loopback only.
+        for v in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+        ] {
+            cmd.env_remove(v);
+        }
+        cmd.env("NO_PROXY", "127.0.0.1,localhost")
+            .env_remove("MAMORI_NVD_API_KEY");
         for (k, v) in env {
             cmd.env(k, v);
         }

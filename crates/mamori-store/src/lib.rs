@@ -392,6 +392,10 @@ pub trait Tx {
     fn set_feed_state(&mut self, source: &str, error: Option<&str>) -> Result<()>;
     /// Per-source status.
     fn feed_status(&self) -> Result<Vec<FeedStatus>>;
+    /// The sync position of a source (its meaning is the fetcher's), if any.
+    fn feed_cursor(&self, source: &str) -> Result<Option<String>>;
+    /// Stores the sync position of a source.
+    fn set_feed_cursor(&mut self, source: &str, cursor: &str) -> Result<()>;
 
     /// Reads a setting.
     fn setting(&self, key: &str) -> Result<Option<String>>;

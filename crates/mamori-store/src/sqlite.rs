@@ -912,6 +912,26 @@ impl Tx for SqliteTx<'_> {
         self.feed_status_impl()
     }
 
+    fn feed_cursor(&self, source: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT cursor FROM feed_state WHERE source = ?1",
+                [source],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    fn set_feed_cursor(&mut self, source: &str, cursor: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO feed_state (source, cursor) VALUES (?1, ?2) ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor",
+            params![source, cursor],
+        )?;
+        Ok(())
+    }
+
     fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .tx

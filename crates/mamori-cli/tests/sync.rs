@@ -1,0 +1,341 @@
+//! `mamori feeds sync` against a real HTTP server on 127.0.0.1 (tiny_http) that serves the
+//! real NVD, KEV and EPSS data from `../shared/data` like the upstream APIs do: paging,
+//! conditional requests, and injected faults (429 with Retry-After, 503, a truncated body,
+//! an outage, 403). No traffic leaves loopback.
+
+mod support;
+
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use support::Env;
+
+fn shared() -> Option<PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    support::require(
+        &format!("shared test data at {}", dir.display()),
+        dir.is_dir(),
+    )
+    .then_some(dir)
+}
+
+#[derive(Clone, Debug)]
+enum Fault {
+    Status(u16, Option<&'static str>),
+    Truncate,
+}
+
+struct Server {
+    base: String,
+    log: Arc<Mutex<Vec<(Instant, String)>>>,
+    faults: Arc<Mutex<VecDeque<Fault>>>,
+    /// While set, every NVD request gets this status.
+    outage: Arc<Mutex<Option<u16>>>,
+}
+
+fn gunzip(path: &std::path::Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn query(url: &str, key: &str) -> Option<String> {
+    url.split_once('?')?.1.split('&').find_map(|kv| {
+        kv.split_once('=')
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+    })
+}
+
+fn start(data: &std::path::Path) -> Server {
+    let merged: serde_json::Value =
+        serde_json::from_slice(&gunzip(&data.join("nvd/nvd-cve-api-2.0-merged.json.gz"))).unwrap();
+    let records = merged["vulnerabilities"].as_array().unwrap().clone();
+    let kev = std::fs::read(data.join("kev/known_exploited_vulnerabilities.json")).unwrap();
+    let epss = std::fs::read(data.join(
+        "fixtures-vuls-data-update/pkg/fetch/epss/testdata/fixtures/epss_scores-2023-03-07.csv.gz",
+    ))
+    .unwrap();
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", server.server_addr().to_ip().unwrap());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let faults = Arc::new(Mutex::new(VecDeque::new()));
+    let outage = Arc::new(Mutex::new(None));
+    let (l, f, o) = (log.clone(), faults.clone(), outage.clone());
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let url = request.url().to_string();
+            let etag_in = request
+                .headers()
+                .iter()
+                .find(|h| h.field.equiv("If-None-Match"))
+                .map(|h| h.value.to_string());
+            l.lock().unwrap().push((Instant::now(), url.clone()));
+            let header = |k: &str, v: &str| {
+                tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).unwrap()
+            };
+            if url.starts_with("/nvd") {
+                if let Some(status) = *o.lock().unwrap() {
+                    let _ = request.respond(
+                        tiny_http::Response::from_string("unavailable").with_status_code(status),
+                    );
+                    continue;
+                }
+                let fault = f.lock().unwrap().pop_front();
+                match fault {
+                    Some(Fault::Status(code, retry_after)) => {
+                        let mut r = tiny_http::Response::from_string("busy").with_status_code(code);
+                        if let Some(s) = retry_after {
+                            r.add_header(header("Retry-After", s));
+                        }
+                        let _ = request.respond(r);
+                        continue;
+                    }
+                    Some(Fault::Truncate) => {
+                        let mut w = request.into_writer();
+                        let _ = w.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n{\"resultsPerPage\":40,\"vulnerabilities\":[");
+                        let _ = w.flush();
+                        continue;
+                    }
+                    None => {}
+                }
+                let start: usize = query(&url, "startIndex")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let per: usize = query(&url, "resultsPerPage")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(2000);
+                let page: Vec<serde_json::Value> =
+                    records.iter().skip(start).take(per).cloned().collect();
+                let body = serde_json::json!({"resultsPerPage": page.len(), "startIndex": start, "totalResults": records.len(),
+                    "format": "NVD_CVE", "version": "2.0", "timestamp": "2026-11-26T00:00:00.000", "vulnerabilities": page});
+                let _ = request.respond(
+                    tiny_http::Response::from_string(body.to_string())
+                        .with_header(header("Content-Type", "application/json")),
+                );
+            } else if url.starts_with("/kev.json") {
+                if etag_in.as_deref() == Some("\"kev-2025.08.25\"") {
+                    let _ = request.respond(tiny_http::Response::empty(304));
+                } else {
+                    let _ = request.respond(
+                        tiny_http::Response::from_data(kev.clone())
+                            .with_header(header("ETag", "\"kev-2025.08.25\"")),
+                    );
+                }
+            } else if url.starts_with("/epss.csv.gz") {
+                let _ = request.respond(tiny_http::Response::from_data(epss.clone()));
+            } else {
+                let _ = request.respond(tiny_http::Response::empty(404));
+            }
+        }
+    });
+    Server {
+        base,
+        log,
+        faults,
+        outage,
+    }
+}
+
+fn configure(env: &Env, s: &Server, interval_ms: u64) {
+    std::fs::write(
+        env.data().join("config.toml"),
+        format!(
+            "[feeds]\nnvd_url = \"{b}/nvd/cves/2.0\"\nkev_url = \"{b}/kev.json\"\nepss_url = \"{b}/epss.csv.gz\"\nnvd_page_size = 40\nmin_interval_ms = {interval_ms}\nattempts = 4\nbackoff_ms = 50\ntimeout_s = 5\n",
+            b = s.base
+        ),
+    )
+    .unwrap();
+}
+
+fn since() -> String {
+    (chrono::Utc::now() - chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn nvd_requests(s: &Server) -> Vec<(Instant, String)> {
+    s.log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, u)| u.starts_with("/nvd"))
+        .cloned()
+        .collect()
+}
+
+fn records(env: &Env, source: &str) -> i64 {
+    let r = env.run(&["--json", "feeds", "status"]);
+    r.json()["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == source)
+        .map(|s| s["records"].as_i64().unwrap())
+        .unwrap_or(0)
+}
+
+#[test]
+fn pages_retries_rate_limit_and_conditional_requests() {
+    let Some(data) = shared() else { return };
+    let server = start(&data);
+    let env = Env::init();
+    configure(&env, &server, 150);
+    server.faults.lock().unwrap().extend([
+        Fault::Status(429, Some("1")),
+        Fault::Status(503, None),
+        Fault::Truncate,
+    ]);
+    let r = env.run(&["--json", "feeds", "sync", "--since", &since()]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let out = r.json();
+    let nvd = out["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "nvd")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (nvd["records"].as_i64(), nvd["added"].as_i64()),
+        (Some(156), Some(156)),
+        "{nvd}"
+    );
+    assert_eq!(records(&env, "nvd"), 156);
+    assert_eq!(records(&env, "kev"), 1_404);
+    assert_eq!(records(&env, "epss"), 2);
+
+    let log = nvd_requests(&server);
+    // 3 faults retried, then 4 pages of 40: 0, 40, 80, 120.
+    assert_eq!(log.len(), 3 + 4, "{log:?}");
+    let starts: Vec<String> = log
+        .iter()
+        .map(|(_, u)| query(u, "startIndex").unwrap())
+        .collect();
+    assert_eq!(starts, ["0", "0", "0", "0", "40", "80", "120"]);
+    assert!(
+        log[1].0 - log[0].0 >= Duration::from_millis(950),
+        "Retry-After: 1 was honoured"
+    );
+    for pair in log.windows(2) {
+        assert!(
+            pair[1].0 - pair[0].0 >= Duration::from_millis(140),
+            "requests are at least the configured interval apart"
+        );
+    }
+    assert!(log[0].1.contains("lastModStartDate=") && log[0].1.contains("lastModEndDate="));
+
+    // Again: NVD resumes from its cursor (a new, empty window), KEV answers 304.
+    let r = env.run(&["--json", "feeds", "sync", "--source", "kev"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["sources"][0]["not_modified"], true);
+}
+
+#[test]
+fn an_interrupted_sync_resumes_where_it_stopped() {
+    let Some(data) = shared() else { return };
+    let server = start(&data);
+    let env = Env::init();
+    configure(&env, &server, 20);
+    // Two pages succeed, then the server goes down (every attempt fails).
+    let log_len = || nvd_requests(&server).len();
+    let outage = server.outage.clone();
+    let watcher = {
+        let log = server.log.clone();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if log
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|(_, u)| u.starts_with("/nvd"))
+                    .count()
+                    >= 2
+                {
+                    *outage.lock().unwrap() = Some(500);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
+    let r = env.run(&[
+        "--lang",
+        "en",
+        "--json",
+        "feeds",
+        "sync",
+        "--source",
+        "nvd",
+        "--since",
+        &since(),
+    ]);
+    watcher.join().unwrap();
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let stored = records(&env, "nvd");
+    assert!(
+        stored == 80 || stored == 40,
+        "the committed pages stay: {stored}"
+    );
+    let before = log_len();
+
+    *server.outage.lock().unwrap() = None;
+    let r = env.run(&["--json", "feeds", "sync", "--source", "nvd"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(records(&env, "nvd"), 156);
+    let resumed = &nvd_requests(&server)[before];
+    assert_eq!(
+        query(&resumed.1, "startIndex").unwrap(),
+        stored.to_string(),
+        "resumed at the first page not yet stored: {}",
+        resumed.1
+    );
+}
+
+#[test]
+fn a_403_is_reported_and_changes_nothing() {
+    let Some(data) = shared() else { return };
+    let server = start(&data);
+    let env = Env::init();
+    configure(&env, &server, 10);
+    *server.outage.lock().unwrap() = Some(403);
+    let r = env.run(&[
+        "--lang",
+        "en",
+        "feeds",
+        "sync",
+        "--source",
+        "nvd",
+        "--since",
+        &since(),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("HTTP 403") && r.stderr.contains("API key"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(nvd_requests(&server).len(), 1, "403 is not retried");
+    assert_eq!(records(&env, "nvd"), 0);
+    let status = env.run(&["--json", "feeds", "status"]).json();
+    let nvd = status["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "nvd")
+        .unwrap()
+        .clone();
+    assert!(
+        nvd["last_error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("403"),
+        "{nvd}"
+    );
+}
