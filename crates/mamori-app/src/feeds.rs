@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use mamori_feeds::{csaf, epss, jvn, kev, nvd, FeedError, Warning};
+use mamori_feeds::{csaf, epss, jvn, kev, nvd, rss, FeedError, Warning};
 use mamori_store::{FeedImport, StoredEpss, Tx, Upsert};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -35,6 +35,8 @@ pub enum FeedKind {
     Csaf,
     /// JVN iPedia VULDEF or JVNRSS XML.
     Jvn,
+    /// An RSS 1.0/2.0 alert feed (IPA, JPCERT/CC, NISC).
+    Alerts,
 }
 
 impl FeedKind {
@@ -46,6 +48,7 @@ impl FeedKind {
             FeedKind::Epss => "epss",
             FeedKind::Csaf => "csaf",
             FeedKind::Jvn => "jvn",
+            FeedKind::Alerts => "alerts",
         }
     }
 }
@@ -154,6 +157,7 @@ fn detect(head: &[u8]) -> Option<FeedKind> {
         match root_element(trimmed) {
             Some("VULDEF-Document") => Some(FeedKind::Jvn),
             Some("RDF") if text.contains("jvn.jp/rss/mod_sec") => Some(FeedKind::Jvn),
+            Some("RDF") | Some("rss") => Some(FeedKind::Alerts),
             _ => None,
         }
     } else if trimmed.starts_with("#model_version")
@@ -420,6 +424,8 @@ impl App {
             }
             FeedKind::Jvn => read_to_vec(&mut reader)
                 .and_then(|b| import_jvn(tx.as_mut(), origin, &b, &mut report)),
+            FeedKind::Alerts => read_to_vec(&mut reader)
+                .and_then(|b| import_alerts(tx.as_mut(), origin, &b, &mut report)),
             FeedKind::Csaf => read_to_vec(&mut reader)
                 .and_then(|b| import_csaf(tx.as_mut(), origin, &b, &mut report)),
         };
@@ -570,6 +576,24 @@ fn import_jvn(
     Ok(())
 }
 
+pub(crate) fn import_alerts(
+    tx: &mut dyn Tx,
+    origin: &str,
+    bytes: &[u8],
+    report: &mut FeedFileReport,
+) -> Result<(), ImportFailure> {
+    let feed = rss::parse_alerts(bytes).map_err(|e| ImportFailure::Feed(message(&e)))?;
+    report.records = feed.alerts.len();
+    for a in &feed.alerts {
+        count(
+            report,
+            tx.upsert_alert(a, origin).map_err(ImportFailure::Store)?,
+        );
+    }
+    note_warnings(report, &feed.warnings);
+    Ok(())
+}
+
 fn import_csaf(
     tx: &mut dyn Tx,
     origin: &str,
@@ -663,6 +687,14 @@ mod tests {
         assert_eq!(
             detect(b"<rdf:RDF xmlns:sec=\"http://jvn.jp/rss/mod_sec/3.0/\">"),
             Some(FeedKind::Jvn)
+        );
+        assert_eq!(
+            detect(b"<?xml version=\"1.0\"?><rdf:RDF xmlns=\"http://purl.org/rss/1.0/\">"),
+            Some(FeedKind::Alerts)
+        );
+        assert_eq!(
+            detect(b"<rss version=\"2.0\"><channel>"),
+            Some(FeedKind::Alerts)
         );
         assert_eq!(
             detect(b"<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">"),

@@ -14,6 +14,7 @@
 //! nvd_page_size = 2000
 //! kev_url = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
 //! epss_url = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
+//! alert_urls = ["https://www.ipa.go.jp/security/alert-rss.rdf", "https://www.jpcert.or.jp/rss/jpcert.rdf"]
 //! min_interval_ms = 6000        # default: 6000 without an NVD key, 600 with one
 //! attempts = 5
 //! backoff_ms = 2000
@@ -48,6 +49,8 @@ pub struct SyncConfig {
     pub kev_url: String,
     /// FIRST EPSS CSV (.gz).
     pub epss_url: String,
+    /// RSS alert feeds (IPA 重要なセキュリティ情報, JPCERT/CC 注意喚起, …).
+    pub alert_urls: Vec<String>,
     /// Minimum milliseconds between requests to one server.
     pub min_interval_ms: Option<u64>,
     /// Attempts per request.
@@ -66,6 +69,7 @@ impl Default for SyncConfig {
             nvd_page_size: 2000,
             kev_url: "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json".into(),
             epss_url: "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz".into(),
+            alert_urls: vec!["https://www.ipa.go.jp/security/alert-rss.rdf".into(), "https://www.jpcert.or.jp/rss/jpcert.rdf".into()],
             min_interval_ms: None,
             attempts: 5,
             backoff_ms: 2000,
@@ -180,7 +184,7 @@ impl App {
         progress: &dyn Fn(SyncProgress<'_>),
     ) -> Result<Vec<SyncReport>> {
         let wanted: Vec<String> = if sources.is_empty() {
-            vec!["nvd".into(), "kev".into(), "epss".into()]
+            vec!["nvd".into(), "kev".into(), "epss".into(), "alerts".into()]
         } else {
             sources.to_vec()
         };
@@ -189,11 +193,16 @@ impl App {
             let report = match source.as_str() {
                 "nvd" => self.sync_nvd(since, config, progress)?,
                 "kev" | "epss" => self.sync_whole(source, config)?,
+                "alerts" => self.sync_alerts(config)?,
                 other => {
                     return Err(AppError::bad_value(
                         "--source",
-                        format!("「{other}」は取得できる情報源ではありません (nvd, kev, epss)"),
-                        format!("\"{other}\" is not a source that can be fetched (nvd, kev, epss)"),
+                        format!(
+                            "「{other}」は取得できる情報源ではありません (nvd, kev, epss, alerts)"
+                        ),
+                        format!(
+                        "\"{other}\" is not a source that can be fetched (nvd, kev, epss, alerts)"
+                    ),
                     ))
                 }
             };
@@ -341,6 +350,64 @@ impl App {
             }
         }
         report.requests = http.requests;
+        Ok(report)
+    }
+
+    fn sync_alerts(&mut self, config: &SyncConfig) -> Result<SyncReport> {
+        let mut report = SyncReport {
+            source: "alerts".into(),
+            ..Default::default()
+        };
+        let mut http = Http::new(config.policy(false));
+        for url in &config.alert_urls {
+            let key = format!("alerts {url}");
+            let cursor = self
+                .store
+                .begin_read()?
+                .feed_cursor(&key)?
+                .unwrap_or_default();
+            let etag = cursor.trim();
+            let headers: Vec<(&str, &str)> = if etag.is_empty() {
+                Vec::new()
+            } else {
+                vec![("If-None-Match", etag)]
+            };
+            let fetched = match http.get(url, &headers) {
+                Ok(f) => f,
+                Err(e) => {
+                    report.requests = http.requests;
+                    report.error = Some(fetch_message(&e));
+                    return Ok(report);
+                }
+            };
+            if fetched.status == 304 {
+                continue;
+            }
+            let mut file = FeedFileReport {
+                origin: url.clone(),
+                ..Default::default()
+            };
+            let mut tx = self.store.begin()?;
+            match crate::feeds::import_alerts(tx.as_mut(), url, &fetched.body, &mut file) {
+                Ok(()) => {}
+                Err(ImportFailure::Store(e)) => return Err(e.into()),
+                Err(ImportFailure::Feed(e)) => {
+                    report.requests = http.requests;
+                    report.error = Some(format!("{url}: {e}"));
+                    return Ok(report);
+                }
+            }
+            tx.set_feed_cursor(&key, fetched.etag.as_deref().unwrap_or(""))?;
+            tx.commit()?;
+            report.records += file.records;
+            report.added += file.added;
+            report.updated += file.updated;
+            report.unchanged += file.unchanged;
+            report.skipped += file.skipped;
+        }
+        report.requests = http.requests;
+        report.not_modified =
+            report.records == 0 && report.error.is_none() && !config.alert_urls.is_empty();
         Ok(report)
     }
 

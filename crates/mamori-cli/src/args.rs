@@ -79,7 +79,7 @@ pub enum FeedsCommand {
     Status,
     /// インターネットから取得 (NVD API・KEV・EPSS。URL は設定で変更可) — fetch over HTTP (NVD API, KEV, EPSS; URLs configurable)
     Sync {
-        /// 情報源 (nvd, kev, epss。既定: すべて) — sources (default: all)
+        /// 情報源 (nvd, kev, epss, alerts。既定: すべて) — sources (default: all)
         #[arg(long = "source")]
         sources: Vec<String>,
         /// 初回の NVD 取得の開始日 (既定: 120 日前) — where a first NVD sync starts (default: 120 days ago)

@@ -357,6 +357,10 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
         None => None,
     };
     let advisories = tx.advisories_for_cve(&v.id)?;
+    let mut alerts = tx.alerts_for_cve(&v.id)?;
+    for alias in &v.aliases {
+        alerts.extend(tx.alerts_for_cve(alias)?);
+    }
     let kev = std::iter::once(&v.id)
         .chain(&v.aliases)
         .find_map(|i| tx.kev(i).ok().flatten());
@@ -369,6 +373,7 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
             "vulnerability": v, "source": stored.source, "origin": stored.origin, "imported_at": stored.imported_at,
             "jvn": jvn_ids,
             "advisories": advisories.iter().map(|(id, title)| json!({"id": id, "title": title})).collect::<Vec<_>>(),
+            "alerts": alerts,
             "kev": kev, "epss": epss.as_ref().map(|e| json!({"epss": e.score.epss, "percentile": e.score.percentile, "score_date": e.score_date})),
         }));
         return Ok(());
@@ -398,6 +403,19 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
     }
     for (id, title) in &advisories {
         println!("{} {id} {title}", lang.pick("アドバイザリ:", "advisory:"));
+    }
+    for a in &alerts {
+        let when = a
+            .published
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        println!(
+            "{} {when} {} — {} {}",
+            lang.pick("注意喚起:", "alert:"),
+            a.feed,
+            a.title,
+            a.link
+        );
     }
     let date = |d: Option<chrono::DateTime<chrono::Utc>>| {
         d.map(|d| d.format("%Y-%m-%d").to_string())

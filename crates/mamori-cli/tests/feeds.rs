@@ -377,3 +377,30 @@ fn all_124_icsma_advisories_import_with_products_and_cves() {
         "{j}"
     );
 }
+
+#[test]
+fn alert_feeds_link_to_cves() {
+    let Some(data) = shared() else { return };
+    let env = Env::init();
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let r = env.run(&[
+        "--json",
+        "feeds",
+        "import",
+        here.join("jpcert-alerts.rdf").to_str().unwrap(),
+        here.join("nisc-alerts.xml").to_str().unwrap(),
+        data.join("nvd/api-2.0/dependency-track/cve-2024-23113.json")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(records(&env, "alerts"), 3);
+    let r = env.run(&["--lang", "ja", "vuln", "show", "CVE-2024-23113"]);
+    assert!(
+        r.stdout.contains(
+            "注意喚起: 2024-10-10 JPCERT/CC 注意喚起 (テスト用) — Fortinet 製 FortiOS の脆弱性"
+        ),
+        "{}",
+        r.stdout
+    );
+}

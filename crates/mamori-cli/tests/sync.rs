@@ -61,6 +61,10 @@ fn start(data: &std::path::Path) -> Server {
         "fixtures-vuls-data-update/pkg/fetch/epss/testdata/fixtures/epss_scores-2023-03-07.csv.gz",
     ))
     .unwrap();
+    let alerts = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jpcert-alerts.rdf"),
+    )
+    .unwrap();
     let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let base = format!("http://{}", server.server_addr().to_ip().unwrap());
     let log = Arc::new(Mutex::new(Vec::new()));
@@ -127,6 +131,15 @@ fn start(data: &std::path::Path) -> Server {
                             .with_header(header("ETag", "\"kev-2025.08.25\"")),
                     );
                 }
+            } else if url.starts_with("/alerts.rdf") {
+                if etag_in.as_deref() == Some("\"alerts-1\"") {
+                    let _ = request.respond(tiny_http::Response::empty(304));
+                } else {
+                    let _ = request.respond(
+                        tiny_http::Response::from_data(alerts.clone())
+                            .with_header(header("ETag", "\"alerts-1\"")),
+                    );
+                }
             } else if url.starts_with("/epss.csv.gz") {
                 let _ = request.respond(tiny_http::Response::from_data(epss.clone()));
             } else {
@@ -146,7 +159,7 @@ fn configure(env: &Env, s: &Server, interval_ms: u64) {
     std::fs::write(
         env.data().join("config.toml"),
         format!(
-            "[feeds]\nnvd_url = \"{b}/nvd/cves/2.0\"\nkev_url = \"{b}/kev.json\"\nepss_url = \"{b}/epss.csv.gz\"\nnvd_page_size = 40\nmin_interval_ms = {interval_ms}\nattempts = 4\nbackoff_ms = 50\ntimeout_s = 5\n",
+            "[feeds]\nnvd_url = \"{b}/nvd/cves/2.0\"\nkev_url = \"{b}/kev.json\"\nepss_url = \"{b}/epss.csv.gz\"\nalert_urls = [\"{b}/alerts.rdf\"]\nnvd_page_size = 40\nmin_interval_ms = {interval_ms}\nattempts = 4\nbackoff_ms = 50\ntimeout_s = 5\n",
             b = s.base
         ),
     )
@@ -209,6 +222,18 @@ fn pages_retries_rate_limit_and_conditional_requests() {
     assert_eq!(records(&env, "nvd"), 156);
     assert_eq!(records(&env, "kev"), 1_404);
     assert_eq!(records(&env, "epss"), 2);
+    assert_eq!(records(&env, "alerts"), 2, "{}", r.stdout);
+    let shown = env
+        .run(&["--json", "vuln", "show", "CVE-2024-23113"])
+        .json();
+    assert!(
+        shown["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["link"] == "https://www.jpcert.or.jp/at/2024/at240003.html"),
+        "{shown}"
+    );
 
     let log = nvd_requests(&server);
     // 3 faults retried, then 4 pages of 40: 0, 40, 80, 120.
@@ -231,9 +256,12 @@ fn pages_retries_rate_limit_and_conditional_requests() {
     assert!(log[0].1.contains("lastModStartDate=") && log[0].1.contains("lastModEndDate="));
 
     // Again: NVD resumes from its cursor (a new, empty window), KEV answers 304.
-    let r = env.run(&["--json", "feeds", "sync", "--source", "kev"]);
+    let r = env.run(&[
+        "--json", "feeds", "sync", "--source", "kev", "--source", "alerts",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["sources"][0]["not_modified"], true);
+    assert_eq!(r.json()["sources"][1]["not_modified"], true);
 }
 
 #[test]

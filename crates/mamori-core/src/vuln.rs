@@ -388,3 +388,65 @@ pub struct Remediation {
     /// The products it applies to.
     pub product_ids: Vec<String>,
 }
+
+/// A security alert from a news-style feed (IPA 重要なセキュリティ情報, JPCERT/CC 注意喚起,
+/// NISC): text for people, with the CVE ids found in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// The item's link (its identity).
+    pub link: String,
+    /// The feed's title, e.g. `JPCERT/CC 注意喚起`.
+    pub feed: String,
+    /// The item's title.
+    pub title: String,
+    /// The item's summary, when given.
+    pub summary: Option<String>,
+    /// When published.
+    pub published: Option<DateTime<Utc>>,
+    /// CVE ids named in the title or summary.
+    pub cves: Vec<String>,
+}
+
+/// Every `CVE-YYYY-NNNN…` in a text, in order, without repeats.
+pub fn find_cve_ids(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while let Some(pos) = text[i..].find("CVE-") {
+        let start = i + pos;
+        let mut j = start + 4;
+        let year = bytes[j..].iter().take_while(|b| b.is_ascii_digit()).count();
+        j += year;
+        if year == 4 && bytes.get(j) == Some(&b'-') {
+            let digits = bytes[j + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            if digits >= 4 {
+                let id = &text[start..j + 1 + digits];
+                if !out.iter().any(|o| o == id) {
+                    out.push(id.to_string());
+                }
+                i = j + 1 + digits;
+                continue;
+            }
+        }
+        i = start + 4;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cve_ids_in_text() {
+        assert_eq!(
+            find_cve_ids("FortiOS (CVE-2018-13379) と CVE-2024-23113、再掲 CVE-2018-13379。CVE-99-1 CVE-2024-12"),
+            vec!["CVE-2018-13379", "CVE-2024-23113"]
+        );
+        assert!(find_cve_ids("no ids").is_empty());
+        assert_eq!(find_cve_ids("CVE-2024-123456x"), vec!["CVE-2024-123456"]);
+    }
+}

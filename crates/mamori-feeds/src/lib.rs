@@ -5,6 +5,8 @@
 //!   legacy NVD 1.1 feeds, all mapped onto [`mamori_core::vuln::Vulnerability`] with the
 //!   configurations kept exactly. Streaming: one record in memory at a time.
 //! - [`csaf`]: CSAF 2.0 advisories (CISA ICSA/ICSMA, vendors): products and remediations.
+//! - [`rss`]: RSS 1.0/RDF and RSS 2.0 alert feeds (IPA, JPCERT/CC, NISC) with the CVE ids in
+//!   their text.
 //! - [`kev`]: CISA's Known Exploited Vulnerabilities catalogue.
 //! - [`epss`]: FIRST EPSS CSV, with or without the `#model_version` line.
 //! - [`jvn`]: JVN iPedia VULDEF 3.2 (detail) and JVNRSS (overview) in Japanese, through a
@@ -23,6 +25,7 @@ mod error;
 pub mod jvn;
 pub mod kev;
 pub mod nvd;
+pub mod rss;
 mod time;
 mod xml;
 

@@ -164,6 +164,24 @@ CREATE TABLE advisory_remediations (
     PRIMARY KEY (advisory, vuln, position)
 );
 
+-- Alerts from news-style feeds (IPA, JPCERT/CC, NISC), keyed by their link.
+CREATE TABLE alerts (
+    link        TEXT PRIMARY KEY,
+    feed        TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    summary     TEXT,
+    published   TEXT,
+    origin      TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+);
+
+CREATE TABLE alert_cves (
+    alert TEXT NOT NULL REFERENCES alerts (link) ON DELETE CASCADE,
+    cve   TEXT NOT NULL,
+    PRIMARY KEY (alert, cve)
+);
+CREATE INDEX alert_cves_cve ON alert_cves (cve);
+
 CREATE TABLE kev (
     cve_id             TEXT PRIMARY KEY,
     vendor_project     TEXT NOT NULL,

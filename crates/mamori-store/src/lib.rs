@@ -19,7 +19,7 @@ mod sqlite_vulns;
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use mamori_core::vuln::{Advisory, EpssScore, KevEntry, Vulnerability};
+use mamori_core::vuln::{Advisory, Alert, EpssScore, KevEntry, Vulnerability};
 use mamori_core::{Asset, AssetKind, AssetStatus, Role, StocktakeResult};
 
 /// Why a store operation failed.
@@ -378,6 +378,10 @@ pub trait Tx {
     fn all_kev(&self) -> Result<Vec<(KevEntry, String)>>;
     /// Every EPSS score.
     fn all_epss(&self) -> Result<Vec<(String, StoredEpss)>>;
+    /// Stores an alert (replaced when its text changes).
+    fn upsert_alert(&mut self, alert: &Alert, origin: &str) -> Result<Upsert>;
+    /// Alerts naming a CVE, newest first.
+    fn alerts_for_cve(&self, cve_id: &str) -> Result<Vec<Alert>>;
     /// Stores a KEV entry (replaced when the catalogue changes it).
     fn upsert_kev(&mut self, entry: &KevEntry, catalog_version: &str) -> Result<Upsert>;
     /// The KEV entry of a CVE.

@@ -16,7 +16,7 @@ use crate::{
     StatusChange, Stocktake, StoreError, StoredAsset, StoredEpss, StoredVulnerability, Tx, Upsert,
     User, VulnSummary,
 };
-use mamori_core::vuln::{Advisory, KevEntry, Vulnerability};
+use mamori_core::vuln::{Advisory, Alert, KevEntry, Vulnerability};
 
 /// Migrations in order; the store records the highest applied version.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -882,6 +882,14 @@ impl Tx for SqliteTx<'_> {
 
     fn all_epss(&self) -> Result<Vec<(String, StoredEpss)>> {
         self.all_epss_impl()
+    }
+
+    fn upsert_alert(&mut self, alert: &Alert, origin: &str) -> Result<Upsert> {
+        self.upsert_alert_impl(alert, origin)
+    }
+
+    fn alerts_for_cve(&self, cve_id: &str) -> Result<Vec<Alert>> {
+        self.alerts_for_cve_impl(cve_id)
     }
 
     fn upsert_kev(&mut self, entry: &KevEntry, catalog_version: &str) -> Result<Upsert> {

@@ -1,8 +1,8 @@
-//! SQLite: CSAF advisories.
+//! SQLite: CSAF advisories and alerts.
 
 use chrono::SecondsFormat;
 use mamori_core::vuln::{
-    Advisory, AdvisoryProduct, AdvisoryVulnerability, ProductStatus, Remediation,
+    Advisory, AdvisoryProduct, AdvisoryVulnerability, Alert, ProductStatus, Remediation,
 };
 use rusqlite::{params, OptionalExtension};
 
@@ -224,5 +224,83 @@ impl SqliteTx<'_> {
         )?;
         let rows = stmt.query_map([cve], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub(crate) fn upsert_alert_impl(&mut self, a: &Alert, origin: &str) -> Result<Upsert> {
+        let stored = self.alert_by_link(&a.link)?;
+        let outcome = match stored {
+            None => Upsert::Added,
+            Some(old) if old == *a => return Ok(Upsert::Unchanged),
+            Some(_) => {
+                self.tx
+                    .prepare_cached("DELETE FROM alerts WHERE link = ?1")?
+                    .execute([&a.link])?;
+                Upsert::Updated
+            }
+        };
+        self.tx
+            .prepare_cached(
+                "INSERT INTO alerts (link, feed, title, summary, published, origin, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![a.link, a.feed, a.title, a.summary, ts(a.published), origin, now_text()])?;
+        let mut cve = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO alert_cves (alert, cve) VALUES (?1, ?2)")?;
+        for c in &a.cves {
+            cve.execute(params![a.link, c])?;
+        }
+        Ok(outcome)
+    }
+
+    fn alert_by_link(&self, link: &str) -> Result<Option<Alert>> {
+        let row = self
+            .tx
+            .prepare_cached(
+                "SELECT link, feed, title, summary, published FROM alerts WHERE link = ?1",
+            )?
+            .query_row([link], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })
+            .optional()?;
+        let Some((link, feed, title, summary, published)) = row else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT cve FROM alert_cves WHERE alert = ?1 ORDER BY rowid")?;
+        let cves = stmt
+            .query_map([&link], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(Some(Alert {
+            link,
+            feed,
+            title,
+            summary,
+            published: published.as_deref().map(parse_time).transpose()?,
+            cves,
+        }))
+    }
+
+    pub(crate) fn alerts_for_cve_impl(&self, cve: &str) -> Result<Vec<Alert>> {
+        let links: Vec<String> = {
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT a.link FROM alert_cves c JOIN alerts a ON a.link = c.alert WHERE c.cve = ?1 ORDER BY a.published DESC",
+            )?;
+            let rows = stmt.query_map([cve], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        for l in links {
+            if let Some(a) = self.alert_by_link(&l)? {
+                out.push(a);
+            }
+        }
+        Ok(out)
     }
 }

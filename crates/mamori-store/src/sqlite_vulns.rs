@@ -709,6 +709,9 @@ impl SqliteTx<'_> {
                 "csaf" => self
                     .tx
                     .query_row("SELECT COUNT(*) FROM advisories", [], |r| r.get(0))?,
+                "alerts" => self
+                    .tx
+                    .query_row("SELECT COUNT(*) FROM alerts", [], |r| r.get(0))?,
                 other => self.tx.query_row(
                     "SELECT COUNT(*) FROM vulnerabilities WHERE source = ?1",
                     [other],
