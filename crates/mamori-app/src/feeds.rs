@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use mamori_core::vuln::Vulnerability;
 use mamori_feeds::{csaf, epss, jvn, kev, nvd, rss, FeedError, Warning};
 use mamori_store::{FeedImport, StoredEpss, Tx, Upsert};
 use serde_json::json;
@@ -512,6 +513,53 @@ fn count(report: &mut FeedFileReport, u: Upsert) {
     }
 }
 
+/// Upserts streamed vulnerability records and counts the outcomes; the first store error
+/// stops it (and is returned by [`Upserter::finish`]).
+pub(crate) struct Upserter<'a> {
+    tx: &'a mut dyn Tx,
+    source: &'static str,
+    origin: &'a str,
+    counts: (usize, usize, usize),
+    error: Option<mamori_store::StoreError>,
+}
+
+impl<'a> Upserter<'a> {
+    pub(crate) fn new(tx: &'a mut dyn Tx, source: &'static str, origin: &'a str) -> Upserter<'a> {
+        Upserter {
+            tx,
+            source,
+            origin,
+            counts: (0, 0, 0),
+            error: None,
+        }
+    }
+
+    pub(crate) fn take(&mut self, v: Vulnerability) {
+        if self.error.is_some() {
+            return;
+        }
+        match self.tx.upsert_vulnerability(&v, self.source, self.origin) {
+            Ok(Upsert::Added) => self.counts.0 += 1,
+            Ok(Upsert::Updated) => self.counts.1 += 1,
+            Ok(Upsert::Unchanged) => self.counts.2 += 1,
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Records taken so far.
+    pub(crate) fn seen(&self) -> usize {
+        self.counts.0 + self.counts.1 + self.counts.2
+    }
+
+    /// (added, updated, unchanged), or the store error.
+    pub(crate) fn finish(self) -> Result<(usize, usize, usize), ImportFailure> {
+        match self.error {
+            Some(e) => Err(ImportFailure::Store(e)),
+            None => Ok(self.counts),
+        }
+    }
+}
+
 fn import_nvd(
     tx: &mut dyn Tx,
     origin: &str,
@@ -519,30 +567,19 @@ fn import_nvd(
     report: &mut FeedFileReport,
     progress: &dyn Fn(usize),
 ) -> Result<(), ImportFailure> {
-    let mut store_error = None;
-    let mut outcomes = (0usize, 0usize, 0usize, 0usize);
+    let mut upserter = Upserter::new(tx, "nvd", origin);
     let summary = nvd::read_nvd(reader, &mut |v| {
-        if store_error.is_some() {
-            return;
-        }
-        match tx.upsert_vulnerability(&v, "nvd", origin) {
-            Ok(Upsert::Added) => outcomes.0 += 1,
-            Ok(Upsert::Updated) => outcomes.1 += 1,
-            Ok(Upsert::Unchanged) => outcomes.2 += 1,
-            Err(e) => store_error = Some(e),
-        }
-        outcomes.3 += 1;
-        if outcomes.3.is_multiple_of(2000) {
-            progress(outcomes.3);
+        upserter.take(v);
+        if upserter.seen().is_multiple_of(2000) {
+            progress(upserter.seen());
         }
     });
-    if let Some(e) = store_error {
-        return Err(ImportFailure::Store(e));
-    }
+    let seen = upserter.seen();
+    let counts = upserter.finish()?;
     let summary = summary.map_err(|e| ImportFailure::Feed(message(&e)))?;
-    progress(outcomes.3);
+    progress(seen);
     report.records = summary.records;
-    (report.added, report.updated, report.unchanged) = (outcomes.0, outcomes.1, outcomes.2);
+    (report.added, report.updated, report.unchanged) = counts;
     note_warnings(report, &summary.warnings);
     Ok(())
 }
@@ -553,25 +590,12 @@ fn import_jvn(
     bytes: &[u8],
     report: &mut FeedFileReport,
 ) -> Result<(), ImportFailure> {
-    let mut store_error = None;
-    let mut outcomes = (0usize, 0usize, 0usize);
-    let summary = jvn::parse_jvn(bytes, &mut |v| {
-        if store_error.is_some() {
-            return;
-        }
-        match tx.upsert_vulnerability(&v, "jvn", origin) {
-            Ok(Upsert::Added) => outcomes.0 += 1,
-            Ok(Upsert::Updated) => outcomes.1 += 1,
-            Ok(Upsert::Unchanged) => outcomes.2 += 1,
-            Err(e) => store_error = Some(e),
-        }
-    });
-    if let Some(e) = store_error {
-        return Err(ImportFailure::Store(e));
-    }
+    let mut upserter = Upserter::new(tx, "jvn", origin);
+    let summary = jvn::parse_jvn(bytes, &mut |v| upserter.take(v));
+    let counts = upserter.finish()?;
     let summary = summary.map_err(|e| ImportFailure::Feed(message(&e)))?;
     report.records = summary.records;
-    (report.added, report.updated, report.unchanged) = outcomes;
+    (report.added, report.updated, report.unchanged) = counts;
     note_warnings(report, &summary.warnings);
     Ok(())
 }

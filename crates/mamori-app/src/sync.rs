@@ -28,11 +28,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use mamori_feeds::nvd;
 use mamori_fetch::{nvd_page_url, nvd_windows, FetchError, Http, Policy};
-use mamori_store::Upsert;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::feeds::{import_epss, import_kev, FeedFileReport, ImportFailure};
+use crate::feeds::{import_epss, import_kev, FeedFileReport, ImportFailure, Upserter};
 use crate::{audit, App, AppError, Result};
 
 /// Where and how to fetch.
@@ -292,23 +291,13 @@ impl App {
                     }
                 };
                 let mut tx = self.store.begin()?;
-                let mut store_error = None;
-                let origin = url.clone();
-                let mut counts = (0usize, 0usize, 0usize);
-                let summary = nvd::parse_nvd(&page.body, &mut |v| {
-                    if store_error.is_some() {
-                        return;
-                    }
-                    match tx.upsert_vulnerability(&v, "nvd", &origin) {
-                        Ok(Upsert::Added) => counts.0 += 1,
-                        Ok(Upsert::Updated) => counts.1 += 1,
-                        Ok(Upsert::Unchanged) => counts.2 += 1,
-                        Err(e) => store_error = Some(e),
-                    }
-                });
-                if let Some(e) = store_error {
-                    return Err(e.into());
-                }
+                let mut upserter = Upserter::new(tx.as_mut(), "nvd", &url);
+                let summary = nvd::parse_nvd(&page.body, &mut |v| upserter.take(v));
+                let counts = match upserter.finish() {
+                    Ok(c) => c,
+                    Err(ImportFailure::Store(e)) => return Err(e.into()),
+                    Err(ImportFailure::Feed(e)) => return Err(AppError::Internal(e)),
+                };
                 let summary = match summary {
                     Ok(s) => s,
                     Err(e) => {

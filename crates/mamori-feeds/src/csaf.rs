@@ -244,19 +244,8 @@ fn status_of(key: &str) -> Option<ProductStatus> {
 
 /// Parses one CSAF 2.0 document.
 pub fn parse_csaf(bytes: &[u8]) -> Result<CsafFile, FeedError> {
-    let raw: Raw = serde_json::from_slice(bytes).map_err(|e| {
-        let mut message = e.to_string();
-        if let Some(i) = message.rfind(" at line ") {
-            message.truncate(i);
-        }
-        FeedError::Json {
-            record: None,
-            last_id: None,
-            line: e.line(),
-            column: e.column(),
-            message,
-        }
-    })?;
+    let raw: Raw =
+        serde_json::from_slice(bytes).map_err(|e| FeedError::from_json(&e, None, None))?;
     let doc = raw.document;
     if !doc
         .csaf_version

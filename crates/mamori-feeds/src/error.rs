@@ -38,6 +38,28 @@ pub enum FeedError {
     Io(String),
 }
 
+impl FeedError {
+    /// A serde_json error, with the record being read and the last good id when known.
+    pub(crate) fn from_json(
+        e: &serde_json::Error,
+        record: Option<usize>,
+        last_id: Option<String>,
+    ) -> FeedError {
+        let mut message = e.to_string();
+        // serde_json appends " at line L column C"; they are reported separately.
+        if let Some(i) = message.rfind(" at line ") {
+            message.truncate(i);
+        }
+        FeedError::Json {
+            record,
+            last_id,
+            line: e.line(),
+            column: e.column(),
+            message,
+        }
+    }
+}
+
 fn record_context(record: Option<usize>, last_id: &Option<String>) -> String {
     match (record, last_id) {
         (Some(n), Some(id)) => format!("record {} (after {id}): ", n + 1),

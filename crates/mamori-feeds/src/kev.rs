@@ -59,19 +59,8 @@ fn date(text: &str) -> Option<NaiveDate> {
 
 /// Parses a KEV catalogue.
 pub fn parse_kev(bytes: &[u8]) -> Result<KevCatalog, FeedError> {
-    let raw: RawCatalog = serde_json::from_slice(bytes).map_err(|e| {
-        let mut message = e.to_string();
-        if let Some(i) = message.rfind(" at line ") {
-            message.truncate(i);
-        }
-        FeedError::Json {
-            record: None,
-            last_id: None,
-            line: e.line(),
-            column: e.column(),
-            message,
-        }
-    })?;
+    let raw: RawCatalog =
+        serde_json::from_slice(bytes).map_err(|e| FeedError::from_json(&e, None, None))?;
     let list = raw.vulnerabilities.ok_or_else(|| FeedError::Format {
         expected: "a CISA KEV catalogue",
         detail: "no \"vulnerabilities\" list".into(),

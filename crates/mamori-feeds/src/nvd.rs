@@ -90,18 +90,11 @@ fn json_error(e: serde_json::Error, state: &State<'_>) -> FeedError {
     if e.is_io() {
         return FeedError::Io(e.to_string());
     }
-    let mut message = e.to_string();
-    // serde_json appends " at line L column C"; we report those separately.
-    if let Some(i) = message.rfind(" at line ") {
-        message.truncate(i);
-    }
-    FeedError::Json {
-        record: state.in_records.then_some(state.index),
-        last_id: state.last_id.clone(),
-        line: e.line(),
-        column: e.column(),
-        message,
-    }
+    FeedError::from_json(
+        &e,
+        state.in_records.then_some(state.index),
+        state.last_id.clone(),
+    )
 }
 
 struct State<'s> {
