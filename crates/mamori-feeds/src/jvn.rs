@@ -250,6 +250,31 @@ fn vulinfo(p: &mut Pull<'_>, lang: &str) -> Result<Draft, FeedError> {
     Ok(d)
 }
 
+/// Calls `f(name, text)` for each child element of the element just opened (`parent`), up
+/// to its end.
+fn each_child(
+    p: &mut Pull<'_>,
+    parent: &str,
+    mut f: impl FnMut(&str, String),
+) -> Result<(), FeedError> {
+    loop {
+        match p.next()? {
+            Ev::Start(name, _) => {
+                let t = p.text_of(&name)?;
+                f(&name, t);
+            }
+            Ev::End(_) => return Ok(()),
+            Ev::Text(_) => {}
+            Ev::Eof => {
+                return Err(FeedError::Format {
+                    expected: "a JVN document",
+                    detail: format!("<{parent}> is not closed"),
+                })
+            }
+        }
+    }
+}
+
 fn affected_item(p: &mut Pull<'_>, d: &mut Draft) -> Result<(), FeedError> {
     let mut a = Affected {
         vendor: None,
@@ -257,27 +282,16 @@ fn affected_item(p: &mut Pull<'_>, d: &mut Draft) -> Result<(), FeedError> {
         cpe: None,
         versions: Vec::new(),
     };
-    loop {
-        match p.next()? {
-            Ev::Start(name, _) => {
-                let t = p.text_of(&name)?;
-                match name.as_str() {
-                    "Name" => a.vendor = Some(t).filter(|s| !s.is_empty()),
-                    "ProductName" => a.product = Some(t).filter(|s| !s.is_empty()),
-                    "Cpe" => a.cpe = cpe_of(d, &t),
-                    "VersionNumber" if !t.is_empty() => a.versions.push(t),
-                    _ => {}
-                }
-            }
-            Ev::End(_) => break,
-            Ev::Text(_) => {}
-            Ev::Eof => {
-                return Err(FeedError::Format {
-                    expected: "a JVN document",
-                    detail: "<AffectedItem> is not closed".into(),
-                })
-            }
-        }
+    let mut cpe_text = None;
+    each_child(p, "AffectedItem", |name, t| match name {
+        "Name" => a.vendor = Some(t).filter(|s| !s.is_empty()),
+        "ProductName" => a.product = Some(t).filter(|s| !s.is_empty()),
+        "Cpe" => cpe_text = Some(t),
+        "VersionNumber" if !t.is_empty() => a.versions.push(t),
+        _ => {}
+    })?;
+    if let Some(t) = cpe_text {
+        a.cpe = cpe_of(d, &t);
     }
     d.v.affected.push(a);
     Ok(())
@@ -285,54 +299,24 @@ fn affected_item(p: &mut Pull<'_>, d: &mut Draft) -> Result<(), FeedError> {
 
 fn vuldef_cvss(p: &mut Pull<'_>, d: &mut Draft, version: Option<&str>) -> Result<(), FeedError> {
     let (mut severity, mut base, mut vector) = (None, String::new(), String::new());
-    loop {
-        match p.next()? {
-            Ev::Start(name, _) => {
-                let t = p.text_of(&name)?;
-                match name.as_str() {
-                    "Severity" => severity = Some(t),
-                    "Base" => base = t,
-                    "Vector" => vector = t,
-                    _ => {}
-                }
-            }
-            Ev::End(_) => break,
-            Ev::Text(_) => {}
-            Ev::Eof => {
-                return Err(FeedError::Format {
-                    expected: "a JVN document",
-                    detail: "<Cvss> is not closed".into(),
-                })
-            }
-        }
-    }
+    each_child(p, "Cvss", |name, t| match name {
+        "Severity" => severity = Some(t),
+        "Base" => base = t,
+        "Vector" => vector = t,
+        _ => {}
+    })?;
     cvss_of(d, version, &base, severity, vector);
     Ok(())
 }
 
 fn related_item(p: &mut Pull<'_>, d: &mut Draft, kind: &str) -> Result<(), FeedError> {
     let (mut name, mut id, mut url) = (None, String::new(), None);
-    loop {
-        match p.next()? {
-            Ev::Start(n, _) => {
-                let t = p.text_of(&n)?;
-                match n.as_str() {
-                    "Name" => name = Some(t),
-                    "VulinfoID" => id = t,
-                    "URL" => url = Some(t).filter(|u| !u.is_empty()),
-                    _ => {}
-                }
-            }
-            Ev::End(_) => break,
-            Ev::Text(_) => {}
-            Ev::Eof => {
-                return Err(FeedError::Format {
-                    expected: "a JVN document",
-                    detail: "<RelatedItem> is not closed".into(),
-                })
-            }
-        }
-    }
+    each_child(p, "RelatedItem", |n, t| match n {
+        "Name" => name = Some(t),
+        "VulinfoID" => id = t,
+        "URL" => url = Some(t).filter(|u| !u.is_empty()),
+        _ => {}
+    })?;
     add_alias(&mut d.v, &id);
     if let Some(url) = url {
         d.v.references.push(Reference {
