@@ -136,6 +136,8 @@ fn detect(head: &[u8]) -> Option<FeedKind> {
             None // a JSON Schema describing a feed, not a feed
         } else if text.contains("\"catalogVersion\"") {
             Some(FeedKind::Kev)
+        } else if text.contains("\"type\": \"bundle\"") || text.contains("\"type\":\"bundle\"") {
+            None // a STIX bundle (MyJVN's jvnstix form), not read by mamori
         } else if text.contains("\"csaf_version\"") {
             Some(FeedKind::Csaf)
         } else if [
@@ -725,6 +727,10 @@ mod tests {
             None
         );
         assert_eq!(detect(b"<?xml version=\"1.0\"?>\n<!-- c --><xsd:schema xmlns:sec=\"http://jvn.jp/rss/mod_sec/3.0/\">"), None);
+        assert_eq!(
+            detect(br#"{"$schema":"x","type": "bundle","objects":[{"csaf_version":"2.0"}]}"#),
+            None
+        );
         assert_eq!(detect(b"%PDF-1.7"), None);
         assert_eq!(detect(br#"{"other":1}"#), None);
     }
