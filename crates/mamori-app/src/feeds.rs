@@ -376,12 +376,20 @@ impl App {
             origin: origin.to_string(),
             ..Default::default()
         };
-        // Gzip is recognised by its magic number, whatever the file is called.
-        let gz = std::io::BufRead::fill_buf(&mut tapped)
-            .map(|b| b.starts_with(&[0x1f, 0x8b]))
-            .unwrap_or(false);
-        let decoded: Box<dyn Read> = if gz {
+        // Gzip and Zstandard are recognised by their magic numbers, whatever the file is called.
+        let magic = std::io::BufRead::fill_buf(&mut tapped)
+            .map(|b| b.get(..4).unwrap_or(b).to_vec())
+            .unwrap_or_default();
+        let decoded: Box<dyn Read> = if magic.starts_with(&[0x1f, 0x8b]) {
             Box::new(flate2::read::GzDecoder::new(tapped))
+        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            match ruzstd::decoding::StreamingDecoder::new(tapped) {
+                Ok(d) => Box::new(d),
+                Err(e) => {
+                    report.error = Some(format!("damaged zstd data: {e}"));
+                    return Ok(report);
+                }
+            }
         } else {
             Box::new(tapped)
         };

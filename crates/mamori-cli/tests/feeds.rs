@@ -404,3 +404,24 @@ fn alert_feeds_link_to_cves() {
         r.stdout
     );
 }
+
+#[test]
+fn zstandard_and_gzip_input_are_recognised_by_content() {
+    let env = Env::init();
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    // Compressed with the reference `zstd` tool (zstd -19) from our own fixture.
+    let zst = here.join("nvd-cve-2017-6022.json.zst");
+    let misnamed = env.path("download.bin");
+    std::fs::copy(&zst, &misnamed).unwrap();
+    let r = env.run(&["--json", "feeds", "import", misnamed.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["files"][0]["source"], "nvd");
+    assert_eq!(records(&env, "nvd"), 1);
+    let mut cut = std::fs::read(&zst).unwrap();
+    cut.truncate(cut.len() / 2);
+    let broken = env.path("broken.json.zst");
+    std::fs::write(&broken, &cut).unwrap();
+    let r = env.run(&["--lang", "en", "feeds", "import", broken.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("broken.json.zst"), "{}", r.stderr);
+}
