@@ -3,18 +3,7 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use support::Env;
-
-fn shared() -> Option<PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    support::require(
-        &format!("shared test data at {}", dir.display()),
-        dir.is_dir(),
-    )
-    .then_some(dir)
-}
 
 fn counts(env: &Env) -> Vec<(String, i64)> {
     let r = env.run(&["--json", "feeds", "status"]);
@@ -46,7 +35,9 @@ fn shown(env: &Env, id: &str) -> serde_json::Value {
 
 #[test]
 fn bundle_round_trip_and_tampering() {
-    let Some(data) = shared() else { return };
+    let Some(data) = support::shared_data() else {
+        return;
+    };
     let online = Env::init();
     let sources = [
         data.join("nvd/nvd-cve-api-2.0-merged.json.gz"),

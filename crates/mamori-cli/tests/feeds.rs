@@ -3,18 +3,7 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use support::Env;
-
-fn shared() -> Option<PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    support::require(
-        &format!("shared test data at {}", dir.display()),
-        dir.is_dir(),
-    )
-    .then_some(dir)
-}
 
 fn status(env: &Env) -> serde_json::Value {
     let r = env.run(&["--json", "feeds", "status"]);
@@ -22,19 +11,11 @@ fn status(env: &Env) -> serde_json::Value {
     r.json()
 }
 
-fn records(env: &Env, source: &str) -> i64 {
-    status(env)["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["source"] == source)
-        .map(|s| s["records"].as_i64().unwrap())
-        .unwrap_or(0)
-}
-
 #[test]
 fn real_nvd_kev_and_epss_import_idempotently() {
-    let Some(data) = shared() else { return };
+    let Some(data) = support::shared_data() else {
+        return;
+    };
     let env = Env::init();
     let paths = [
         data.join("nvd/nvd-cve-api-2.0-merged.json.gz"),
@@ -83,13 +64,13 @@ fn real_nvd_kev_and_epss_import_idempotently() {
         assert_eq!(sum, f["records"].as_i64().unwrap(), "{f}");
     }
     let added: i64 = nvd_files.iter().map(|f| f["added"].as_i64().unwrap()).sum();
-    assert_eq!(records(&env, "nvd"), added);
+    assert_eq!(env.feed_records("nvd"), added);
     assert!(
         added >= 8_846 + 150,
         "the two files overlap in at most a few CVEs: {added}"
     );
-    assert_eq!(records(&env, "kev"), 1_404);
-    assert!(records(&env, "epss") >= 2);
+    assert_eq!(env.feed_records("kev"), 1_404);
+    assert!(env.feed_records("epss") >= 2);
 
     // The same files again change nothing.
     let r = env.run(&args);
@@ -103,7 +84,7 @@ fn real_nvd_kev_and_epss_import_idempotently() {
         assert_eq!(f["added"], 0, "{f}");
         assert_eq!(f["updated"], 0, "{f}");
     }
-    assert_eq!(records(&env, "nvd"), added);
+    assert_eq!(env.feed_records("nvd"), added);
 
     // vuln show: the Exchange ProxyLogon record with its KEV entry and exact configurations.
     let r = env.run(&["--json", "vuln", "show", "cve-2021-26855"]);
@@ -138,14 +119,16 @@ fn real_nvd_kev_and_epss_import_idempotently() {
 
 #[test]
 fn a_broken_file_changes_nothing_and_names_record_and_position() {
-    let Some(data) = shared() else { return };
+    let Some(data) = support::shared_data() else {
+        return;
+    };
     let env = Env::init();
     let good = data.join("nvd/api-2.0/vunnel/full-page.json");
     assert_eq!(
         env.run(&["feeds", "import", good.to_str().unwrap()]).code,
         0
     );
-    let before = records(&env, "nvd");
+    let before = env.feed_records("nvd");
     assert_eq!(before, 38);
 
     // The 2014 year, cut in the middle of a record.
@@ -170,7 +153,7 @@ fn a_broken_file_changes_nothing_and_names_record_and_position() {
         r.stderr
     );
     assert_eq!(
-        records(&env, "nvd"),
+        env.feed_records("nvd"),
         before,
         "nothing from the broken file is stored"
     );
@@ -216,7 +199,9 @@ fn a_broken_file_changes_nothing_and_names_record_and_position() {
 
 #[test]
 fn jvn_records_show_japanese_text_and_link_cves() {
-    let Some(data) = shared() else { return };
+    let Some(data) = support::shared_data() else {
+        return;
+    };
     let env = Env::init();
     let hnd = data.join("jvn/myjvn-api-examples/examples/hnd");
     let fixtures = data.join("fixtures-vuls-data-update/pkg/fetch/jvn/feed");
@@ -243,7 +228,7 @@ fn jvn_records_show_japanese_text_and_link_cves() {
         4 + 7 + 2 + 4 + 5 + 11,
         "every VULDEF and JVNRSS entry of the hnd examples and fixtures"
     );
-    assert!(records(&env, "jvn") >= 20);
+    assert!(env.feed_records("jvn") >= 20);
 
     let r = env.run(&["--lang", "ja", "vuln", "show", "JVNDB-2021-002774"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -307,12 +292,14 @@ fn xml_with_entity_declarations_is_refused() {
         "{}",
         r.stderr
     );
-    assert_eq!(records(&env, "jvn"), 0);
+    assert_eq!(env.feed_records("jvn"), 0);
 }
 
 #[test]
 fn all_124_icsma_advisories_import_with_products_and_cves() {
-    let Some(data) = shared() else { return };
+    let Some(data) = support::shared_data() else {
+        return;
+    };
     let env = Env::init();
     let csaf = data.join("csaf/cisagov-CSAF");
     let r = env.run(&["--json", "feeds", "import", csaf.to_str().unwrap()]);
@@ -380,7 +367,9 @@ fn all_124_icsma_advisories_import_with_products_and_cves() {
 
 #[test]
 fn alert_feeds_link_to_cves() {
-    let Some(data) = shared() else { return };
+    let Some(data) = support::shared_data() else {
+        return;
+    };
     let env = Env::init();
     let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let r = env.run(&[
@@ -394,7 +383,7 @@ fn alert_feeds_link_to_cves() {
             .unwrap(),
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(records(&env, "alerts"), 3);
+    assert_eq!(env.feed_records("alerts"), 3);
     let r = env.run(&["--lang", "ja", "vuln", "show", "CVE-2024-23113"]);
     assert!(
         r.stdout.contains(
@@ -416,7 +405,7 @@ fn zstandard_and_gzip_input_are_recognised_by_content() {
     let r = env.run(&["--json", "feeds", "import", misnamed.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["files"][0]["source"], "nvd");
-    assert_eq!(records(&env, "nvd"), 1);
+    assert_eq!(env.feed_records("nvd"), 1);
     let mut cut = std::fs::read(&zst).unwrap();
     cut.truncate(cut.len() / 2);
     let broken = env.path("broken.json.zst");

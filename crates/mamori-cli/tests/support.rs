@@ -161,3 +161,28 @@ pub fn write_xlsx(path: &Path, headers: &[&str], rows: &[Vec<String>]) {
     }
     wb.save(path).unwrap();
 }
+
+/// `../shared/data` beside the repository, or `None` (skip) locally when absent; in CI it must exist.
+pub fn shared_data() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    require(
+        &format!("shared test data at {}", dir.display()),
+        dir.is_dir(),
+    )
+    .then_some(dir)
+}
+
+impl Env {
+    /// Records a feed source holds, from `feeds status --json` (0 when unknown).
+    pub fn feed_records(&self, source: &str) -> i64 {
+        let r = self.run(&["--json", "feeds", "status"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["source"] == source)
+            .map(|s| s["records"].as_i64().unwrap())
+            .unwrap_or(0)
+    }
+}

@@ -7,20 +7,10 @@ mod support;
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::Env;
-
-fn shared() -> Option<PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    support::require(
-        &format!("shared test data at {}", dir.display()),
-        dir.is_dir(),
-    )
-    .then_some(dir)
-}
 
 #[derive(Clone, Debug)]
 enum Fault {
@@ -182,20 +172,11 @@ fn nvd_requests(s: &Server) -> Vec<(Instant, String)> {
         .collect()
 }
 
-fn records(env: &Env, source: &str) -> i64 {
-    let r = env.run(&["--json", "feeds", "status"]);
-    r.json()["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["source"] == source)
-        .map(|s| s["records"].as_i64().unwrap())
-        .unwrap_or(0)
-}
-
 #[test]
 fn pages_retries_rate_limit_and_conditional_requests() {
-    let Some(data) = shared() else { return };
+    let Some(data) = support::shared_data() else {
+        return;
+    };
     let server = start(&data);
     let env = Env::init();
     configure(&env, &server, 150);
@@ -219,10 +200,10 @@ fn pages_retries_rate_limit_and_conditional_requests() {
         (Some(156), Some(156)),
         "{nvd}"
     );
-    assert_eq!(records(&env, "nvd"), 156);
-    assert_eq!(records(&env, "kev"), 1_404);
-    assert_eq!(records(&env, "epss"), 2);
-    assert_eq!(records(&env, "alerts"), 2, "{}", r.stdout);
+    assert_eq!(env.feed_records("nvd"), 156);
+    assert_eq!(env.feed_records("kev"), 1_404);
+    assert_eq!(env.feed_records("epss"), 2);
+    assert_eq!(env.feed_records("alerts"), 2, "{}", r.stdout);
     let shown = env
         .run(&["--json", "vuln", "show", "CVE-2024-23113"])
         .json();
@@ -266,7 +247,9 @@ fn pages_retries_rate_limit_and_conditional_requests() {
 
 #[test]
 fn an_interrupted_sync_resumes_where_it_stopped() {
-    let Some(data) = shared() else { return };
+    let Some(data) = support::shared_data() else {
+        return;
+    };
     let server = start(&data);
     let env = Env::init();
     configure(&env, &server, 20);
@@ -306,7 +289,7 @@ fn an_interrupted_sync_resumes_where_it_stopped() {
     ]);
     watcher.join().unwrap();
     assert_eq!(r.code, 1, "{}", r.stdout);
-    let stored = records(&env, "nvd");
+    let stored = env.feed_records("nvd");
     assert!(
         stored == 80 || stored == 40,
         "the committed pages stay: {stored}"
@@ -316,7 +299,7 @@ fn an_interrupted_sync_resumes_where_it_stopped() {
     *server.outage.lock().unwrap() = None;
     let r = env.run(&["--json", "feeds", "sync", "--source", "nvd"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(records(&env, "nvd"), 156);
+    assert_eq!(env.feed_records("nvd"), 156);
     let resumed = &nvd_requests(&server)[before];
     assert_eq!(
         query(&resumed.1, "startIndex").unwrap(),
@@ -328,7 +311,9 @@ fn an_interrupted_sync_resumes_where_it_stopped() {
 
 #[test]
 fn a_403_is_reported_and_changes_nothing() {
-    let Some(data) = shared() else { return };
+    let Some(data) = support::shared_data() else {
+        return;
+    };
     let server = start(&data);
     let env = Env::init();
     configure(&env, &server, 10);
@@ -350,7 +335,7 @@ fn a_403_is_reported_and_changes_nothing() {
         r.stderr
     );
     assert_eq!(nvd_requests(&server).len(), 1, "403 is not retried");
-    assert_eq!(records(&env, "nvd"), 0);
+    assert_eq!(env.feed_records("nvd"), 0);
     let status = env.run(&["--json", "feeds", "status"]).json();
     let nvd = status["sources"]
         .as_array()
