@@ -164,7 +164,11 @@ pub fn write_xlsx(path: &Path, headers: &[&str], rows: &[Vec<String>]) {
 
 /// `../shared/data` beside the repository, or `None` (skip) locally when absent; in CI it must exist.
 pub fn shared_data() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    // Cargo sets CARGO_MANIFEST_DIR at run time too, which survives a moved checkout.
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let dir = crate_dir.join("../../../shared/data");
     require(
         &format!("shared test data at {}", dir.display()),
         dir.is_dir(),

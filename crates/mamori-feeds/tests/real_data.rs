@@ -8,10 +8,17 @@ use std::path::{Path, PathBuf};
 use mamori_feeds::nvd::{read_nvd, NvdFormat, NvdSummary};
 use mamori_feeds::{epss, kev};
 
+/// The crate directory: cargo sets it at run time too, which survives a moved checkout.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 fn shared_data() -> Option<PathBuf> {
     let dir = std::env::var_os("MAMORI_SHARED_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+        .unwrap_or_else(|| manifest_dir().join("../../../shared/data"));
     if dir.is_dir() {
         return Some(dir);
     }
