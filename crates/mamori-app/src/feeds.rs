@@ -628,7 +628,7 @@ pub(crate) fn import_alerts(
     Ok(())
 }
 
-fn import_csaf(
+pub(crate) fn import_csaf(
     tx: &mut dyn Tx,
     origin: &str,
     bytes: &[u8],

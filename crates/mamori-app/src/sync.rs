@@ -15,6 +15,9 @@
 //! kev_url = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
 //! epss_url = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
 //! alert_urls = ["https://www.ipa.go.jp/security/alert-rss.rdf", "https://www.jpcert.or.jp/rss/jpcert.rdf"]
+//! [[feeds.csaf_directories]]   # CISA's ICS advisories incl. ICSMA (medical)
+//! changes = "https://raw.githubusercontent.com/cisagov/CSAF/develop/csaf_files/OT/white/changes.csv"
+//! base = "https://raw.githubusercontent.com/cisagov/CSAF/develop/"
 //! min_interval_ms = 6000        # default: 6000 without an NVD key, 600 with one
 //! attempts = 5
 //! backoff_ms = 2000
@@ -50,6 +53,8 @@ pub struct SyncConfig {
     pub epss_url: String,
     /// RSS alert feeds (IPA 重要なセキュリティ情報, JPCERT/CC 注意喚起, …).
     pub alert_urls: Vec<String>,
+    /// CSAF providers' directories: `changes.csv` and the URL its paths are relative to.
+    pub csaf_directories: Vec<CsafDirectory>,
     /// Minimum milliseconds between requests to one server.
     pub min_interval_ms: Option<u64>,
     /// Attempts per request.
@@ -69,12 +74,27 @@ impl Default for SyncConfig {
             kev_url: "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json".into(),
             epss_url: "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz".into(),
             alert_urls: vec!["https://www.ipa.go.jp/security/alert-rss.rdf".into(), "https://www.jpcert.or.jp/rss/jpcert.rdf".into()],
+            csaf_directories: vec![CsafDirectory {
+                changes: "https://raw.githubusercontent.com/cisagov/CSAF/develop/csaf_files/OT/white/changes.csv".into(),
+                base: Some("https://raw.githubusercontent.com/cisagov/CSAF/develop/".into()),
+            }],
             min_interval_ms: None,
             attempts: 5,
             backoff_ms: 2000,
             timeout_s: 120,
         }
     }
+}
+
+/// A CSAF provider directory (CSAF 2.0 §7.1.17–18): a `changes.csv` of `path,timestamp` lines.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsafDirectory {
+    /// URL of `changes.csv`.
+    pub changes: String,
+    /// URL the paths in `changes.csv` are relative to (default: the folder of `changes.csv`;
+    /// CISA's paths start at its repository root).
+    pub base: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -183,7 +203,13 @@ impl App {
         progress: &dyn Fn(SyncProgress<'_>),
     ) -> Result<Vec<SyncReport>> {
         let wanted: Vec<String> = if sources.is_empty() {
-            vec!["nvd".into(), "kev".into(), "epss".into(), "alerts".into()]
+            vec![
+                "nvd".into(),
+                "kev".into(),
+                "epss".into(),
+                "alerts".into(),
+                "csaf".into(),
+            ]
         } else {
             sources.to_vec()
         };
@@ -193,14 +219,15 @@ impl App {
                 "nvd" => self.sync_nvd(since, config, progress)?,
                 "kev" | "epss" => self.sync_whole(source, config)?,
                 "alerts" => self.sync_alerts(config)?,
+                "csaf" => self.sync_csaf(config)?,
                 other => {
                     return Err(AppError::bad_value(
                         "--source",
                         format!(
-                            "「{other}」は取得できる情報源ではありません (nvd, kev, epss, alerts)"
+                            "「{other}」は取得できる情報源ではありません (nvd, kev, epss, alerts, csaf)"
                         ),
                         format!(
-                        "\"{other}\" is not a source that can be fetched (nvd, kev, epss, alerts)"
+                        "\"{other}\" is not a source that can be fetched (nvd, kev, epss, alerts, csaf)"
                     ),
                     ))
                 }
@@ -339,6 +366,119 @@ impl App {
             }
         }
         report.requests = http.requests;
+        Ok(report)
+    }
+
+    fn sync_csaf(&mut self, config: &SyncConfig) -> Result<SyncReport> {
+        let mut report = SyncReport {
+            source: "csaf".into(),
+            ..Default::default()
+        };
+        let mut http = Http::new(config.policy(false));
+        for dir in &config.csaf_directories {
+            let key = format!("csaf {}", dir.changes);
+            let since = self
+                .store
+                .begin_read()?
+                .feed_cursor(&key)?
+                .unwrap_or_default();
+            let changes = match http.get(&dir.changes, &[]) {
+                Ok(f) => f,
+                Err(e) => {
+                    report.requests = http.requests;
+                    report.error = Some(fetch_message(&e));
+                    return Ok(report);
+                }
+            };
+            let base = dir
+                .base
+                .clone()
+                .unwrap_or_else(|| match dir.changes.rsplit_once('/') {
+                    Some((folder, _)) => format!("{folder}/"),
+                    None => String::new(),
+                });
+            // `path,timestamp` (quotes allowed); newest first in practice, any order accepted.
+            let mut entries: Vec<(String, String)> = String::from_utf8_lossy(&changes.body)
+                .lines()
+                .filter_map(|l| {
+                    let (path, time) = l.split_once(',')?;
+                    Some((
+                        path.trim().trim_matches('"').to_string(),
+                        time.trim().trim_matches('"').to_string(),
+                    ))
+                })
+                .filter(|(p, t)| !p.is_empty() && t.as_str() > since.as_str())
+                .collect();
+            entries.sort_by(|a, b| a.1.cmp(&b.1));
+            let mut newest = since.clone();
+            // After a failure the cursor stays put (the rest still import; the next sync
+            // retries from there, unchanged ones costing nothing).
+            let mut hold = false;
+            for (path, time) in entries {
+                let url = format!("{base}{}", path.trim_start_matches('/'));
+                let fetched = match http.get(&url, &[]) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        report.requests = http.requests;
+                        report.error = Some(fetch_message(&e));
+                        return Ok(report); // the cursor stays at the last advisory stored
+                    }
+                };
+                // Providers publish `<advisory>.sha512` (or .sha256) beside each document.
+                match http.get(&format!("{url}.sha512"), &[]) {
+                    Ok(sum) => {
+                        use sha2::{Digest, Sha512};
+                        let want = String::from_utf8_lossy(&sum.body)
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_ascii_lowercase();
+                        let got: String = Sha512::digest(&fetched.body)
+                            .iter()
+                            .map(|b| format!("{b:02x}"))
+                            .collect();
+                        if want != got {
+                            report.skipped += 1;
+                            report.error = Some(format!("{url}: SHA-512 does not match {url}.sha512; the advisory was not imported"));
+                            hold = true;
+                            continue;
+                        }
+                    }
+                    Err(FetchError::Status { status: 404, .. }) => {}
+                    Err(e) => {
+                        report.requests = http.requests;
+                        report.error = Some(fetch_message(&e));
+                        return Ok(report);
+                    }
+                }
+                let mut file = FeedFileReport {
+                    origin: url.clone(),
+                    ..Default::default()
+                };
+                let mut tx = self.store.begin()?;
+                match crate::feeds::import_csaf(tx.as_mut(), &url, &fetched.body, &mut file) {
+                    Ok(()) => {}
+                    Err(ImportFailure::Store(e)) => return Err(e.into()),
+                    Err(ImportFailure::Feed(e)) => {
+                        report.skipped += 1;
+                        report.error = Some(format!("{url}: {e}"));
+                        hold = true;
+                        continue;
+                    }
+                }
+                if !hold {
+                    newest = newest.max(time);
+                    tx.set_feed_cursor(&key, &newest)?;
+                }
+                tx.commit()?;
+                report.records += file.records;
+                report.added += file.added;
+                report.updated += file.updated;
+                report.unchanged += file.unchanged;
+            }
+        }
+        report.requests = http.requests;
+        report.not_modified = report.records == 0 && report.error.is_none();
         Ok(report)
     }
 

@@ -24,6 +24,10 @@ struct Server {
     faults: Arc<Mutex<VecDeque<Fault>>>,
     /// While set, every NVD request gets this status.
     outage: Arc<Mutex<Option<u16>>>,
+    /// While set, this CSAF document is served with one byte changed.
+    tamper: Arc<Mutex<Option<String>>>,
+    /// The CSAF documents listed in the served changes.csv.
+    csaf_paths: Vec<String>,
 }
 
 fn gunzip(path: &std::path::Path) -> Vec<u8> {
@@ -55,12 +59,25 @@ fn start(data: &std::path::Path) -> Server {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jpcert-alerts.rdf"),
     )
     .unwrap();
+    // CISA's real changes.csv, limited to the 2017 documents present in the shared copy.
+    let csaf_root = data.join("csaf/cisagov-CSAF");
+    let changes_text =
+        std::fs::read_to_string(csaf_root.join("csaf_files/OT/white/changes.csv")).unwrap();
+    let changes: Vec<(String, String)> = changes_text
+        .lines()
+        .filter_map(|l| l.split_once(','))
+        .filter(|(p, _)| p.starts_with("csaf_files/OT/white/2017/") && csaf_root.join(p).is_file())
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect();
+    let csaf_paths: Vec<String> = changes.iter().map(|(p, _)| p.clone()).collect();
+    let changes_csv: String = changes.iter().map(|(p, t)| format!("{p},{t}\n")).collect();
     let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let base = format!("http://{}", server.server_addr().to_ip().unwrap());
     let log = Arc::new(Mutex::new(Vec::new()));
     let faults = Arc::new(Mutex::new(VecDeque::new()));
     let outage = Arc::new(Mutex::new(None));
-    let (l, f, o) = (log.clone(), faults.clone(), outage.clone());
+    let tamper: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let (l, f, o, t) = (log.clone(), faults.clone(), outage.clone(), tamper.clone());
     std::thread::spawn(move || {
         for request in server.incoming_requests() {
             let url = request.url().to_string();
@@ -121,6 +138,24 @@ fn start(data: &std::path::Path) -> Server {
                             .with_header(header("ETag", "\"kev-2025.08.25\"")),
                     );
                 }
+            } else if let Some(path) = url.strip_prefix("/csaf/") {
+                if path == "changes.csv" {
+                    let _ = request.respond(tiny_http::Response::from_string(changes_csv.clone()));
+                    continue;
+                }
+                let file = csaf_root.join(path);
+                match std::fs::read(&file) {
+                    Ok(mut bytes) => {
+                        if t.lock().unwrap().as_deref() == Some(path) {
+                            let mid = bytes.len() / 2;
+                            bytes[mid] ^= 0x20;
+                        }
+                        let _ = request.respond(tiny_http::Response::from_data(bytes));
+                    }
+                    Err(_) => {
+                        let _ = request.respond(tiny_http::Response::empty(404));
+                    }
+                }
             } else if url.starts_with("/alerts.rdf") {
                 if etag_in.as_deref() == Some("\"alerts-1\"") {
                     let _ = request.respond(tiny_http::Response::empty(304));
@@ -142,6 +177,8 @@ fn start(data: &std::path::Path) -> Server {
         log,
         faults,
         outage,
+        tamper,
+        csaf_paths,
     }
 }
 
@@ -149,7 +186,7 @@ fn configure(env: &Env, s: &Server, interval_ms: u64) {
     std::fs::write(
         env.data().join("config.toml"),
         format!(
-            "[feeds]\nnvd_url = \"{b}/nvd/cves/2.0\"\nkev_url = \"{b}/kev.json\"\nepss_url = \"{b}/epss.csv.gz\"\nalert_urls = [\"{b}/alerts.rdf\"]\nnvd_page_size = 40\nmin_interval_ms = {interval_ms}\nattempts = 4\nbackoff_ms = 50\ntimeout_s = 5\n",
+            "[feeds]\nnvd_url = \"{b}/nvd/cves/2.0\"\nkev_url = \"{b}/kev.json\"\nepss_url = \"{b}/epss.csv.gz\"\nalert_urls = [\"{b}/alerts.rdf\"]\nnvd_page_size = 40\nmin_interval_ms = {interval_ms}\nattempts = 4\nbackoff_ms = 50\ntimeout_s = 5\n[[feeds.csaf_directories]]\nchanges = \"{b}/csaf/changes.csv\"\nbase = \"{b}/csaf/\"\n",
             b = s.base
         ),
     )
@@ -351,4 +388,76 @@ fn a_403_is_reported_and_changes_nothing() {
             .contains("403"),
         "{nvd}"
     );
+}
+
+#[test]
+fn csaf_directory_sync_verifies_sha512_and_is_incremental() {
+    let Some(data) = support::shared_data() else {
+        return;
+    };
+    let server = start(&data);
+    let n = server.csaf_paths.len();
+    assert!(n >= 10, "2017 documents in the shared copy: {n}");
+    let env = Env::init();
+    configure(&env, &server, 5);
+    // One advisory is served altered: its .sha512 (CISA's real one) no longer matches.
+    let victim = server
+        .csaf_paths
+        .iter()
+        .find(|p| {
+            p.contains("icsma-")
+                && data
+                    .join("csaf/cisagov-CSAF")
+                    .join(format!("{p}.sha512"))
+                    .is_file()
+        })
+        .unwrap()
+        .clone();
+    *server.tamper.lock().unwrap() = Some(victim.clone());
+    let r = env.run(&[
+        "--lang", "en", "--json", "feeds", "sync", "--source", "csaf",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let out = r.json();
+    assert!(
+        out["sources"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("SHA-512 does not match"),
+        "{out}"
+    );
+    assert_eq!(
+        env.feed_records("csaf"),
+        n as i64 - 1,
+        "every other advisory was imported"
+    );
+    let victim_id = victim
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".json")
+        .to_ascii_uppercase();
+    assert_eq!(
+        env.run(&["vuln", "show", &victim_id]).code,
+        1,
+        "the altered advisory was not stored"
+    );
+
+    // Fixed upstream: the next sync retries from the held cursor and completes.
+    *server.tamper.lock().unwrap() = None;
+    let r = env.run(&["--json", "feeds", "sync", "--source", "csaf"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(env.feed_records("csaf"), n as i64);
+    assert_eq!(env.run(&["vuln", "show", &victim_id]).code, 0);
+
+    // Nothing new: only changes.csv is fetched.
+    let before = server.log.lock().unwrap().len();
+    let r = env.run(&["--json", "feeds", "sync", "--source", "csaf"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["sources"][0]["not_modified"], true);
+    let after: Vec<String> = server.log.lock().unwrap()[before..]
+        .iter()
+        .map(|(_, u)| u.clone())
+        .collect();
+    assert_eq!(after, ["/csaf/changes.csv"]);
 }
