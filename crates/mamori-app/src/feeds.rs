@@ -594,7 +594,7 @@ fn import_nvd(
     Ok(())
 }
 
-fn import_jvn(
+pub(crate) fn import_jvn(
     tx: &mut dyn Tx,
     origin: &str,
     bytes: &[u8],

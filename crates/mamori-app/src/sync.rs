@@ -15,6 +15,7 @@
 //! kev_url = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
 //! epss_url = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
 //! alert_urls = ["https://www.ipa.go.jp/security/alert-rss.rdf", "https://www.jpcert.or.jp/rss/jpcert.rdf"]
+//! jvn_checksum_urls = ["https://jvndb.jvn.jp/ja/feed/checksum.txt"]   # JVN iPedia detail feeds
 //! [[feeds.csaf_directories]]   # CISA's ICS advisories incl. ICSMA (medical)
 //! changes = "https://raw.githubusercontent.com/cisagov/CSAF/develop/csaf_files/OT/white/changes.csv"
 //! base = "https://raw.githubusercontent.com/cisagov/CSAF/develop/"
@@ -55,6 +56,8 @@ pub struct SyncConfig {
     pub alert_urls: Vec<String>,
     /// CSAF providers' directories: `changes.csv` and the URL its paths are relative to.
     pub csaf_directories: Vec<CsafDirectory>,
+    /// JVN iPedia feed manifests (`checksum.txt`: url, filename, sha256, size, lastModified).
+    pub jvn_checksum_urls: Vec<String>,
     /// Minimum milliseconds between requests to one server.
     pub min_interval_ms: Option<u64>,
     /// Attempts per request.
@@ -74,6 +77,7 @@ impl Default for SyncConfig {
             kev_url: "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json".into(),
             epss_url: "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz".into(),
             alert_urls: vec!["https://www.ipa.go.jp/security/alert-rss.rdf".into(), "https://www.jpcert.or.jp/rss/jpcert.rdf".into()],
+            jvn_checksum_urls: vec!["https://jvndb.jvn.jp/ja/feed/checksum.txt".into()],
             csaf_directories: vec![CsafDirectory {
                 changes: "https://raw.githubusercontent.com/cisagov/CSAF/develop/csaf_files/OT/white/changes.csv".into(),
                 base: Some("https://raw.githubusercontent.com/cisagov/CSAF/develop/".into()),
@@ -203,13 +207,9 @@ impl App {
         progress: &dyn Fn(SyncProgress<'_>),
     ) -> Result<Vec<SyncReport>> {
         let wanted: Vec<String> = if sources.is_empty() {
-            vec![
-                "nvd".into(),
-                "kev".into(),
-                "epss".into(),
-                "alerts".into(),
-                "csaf".into(),
-            ]
+            ["nvd", "jvn", "kev", "epss", "alerts", "csaf"]
+                .map(String::from)
+                .to_vec()
         } else {
             sources.to_vec()
         };
@@ -220,14 +220,15 @@ impl App {
                 "kev" | "epss" => self.sync_whole(source, config)?,
                 "alerts" => self.sync_alerts(config)?,
                 "csaf" => self.sync_csaf(config)?,
+                "jvn" => self.sync_jvn(config)?,
                 other => {
                     return Err(AppError::bad_value(
                         "--source",
                         format!(
-                            "「{other}」は取得できる情報源ではありません (nvd, kev, epss, alerts, csaf)"
+                            "「{other}」は取得できる情報源ではありません (nvd, jvn, kev, epss, alerts, csaf)"
                         ),
                         format!(
-                        "\"{other}\" is not a source that can be fetched (nvd, kev, epss, alerts, csaf)"
+                        "\"{other}\" is not a source that can be fetched (nvd, jvn, kev, epss, alerts, csaf)"
                     ),
                     ))
                 }
@@ -366,6 +367,90 @@ impl App {
             }
         }
         report.requests = http.requests;
+        Ok(report)
+    }
+
+    fn sync_jvn(&mut self, config: &SyncConfig) -> Result<SyncReport> {
+        #[derive(Deserialize)]
+        struct Entry {
+            url: String,
+            filename: String,
+            sha256: String,
+        }
+        let mut report = SyncReport {
+            source: "jvn".into(),
+            ..Default::default()
+        };
+        let mut http = Http::new(config.policy(false));
+        for manifest_url in &config.jvn_checksum_urls {
+            let manifest = match http.get(manifest_url, &[]) {
+                Ok(f) => f,
+                Err(e) => {
+                    report.requests = http.requests;
+                    report.error = Some(fetch_message(&e));
+                    return Ok(report);
+                }
+            };
+            let entries: Vec<Entry> = match serde_json::from_slice(&manifest.body) {
+                Ok(e) => e,
+                Err(e) => {
+                    report.requests = http.requests;
+                    report.error =
+                        Some(format!("{manifest_url}: not a JVN checksum manifest ({e})"));
+                    return Ok(report);
+                }
+            };
+            for entry in entries {
+                let key = format!("jvn {}", entry.filename);
+                let want = entry.sha256.trim().to_ascii_lowercase();
+                if self.store.begin_read()?.feed_cursor(&key)?.as_deref() == Some(want.as_str()) {
+                    continue; // this file has not changed since it was imported
+                }
+                let fetched = match http.get(&entry.url, &[]) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        report.requests = http.requests;
+                        report.error = Some(fetch_message(&e));
+                        return Ok(report);
+                    }
+                };
+                use sha2::{Digest, Sha256};
+                let got: String = Sha256::digest(&fetched.body)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                if got != want {
+                    report.skipped += 1;
+                    report.error = Some(format!(
+                        "{}: SHA-256 does not match {manifest_url}; the file was not imported",
+                        entry.url
+                    ));
+                    continue;
+                }
+                let mut file = FeedFileReport {
+                    origin: entry.url.clone(),
+                    ..Default::default()
+                };
+                let mut tx = self.store.begin()?;
+                match crate::feeds::import_jvn(tx.as_mut(), &entry.url, &fetched.body, &mut file) {
+                    Ok(()) => {}
+                    Err(ImportFailure::Store(e)) => return Err(e.into()),
+                    Err(ImportFailure::Feed(e)) => {
+                        report.error = Some(format!("{}: {e}", entry.url));
+                        continue;
+                    }
+                }
+                tx.set_feed_cursor(&key, &want)?;
+                tx.commit()?;
+                report.records += file.records;
+                report.added += file.added;
+                report.updated += file.updated;
+                report.unchanged += file.unchanged;
+                report.skipped += file.skipped;
+            }
+        }
+        report.requests = http.requests;
+        report.not_modified = report.records == 0 && report.error.is_none();
         Ok(report)
     }
 

@@ -71,12 +71,34 @@ fn start(data: &std::path::Path) -> Server {
         .collect();
     let csaf_paths: Vec<String> = changes.iter().map(|(p, _)| p.clone()).collect();
     let changes_csv: String = changes.iter().map(|(p, t)| format!("{p},{t}\n")).collect();
+    let jvn_dir =
+        data.join("fixtures-vuls-data-update/pkg/fetch/jvn/feed/detail/testdata/fixtures");
+    let jvn_files: Vec<(String, Vec<u8>)> = [
+        "jvndb_detail_2021.rdf",
+        "jvndb_detail_2022.rdf",
+        "jvndb_detail_2023.rdf",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), std::fs::read(jvn_dir.join(n)).unwrap()))
+    .collect();
     let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let base = format!("http://{}", server.server_addr().to_ip().unwrap());
     let log = Arc::new(Mutex::new(Vec::new()));
     let faults = Arc::new(Mutex::new(VecDeque::new()));
     let outage = Arc::new(Mutex::new(None));
     let tamper: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    // JVN's checksum.txt format (url, filename, sha256, size, lastModified) over the files served.
+    let jvn_manifest = serde_json::Value::Array(
+        jvn_files
+            .iter()
+            .map(|(name, bytes)| {
+                use sha2::{Digest, Sha256};
+                let sha: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+                serde_json::json!({"url": format!("{base}/jvn/{name}"), "filename": name, "sha256": sha, "size": bytes.len(), "lastModified": "2023/11/02 12:00:18"})
+            })
+            .collect(),
+    )
+    .to_string();
     let (l, f, o, t) = (log.clone(), faults.clone(), outage.clone(), tamper.clone());
     std::thread::spawn(move || {
         for request in server.incoming_requests() {
@@ -138,6 +160,19 @@ fn start(data: &std::path::Path) -> Server {
                             .with_header(header("ETag", "\"kev-2025.08.25\"")),
                     );
                 }
+            } else if let Some(name) = url.strip_prefix("/jvn/") {
+                if name == "checksum.txt" {
+                    let _ = request.respond(tiny_http::Response::from_string(jvn_manifest.clone()));
+                } else if let Some((_, bytes)) = jvn_files.iter().find(|(n, _)| n == name) {
+                    let mut bytes = bytes.clone();
+                    if t.lock().unwrap().as_deref() == Some(url.as_str()) {
+                        let mid = bytes.len() / 2;
+                        bytes[mid] ^= 0x20;
+                    }
+                    let _ = request.respond(tiny_http::Response::from_data(bytes));
+                } else {
+                    let _ = request.respond(tiny_http::Response::empty(404));
+                }
             } else if let Some(path) = url.strip_prefix("/csaf/") {
                 if path == "changes.csv" {
                     let _ = request.respond(tiny_http::Response::from_string(changes_csv.clone()));
@@ -186,7 +221,7 @@ fn configure(env: &Env, s: &Server, interval_ms: u64) {
     std::fs::write(
         env.data().join("config.toml"),
         format!(
-            "[feeds]\nnvd_url = \"{b}/nvd/cves/2.0\"\nkev_url = \"{b}/kev.json\"\nepss_url = \"{b}/epss.csv.gz\"\nalert_urls = [\"{b}/alerts.rdf\"]\nnvd_page_size = 40\nmin_interval_ms = {interval_ms}\nattempts = 4\nbackoff_ms = 50\ntimeout_s = 5\n[[feeds.csaf_directories]]\nchanges = \"{b}/csaf/changes.csv\"\nbase = \"{b}/csaf/\"\n",
+            "[feeds]\nnvd_url = \"{b}/nvd/cves/2.0\"\nkev_url = \"{b}/kev.json\"\nepss_url = \"{b}/epss.csv.gz\"\nalert_urls = [\"{b}/alerts.rdf\"]\nnvd_page_size = 40\nmin_interval_ms = {interval_ms}\nattempts = 4\nbackoff_ms = 50\ntimeout_s = 5\njvn_checksum_urls = [\"{b}/jvn/checksum.txt\"]\n[[feeds.csaf_directories]]\nchanges = \"{b}/csaf/changes.csv\"\nbase = \"{b}/csaf/\"\n",
             b = s.base
         ),
     )
@@ -460,4 +495,47 @@ fn csaf_directory_sync_verifies_sha512_and_is_incremental() {
         .map(|(_, u)| u.clone())
         .collect();
     assert_eq!(after, ["/csaf/changes.csv"]);
+}
+
+#[test]
+fn jvn_feed_files_are_verified_against_the_manifest_and_fetched_only_when_changed() {
+    let Some(data) = support::shared_data() else {
+        return;
+    };
+    let server = start(&data);
+    let env = Env::init();
+    configure(&env, &server, 5);
+    *server.tamper.lock().unwrap() = Some("/jvn/jvndb_detail_2022.rdf".into());
+    let r = env.run(&["--lang", "en", "--json", "feeds", "sync", "--source", "jvn"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.json()["sources"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("SHA-256 does not match"));
+    assert_eq!(
+        env.feed_records("jvn"),
+        1 + 2,
+        "2021 and 2023 imported; the altered 2022 file refused"
+    );
+
+    *server.tamper.lock().unwrap() = None;
+    let r = env.run(&["--json", "feeds", "sync", "--source", "jvn"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json()["sources"][0]["records"],
+        2,
+        "only the file not yet imported was fetched"
+    );
+    assert_eq!(env.feed_records("jvn"), 5);
+    let r = env.run(&["--lang", "ja", "vuln", "show", "JVNDB-2021-005429"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let before = server.log.lock().unwrap().len();
+    let r = env.run(&["--json", "feeds", "sync", "--source", "jvn"]);
+    assert_eq!(r.json()["sources"][0]["not_modified"], true);
+    let after: Vec<String> = server.log.lock().unwrap()[before..]
+        .iter()
+        .map(|(_, u)| u.clone())
+        .collect();
+    assert_eq!(after, ["/jvn/checksum.txt"]);
 }
