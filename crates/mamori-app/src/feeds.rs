@@ -28,8 +28,10 @@ const NOT_A_FEED: &str = "not a feed mamori reads";
 pub enum FeedKind {
     /// NVD CVE 2.0 or 1.1.
     Nvd,
-    /// CISA KEV.
+    /// CISA KEV (JSON).
     Kev,
+    /// CISA KEV (CSV).
+    KevCsv,
     /// FIRST EPSS.
     Epss,
     /// CSAF 2.0 advisory.
@@ -45,7 +47,7 @@ impl FeedKind {
     pub fn source(self) -> &'static str {
         match self {
             FeedKind::Nvd => "nvd",
-            FeedKind::Kev => "kev",
+            FeedKind::Kev | FeedKind::KevCsv => "kev",
             FeedKind::Epss => "epss",
             FeedKind::Csaf => "csaf",
             FeedKind::Jvn => "jvn",
@@ -163,6 +165,8 @@ fn detect(head: &[u8]) -> Option<FeedKind> {
             Some("RDF") | Some("rss") => Some(FeedKind::Alerts),
             _ => None,
         }
+    } else if trimmed.starts_with("cveID,vendorProject") {
+        Some(FeedKind::KevCsv)
     } else if trimmed.starts_with("#model_version")
         || trimmed.to_ascii_lowercase().starts_with("cve,epss")
     {
@@ -430,6 +434,11 @@ impl App {
             FeedKind::Kev => {
                 read_to_vec(&mut reader).and_then(|b| import_kev(tx.as_mut(), &b, &mut report))
             }
+            FeedKind::KevCsv => read_to_vec(&mut reader).and_then(|b| {
+                let catalog =
+                    kev::parse_kev_csv(&b).map_err(|e| ImportFailure::Feed(message(&e)))?;
+                import_kev_catalog(tx.as_mut(), catalog, &mut report)
+            }),
             FeedKind::Epss => {
                 read_to_vec(&mut reader).and_then(|b| import_epss(tx.as_mut(), &b, &mut report))
             }
@@ -651,6 +660,14 @@ pub(crate) fn import_kev(
     report: &mut FeedFileReport,
 ) -> Result<(), ImportFailure> {
     let catalog = kev::parse_kev(bytes).map_err(|e| ImportFailure::Feed(message(&e)))?;
+    import_kev_catalog(tx, catalog, report)
+}
+
+fn import_kev_catalog(
+    tx: &mut dyn Tx,
+    catalog: kev::KevCatalog,
+    report: &mut FeedFileReport,
+) -> Result<(), ImportFailure> {
     report.records = catalog.entries.len();
     for e in &catalog.entries {
         count(
@@ -714,6 +731,10 @@ mod tests {
             Some(FeedKind::Epss)
         );
         assert_eq!(detect(b"cve,epss\n"), Some(FeedKind::Epss));
+        assert_eq!(
+            detect(b"cveID,vendorProject,product\n"),
+            Some(FeedKind::KevCsv)
+        );
         assert_eq!(
             detect(b"<?xml version=\"1.0\"?><VULDEF-Document version=\"3.2\">"),
             Some(FeedKind::Jvn)

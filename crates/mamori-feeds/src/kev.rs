@@ -57,14 +57,8 @@ fn date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
 }
 
-/// Parses a KEV catalogue.
-pub fn parse_kev(bytes: &[u8]) -> Result<KevCatalog, FeedError> {
-    let raw: RawCatalog =
-        serde_json::from_slice(bytes).map_err(|e| FeedError::from_json(&e, None, None))?;
-    let list = raw.vulnerabilities.ok_or_else(|| FeedError::Format {
-        expected: "a CISA KEV catalogue",
-        detail: "no \"vulnerabilities\" list".into(),
-    })?;
+/// Validates raw entries: ids, dates, duplicates; compares with the stated count.
+fn entries_from(list: Vec<RawEntry>, count: Option<usize>) -> (Vec<KevEntry>, Vec<Warning>) {
     let mut entries = Vec::with_capacity(list.len());
     let mut warnings = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -124,7 +118,7 @@ pub fn parse_kev(bytes: &[u8]) -> Result<KevCatalog, FeedError> {
             cwes: e.cwes,
         });
     }
-    if let Some(count) = raw.count {
+    if let Some(count) = count {
         if count != entries.len() + warnings.iter().filter(|w| w.skipped).count() {
             warnings.push(Warning {
                 record: 0,
@@ -137,6 +131,95 @@ pub fn parse_kev(bytes: &[u8]) -> Result<KevCatalog, FeedError> {
             });
         }
     }
+    (entries, warnings)
+}
+
+/// Parses the KEV catalogue in CISA's CSV form (the same columns as the JSON; `cwes` is a
+/// comma-separated list in one cell). The CSV carries no catalogue version: `csv` is used.
+pub fn parse_kev_csv(bytes: &[u8]) -> Result<KevCatalog, FeedError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Row {
+        #[serde(rename = "cveID")]
+        cve_id: Option<String>,
+        #[serde(default)]
+        vendor_project: String,
+        #[serde(default)]
+        product: String,
+        #[serde(default)]
+        vulnerability_name: String,
+        date_added: Option<String>,
+        #[serde(default)]
+        short_description: String,
+        #[serde(default)]
+        required_action: String,
+        due_date: Option<String>,
+        #[serde(default)]
+        known_ransomware_campaign_use: String,
+        #[serde(default)]
+        notes: String,
+        #[serde(default)]
+        cwes: String,
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .from_reader(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes));
+    let headers = reader
+        .headers()
+        .map_err(|e| FeedError::Csv {
+            line: 1,
+            message: e.to_string(),
+        })?
+        .clone();
+    if !headers.iter().any(|h| h == "cveID") {
+        return Err(FeedError::Format {
+            expected: "a CISA KEV CSV",
+            detail: "no cveID column".into(),
+        });
+    }
+    let mut list = Vec::new();
+    for row in reader.deserialize::<Row>() {
+        let row = row.map_err(|e| FeedError::Csv {
+            line: e.position().map(|p| p.line() as usize).unwrap_or(0),
+            message: e.to_string(),
+        })?;
+        list.push(RawEntry {
+            cve_id: row.cve_id,
+            vendor_project: row.vendor_project,
+            product: row.product,
+            vulnerability_name: row.vulnerability_name,
+            date_added: row.date_added,
+            short_description: row.short_description,
+            required_action: row.required_action,
+            due_date: row.due_date,
+            known_ransomware_campaign_use: row.known_ransomware_campaign_use,
+            notes: row.notes,
+            cwes: row
+                .cwes
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+        });
+    }
+    let (entries, warnings) = entries_from(list, None);
+    Ok(KevCatalog {
+        catalog_version: "csv".into(),
+        date_released: None,
+        entries,
+        warnings,
+    })
+}
+
+/// Parses a KEV catalogue.
+pub fn parse_kev(bytes: &[u8]) -> Result<KevCatalog, FeedError> {
+    let raw: RawCatalog =
+        serde_json::from_slice(bytes).map_err(|e| FeedError::from_json(&e, None, None))?;
+    let list = raw.vulnerabilities.ok_or_else(|| FeedError::Format {
+        expected: "a CISA KEV catalogue",
+        detail: "no \"vulnerabilities\" list".into(),
+    })?;
+    let (entries, warnings) = entries_from(list, raw.count);
     Ok(KevCatalog {
         catalog_version: raw.catalog_version.unwrap_or_default(),
         date_released: raw.date_released,

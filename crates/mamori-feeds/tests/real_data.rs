@@ -269,6 +269,17 @@ fn kev_catalogues_have_the_documented_counts() {
         .expect("FortiOS SSL-VPN in KEV");
     assert!(fortios.known_ransomware);
     kev::parse_kev(&read_all(&data.join("fixtures-vuls-data-update/pkg/fetch/cisa/kev/testdata/fixtures/known_exploited_vulnerabilities.json"))).unwrap();
+    // The CSV form of the same catalogue holds the same 1,404 entries, field for field.
+    let csv = kev::parse_kev_csv(&read_all(
+        &data.join("kev/known_exploited_vulnerabilities.csv"),
+    ))
+    .unwrap();
+    assert!(csv.warnings.is_empty(), "{:?}", csv.warnings);
+    let mut a = now.entries.clone();
+    let mut b = csv.entries.clone();
+    a.sort_by(|x, y| x.cve_id.cmp(&y.cve_id));
+    b.sort_by(|x, y| x.cve_id.cmp(&y.cve_id));
+    assert_eq!(a, b);
 }
 
 #[test]
