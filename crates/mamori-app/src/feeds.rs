@@ -38,6 +38,8 @@ pub enum FeedKind {
     Csaf,
     /// JVN iPedia VULDEF or JVNRSS XML.
     Jvn,
+    /// MyJVN API 4.0 JSON feed.
+    JvnJson,
     /// An RSS 1.0/2.0 alert feed (IPA, JPCERT/CC, NISC).
     Alerts,
 }
@@ -50,7 +52,7 @@ impl FeedKind {
             FeedKind::Kev | FeedKind::KevCsv => "kev",
             FeedKind::Epss => "epss",
             FeedKind::Csaf => "csaf",
-            FeedKind::Jvn => "jvn",
+            FeedKind::Jvn | FeedKind::JvnJson => "jvn",
             FeedKind::Alerts => "alerts",
         }
     }
@@ -134,7 +136,9 @@ fn detect(head: &[u8]) -> Option<FeedKind> {
     let text = String::from_utf8_lossy(head);
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') {
-        if text.contains("json-schema.org") {
+        if text.contains("myjvn_feed_") && text.contains("\"entry\"") {
+            Some(FeedKind::JvnJson)
+        } else if text.contains("json-schema.org") {
             None // a JSON Schema describing a feed, not a feed
         } else if text.contains("\"catalogVersion\"") {
             Some(FeedKind::Kev)
@@ -444,6 +448,16 @@ impl App {
             }
             FeedKind::Jvn => read_to_vec(&mut reader)
                 .and_then(|b| import_jvn(tx.as_mut(), origin, &b, &mut report)),
+            FeedKind::JvnJson => read_to_vec(&mut reader).and_then(|b| {
+                let mut upserter = Upserter::new(tx.as_mut(), "jvn", origin);
+                let summary = jvn::parse_jvn_json(&b, &mut |v| upserter.take(v));
+                let counts = upserter.finish()?;
+                let summary = summary.map_err(|e| ImportFailure::Feed(message(&e)))?;
+                report.records = summary.records;
+                (report.added, report.updated, report.unchanged) = counts;
+                note_warnings(&mut report, &summary.warnings);
+                Ok(())
+            }),
             FeedKind::Alerts => read_to_vec(&mut reader)
                 .and_then(|b| import_alerts(tx.as_mut(), origin, &b, &mut report)),
             FeedKind::Csaf => read_to_vec(&mut reader)
@@ -731,6 +745,7 @@ mod tests {
             Some(FeedKind::Epss)
         );
         assert_eq!(detect(b"cve,epss\n"), Some(FeedKind::Epss));
+        assert_eq!(detect(br#"{"$schema": "https://jvndb.jvn.jp/schema/myjvn_feed_1.0.json", "feed": {"entry": []}}"#), Some(FeedKind::JvnJson));
         assert_eq!(
             detect(b"cveID,vendorProject,product\n"),
             Some(FeedKind::KevCsv)

@@ -473,3 +473,159 @@ mod tests {
         assert!(s.warnings[1].message.contains("CVSS score"));
     }
 }
+
+/// MyJVN API 4.0 JSON feeds ("OKA": `getVulnOverviewList`, `dataFeed_jvndb_rss`): entries with
+/// id, Japanese title and summary, dates, references (CVE ids become aliases), products
+/// (CPE 2.3 helpers go into `affected`), CVSS and CWE.
+pub fn parse_jvn_json(
+    bytes: &[u8],
+    sink: &mut dyn FnMut(Vulnerability),
+) -> Result<JvnSummary, FeedError> {
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    struct Raw {
+        feed: Feed,
+    }
+    #[derive(Deserialize)]
+    struct Feed {
+        lang: Option<String>,
+        #[serde(default)]
+        entry: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        id: Option<String>,
+        title: Option<String>,
+        summary: Option<String>,
+        link: Option<String>,
+        modified: Option<String>,
+        created: Option<String>,
+        #[serde(default)]
+        references: Vec<Ref>,
+        #[serde(default)]
+        products: Vec<Product>,
+        #[serde(default)]
+        metrics: Vec<Metric>,
+        #[serde(default)]
+        cwes: Vec<Cwe>,
+    }
+    #[derive(Deserialize)]
+    struct Ref {
+        url: Option<String>,
+        summary: Option<String>,
+        source: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Product {
+        vname: Option<String>,
+        pname: Option<String>,
+        product_ids: Option<ProductIds>,
+    }
+    #[derive(Deserialize)]
+    struct ProductIds {
+        cpe: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Metric {
+        content: Option<MetricContent>,
+    }
+    #[derive(Deserialize)]
+    struct MetricContent {
+        cvss_v2: Option<RawCvss>,
+        cvss_v3: Option<RawCvss>,
+        cvss_v4: Option<RawCvss>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct RawCvss {
+        version: Option<String>,
+        vector_string: Option<String>,
+        base_score: Option<f64>,
+        base_severity: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Cwe {
+        id: Option<String>,
+    }
+    let raw: Raw =
+        serde_json::from_slice(bytes).map_err(|e| FeedError::from_json(&e, None, None))?;
+    let lang = raw.feed.lang.unwrap_or_else(|| "ja".into());
+    let mut summary = JvnSummary {
+        format: Some(JvnFormat::Rss),
+        ..Default::default()
+    };
+    for (index, e) in raw.feed.entry.into_iter().enumerate() {
+        let mut d = Draft {
+            v: Vulnerability::new(e.id.unwrap_or_default().trim()),
+            problems: Vec::new(),
+        };
+        if let Some(t) = e.title.filter(|t| !t.is_empty()) {
+            d.v.titles.push(text(&lang, t));
+        }
+        if let Some(t) = e.summary.filter(|t| !t.is_empty()) {
+            d.v.descriptions.push(text(&lang, t));
+        }
+        if let Some(l) = e.link.filter(|l| !l.is_empty()) {
+            d.v.references.push(Reference {
+                url: l,
+                source: Some("JVN iPedia".into()),
+                tags: vec![],
+            });
+        }
+        for r in e.references {
+            if let Some(s) = &r.summary {
+                add_alias(&mut d.v, s);
+            }
+            if let Some(url) = r.url.filter(|u| !u.is_empty()) {
+                d.v.references.push(Reference {
+                    url,
+                    source: r.source,
+                    tags: vec![],
+                });
+            }
+        }
+        for p in e.products {
+            let cpe = p
+                .product_ids
+                .and_then(|i| i.cpe)
+                .and_then(|c| cpe_of(&mut d, &c));
+            d.v.affected.push(Affected {
+                vendor: p.vname,
+                product: p.pname,
+                cpe,
+                versions: Vec::new(),
+            });
+        }
+        for m in e.metrics.into_iter().filter_map(|m| m.content) {
+            for c in [m.cvss_v4, m.cvss_v3, m.cvss_v2].into_iter().flatten() {
+                let score = c.base_score.map(|s| s.to_string()).unwrap_or_default();
+                cvss_of(
+                    &mut d,
+                    c.version.as_deref(),
+                    &score,
+                    c.base_severity,
+                    c.vector_string.unwrap_or_default(),
+                );
+            }
+        }
+        for c in e.cwes.into_iter().filter_map(|c| c.id) {
+            add_alias(&mut d.v, &c);
+        }
+        d.v.published = e.created.and_then(|t| date(&mut d, "created", &t));
+        d.v.modified = e.modified.and_then(|t| date(&mut d, "modified", &t));
+        d.v.assigner = Some("jvndb@ipa.go.jp".into());
+        match finish(d) {
+            Ok(v) => {
+                summary.records += 1;
+                sink(v);
+            }
+            Err((id, message)) => summary.warnings.push(Warning {
+                record: index,
+                id,
+                message,
+                skipped: true,
+            }),
+        }
+    }
+    Ok(summary)
+}

@@ -381,6 +381,37 @@ fn jvn_vuldef_and_rss_documents_read_completely_in_japanese() {
         rss += n;
     }
     assert_eq!(rss, 11);
+    // MyJVN API 4.0 JSON feeds.
+    let oka = data.join("jvn/myjvn-api-examples/examples/oka");
+    for (name, n) in [
+        ("getVulnOverviewList_oka.json", 3),
+        ("dataFeed_jvndb_rss_oka.json", 3),
+    ] {
+        let mut out = Vec::new();
+        let s = mamori_feeds::jvn::parse_jvn_json(&read_all(&oka.join(name)), &mut |v| out.push(v))
+            .unwrap();
+        assert!(s.warnings.is_empty(), "{name}: {:?}", s.warnings);
+        assert_eq!(out.len(), n, "{name}");
+        assert!(
+            out.iter()
+                .all(|v| v.id.starts_with("JVNDB-") && v.title("ja").is_some()),
+            "{name}"
+        );
+    }
+    let mut out = Vec::new();
+    mamori_feeds::jvn::parse_jvn_json(
+        &read_all(&oka.join("getVulnOverviewList_oka.json")),
+        &mut |v| out.push(v),
+    )
+    .unwrap();
+    let photo = out.iter().find(|v| v.id == "JVNDB-2025-002953").unwrap();
+    assert_eq!(photo.aliases, vec!["CVE-2025-31084"]);
+    assert_eq!(photo.cwes, vec!["CWE-502"]);
+    assert_eq!(
+        photo.affected[0].cpe.as_deref(),
+        Some("cpe:2.3:a:sunshinephotocart:sunshine_photo_cart:*:*:*:*:*:*:*:*")
+    );
+    assert_eq!(photo.cvss[0].base_score, 9.8);
     // The MyJVN documents that are not vulnerability entries are refused, not misread.
     for other in [
         "getVendorList_hnd.xml",
