@@ -241,7 +241,8 @@ pub fn nvd_windows(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>
     out
 }
 
-/// The NVD CVE API 2.0 URL for one page of one window.
+/// The NVD CVE API 2.0 URL for one page of one window. Times are sent in NVD's documented
+/// extended ISO-8601 form without an offset, which NVD reads as GMT (our windows are UTC).
 pub fn nvd_page_url(
     base: &str,
     from: DateTime<Utc>,
@@ -249,7 +250,7 @@ pub fn nvd_page_url(
     start_index: u64,
     per_page: u64,
 ) -> String {
-    let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string();
     let sep = if base.contains('?') { '&' } else { '?' };
     format!(
         "{base}{sep}lastModStartDate={}&lastModEndDate={}&startIndex={start_index}&resultsPerPage={per_page}",
@@ -288,7 +289,7 @@ mod tests {
             .with_timezone(&Utc);
         assert_eq!(
             nvd_page_url("http://127.0.0.1:1/cves", t, t, 2000, 2000),
-            "http://127.0.0.1:1/cves?lastModStartDate=2025-01-01T00:00:00.000Z&lastModEndDate=2025-01-01T00:00:00.000Z&startIndex=2000&resultsPerPage=2000"
+            "http://127.0.0.1:1/cves?lastModStartDate=2025-01-01T00:00:00.000&lastModEndDate=2025-01-01T00:00:00.000&startIndex=2000&resultsPerPage=2000"
         );
     }
 }
