@@ -405,75 +405,6 @@ fn item(p: &mut Pull<'_>, lang: &str) -> Result<Draft, FeedError> {
     Ok(d)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn read(xml: &str) -> (Vec<Vulnerability>, Result<JvnSummary, FeedError>) {
-        let mut out = Vec::new();
-        let r = parse_jvn(xml.as_bytes(), &mut |v| out.push(v));
-        (out, r)
-    }
-
-    #[test]
-    fn vuldef_keeps_japanese_text_and_links_cves() {
-        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
-<VULDEF-Document version="3.2" xmlns="http://jvn.jp/vuldef/" xml:lang="ja">
-  <Vulinfo><VulinfoID>JVNDB-2021-002774</VulinfoID><VulinfoData>
-    <Title>トレンドマイクロ製 ServerProtect における認証回避の脆弱性</Title>
-    <VulinfoDescription><Overview>アップデートが公開されました。</Overview></VulinfoDescription>
-    <Affected><AffectedItem><Name>トレンドマイクロ</Name><ProductName>Trend Micro ServerProtect</ProductName>
-      <Cpe version="2.2">cpe:/a:trendmicro:serverprotect</Cpe><VersionNumber>for Windows 5.8 (Build 1575) 未満</VersionNumber></AffectedItem></Affected>
-    <Impact><Cvss version="3.0"><Severity type="Base">Critical</Severity><Base>9.8</Base><Vector>CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H</Vector></Cvss>
-      <ImpactItem><Description>認証を回避される可能性があります。</Description></ImpactItem></Impact>
-    <Solution><SolutionItem><Description>[パッチを適用する]</Description></SolutionItem></Solution>
-    <Related><RelatedItem type="advisory"><Name>NVD</Name><VulinfoID>CVE-2021-36745</VulinfoID><URL>https://nvd.nist.gov/vuln/detail/CVE-2021-36745</URL></RelatedItem>
-      <RelatedItem type="cwe"><Name>JVNDB</Name><VulinfoID>CWE-287</VulinfoID><Title>不適切な認証</Title></RelatedItem></Related>
-    <History><HistoryItem><HistoryNo>1</HistoryNo><DateTime>2021-10-01T12:10:56+09:00</DateTime><Description>掲載</Description></HistoryItem></History>
-    <DateFirstPublished>2021-10-01T14:00:11+09:00</DateFirstPublished><DateLastUpdated>2021-10-01T14:00:11+09:00</DateLastUpdated>
-  </VulinfoData></Vulinfo>
-</VULDEF-Document>"#;
-        let (out, r) = read(xml);
-        assert_eq!(r.unwrap().records, 1);
-        let v = &out[0];
-        assert_eq!(v.id, "JVNDB-2021-002774");
-        assert_eq!(
-            v.title("ja"),
-            Some("トレンドマイクロ製 ServerProtect における認証回避の脆弱性")
-        );
-        assert_eq!(v.impacts[0].value, "認証を回避される可能性があります。");
-        assert_eq!(v.solutions[0].value, "[パッチを適用する]");
-        assert_eq!(v.aliases, vec!["CVE-2021-36745"]);
-        assert_eq!(v.cwes, vec!["CWE-287"]);
-        assert_eq!(
-            v.affected[0].cpe.as_deref(),
-            Some("cpe:/a:trendmicro:serverprotect")
-        );
-        assert_eq!(
-            v.affected[0].versions,
-            vec!["for Windows 5.8 (Build 1575) 未満"]
-        );
-        assert_eq!(v.cvss[0].base_score, 9.8);
-        assert_eq!(
-            v.published.unwrap().to_rfc3339(),
-            "2021-10-01T05:00:11+00:00"
-        );
-    }
-
-    #[test]
-    fn other_roots_and_broken_entries() {
-        let (_, r) = read("<feed xmlns=\"http://www.w3.org/2005/Atom\"></feed>");
-        assert!(matches!(r, Err(FeedError::Format { .. })));
-        let (out, r) = read(
-            r#"<rdf:RDF xmlns:rdf="x" xmlns:sec="y"><item><title>t</title></item><item><sec:identifier>JVNDB-1</sec:identifier><sec:cvss version="3.0" score="eleven" vector="v"/></item><item><sec:identifier>JVNDB-2</sec:identifier></item></rdf:RDF>"#,
-        );
-        let s = r.unwrap();
-        assert_eq!(out.len(), 1);
-        assert_eq!(s.warnings.len(), 2);
-        assert!(s.warnings[1].message.contains("CVSS score"));
-    }
-}
-
 /// MyJVN API 4.0 JSON feeds ("OKA": `getVulnOverviewList`, `dataFeed_jvndb_rss`): entries with
 /// id, Japanese title and summary, dates, references (CVE ids become aliases), products
 /// (CPE 2.3 helpers go into `affected`), CVSS and CWE.
@@ -628,4 +559,73 @@ pub fn parse_jvn_json(
         }
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(xml: &str) -> (Vec<Vulnerability>, Result<JvnSummary, FeedError>) {
+        let mut out = Vec::new();
+        let r = parse_jvn(xml.as_bytes(), &mut |v| out.push(v));
+        (out, r)
+    }
+
+    #[test]
+    fn vuldef_keeps_japanese_text_and_links_cves() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<VULDEF-Document version="3.2" xmlns="http://jvn.jp/vuldef/" xml:lang="ja">
+  <Vulinfo><VulinfoID>JVNDB-2021-002774</VulinfoID><VulinfoData>
+    <Title>トレンドマイクロ製 ServerProtect における認証回避の脆弱性</Title>
+    <VulinfoDescription><Overview>アップデートが公開されました。</Overview></VulinfoDescription>
+    <Affected><AffectedItem><Name>トレンドマイクロ</Name><ProductName>Trend Micro ServerProtect</ProductName>
+      <Cpe version="2.2">cpe:/a:trendmicro:serverprotect</Cpe><VersionNumber>for Windows 5.8 (Build 1575) 未満</VersionNumber></AffectedItem></Affected>
+    <Impact><Cvss version="3.0"><Severity type="Base">Critical</Severity><Base>9.8</Base><Vector>CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H</Vector></Cvss>
+      <ImpactItem><Description>認証を回避される可能性があります。</Description></ImpactItem></Impact>
+    <Solution><SolutionItem><Description>[パッチを適用する]</Description></SolutionItem></Solution>
+    <Related><RelatedItem type="advisory"><Name>NVD</Name><VulinfoID>CVE-2021-36745</VulinfoID><URL>https://nvd.nist.gov/vuln/detail/CVE-2021-36745</URL></RelatedItem>
+      <RelatedItem type="cwe"><Name>JVNDB</Name><VulinfoID>CWE-287</VulinfoID><Title>不適切な認証</Title></RelatedItem></Related>
+    <History><HistoryItem><HistoryNo>1</HistoryNo><DateTime>2021-10-01T12:10:56+09:00</DateTime><Description>掲載</Description></HistoryItem></History>
+    <DateFirstPublished>2021-10-01T14:00:11+09:00</DateFirstPublished><DateLastUpdated>2021-10-01T14:00:11+09:00</DateLastUpdated>
+  </VulinfoData></Vulinfo>
+</VULDEF-Document>"#;
+        let (out, r) = read(xml);
+        assert_eq!(r.unwrap().records, 1);
+        let v = &out[0];
+        assert_eq!(v.id, "JVNDB-2021-002774");
+        assert_eq!(
+            v.title("ja"),
+            Some("トレンドマイクロ製 ServerProtect における認証回避の脆弱性")
+        );
+        assert_eq!(v.impacts[0].value, "認証を回避される可能性があります。");
+        assert_eq!(v.solutions[0].value, "[パッチを適用する]");
+        assert_eq!(v.aliases, vec!["CVE-2021-36745"]);
+        assert_eq!(v.cwes, vec!["CWE-287"]);
+        assert_eq!(
+            v.affected[0].cpe.as_deref(),
+            Some("cpe:/a:trendmicro:serverprotect")
+        );
+        assert_eq!(
+            v.affected[0].versions,
+            vec!["for Windows 5.8 (Build 1575) 未満"]
+        );
+        assert_eq!(v.cvss[0].base_score, 9.8);
+        assert_eq!(
+            v.published.unwrap().to_rfc3339(),
+            "2021-10-01T05:00:11+00:00"
+        );
+    }
+
+    #[test]
+    fn other_roots_and_broken_entries() {
+        let (_, r) = read("<feed xmlns=\"http://www.w3.org/2005/Atom\"></feed>");
+        assert!(matches!(r, Err(FeedError::Format { .. })));
+        let (out, r) = read(
+            r#"<rdf:RDF xmlns:rdf="x" xmlns:sec="y"><item><title>t</title></item><item><sec:identifier>JVNDB-1</sec:identifier><sec:cvss version="3.0" score="eleven" vector="v"/></item><item><sec:identifier>JVNDB-2</sec:identifier></item></rdf:RDF>"#,
+        );
+        let s = r.unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(s.warnings.len(), 2);
+        assert!(s.warnings[1].message.contains("CVSS score"));
+    }
 }
