@@ -7,9 +7,15 @@
 //! attribute comparison ([`Relation`]), and [`Wfn::matches`] says whether a criterion (from NVD,
 //! possibly with wildcards) covers a concrete system name.
 //!
-//! Deliberately absent: version ranges and vendor version schemes (they come next in this
-//! crate), and any IO or knowledge of the store.
+//! [`version`] compares versions as vendors write them (dotted, Cisco/Junos trains, Windows
+//! builds, pre-releases, Debian and RPM) and says "cannot compare" rather than guess;
+//! [`version::in_range`] applies NVD's four bounds.
+//!
+//! Deliberately absent: NVD configuration evaluation (next), and any IO or knowledge of the
+//! store.
 #![forbid(unsafe_code)]
+
+pub mod version;
 
 use std::fmt;
 
