@@ -175,6 +175,31 @@ pub struct SyncReport {
     pub error: Option<String>,
 }
 
+impl SyncReport {
+    /// Adds one imported file's counts.
+    fn absorb(&mut self, file: &FeedFileReport) {
+        self.records += file.records;
+        self.added += file.added;
+        self.updated += file.updated;
+        self.unchanged += file.unchanged;
+        self.skipped += file.skipped;
+    }
+
+    /// Stops with `error`; what was committed before stays.
+    fn stopped(mut self, http: &Http, error: String) -> SyncReport {
+        self.requests = http.requests;
+        self.error = Some(error);
+        self
+    }
+
+    /// Ends a sync that fetched whole files: nothing new means "not modified".
+    fn finished(mut self, http: &Http) -> SyncReport {
+        self.requests = http.requests;
+        self.not_modified = self.records == 0 && self.error.is_none();
+        self
+    }
+}
+
 /// Progress of a sync.
 #[derive(Debug, Clone, Copy)]
 pub struct SyncProgress<'a> {
@@ -313,9 +338,7 @@ impl App {
                 let page = match http.get(&url, &headers) {
                     Ok(p) => p,
                     Err(e) => {
-                        report.requests = http.requests;
-                        report.error = Some(fetch_message(&e));
-                        return Ok(report);
+                        return Ok(report.stopped(&http, fetch_message(&e)));
                     }
                 };
                 let mut tx = self.store.begin()?;
@@ -330,9 +353,7 @@ impl App {
                     Ok(s) => s,
                     Err(e) => {
                         drop(tx);
-                        report.requests = http.requests;
-                        report.error = Some(format!("{url}: {e}"));
-                        return Ok(report);
+                        return Ok(report.stopped(&http, format!("{url}: {e}")));
                     }
                 };
                 report.records += summary.records;
@@ -386,18 +407,14 @@ impl App {
             let manifest = match http.get(manifest_url, &[]) {
                 Ok(f) => f,
                 Err(e) => {
-                    report.requests = http.requests;
-                    report.error = Some(fetch_message(&e));
-                    return Ok(report);
+                    return Ok(report.stopped(&http, fetch_message(&e)));
                 }
             };
             let entries: Vec<Entry> = match serde_json::from_slice(&manifest.body) {
                 Ok(e) => e,
                 Err(e) => {
-                    report.requests = http.requests;
-                    report.error =
-                        Some(format!("{manifest_url}: not a JVN checksum manifest ({e})"));
-                    return Ok(report);
+                    let message = format!("{manifest_url}: not a JVN checksum manifest ({e})");
+                    return Ok(report.stopped(&http, message));
                 }
             };
             for entry in entries {
@@ -409,9 +426,7 @@ impl App {
                 let fetched = match http.get(&entry.url, &[]) {
                     Ok(f) => f,
                     Err(e) => {
-                        report.requests = http.requests;
-                        report.error = Some(fetch_message(&e));
-                        return Ok(report);
+                        return Ok(report.stopped(&http, fetch_message(&e)));
                     }
                 };
                 use sha2::{Digest, Sha256};
@@ -442,16 +457,10 @@ impl App {
                 }
                 tx.set_feed_cursor(&key, &want)?;
                 tx.commit()?;
-                report.records += file.records;
-                report.added += file.added;
-                report.updated += file.updated;
-                report.unchanged += file.unchanged;
-                report.skipped += file.skipped;
+                report.absorb(&file);
             }
         }
-        report.requests = http.requests;
-        report.not_modified = report.records == 0 && report.error.is_none();
-        Ok(report)
+        Ok(report.finished(&http))
     }
 
     fn sync_csaf(&mut self, config: &SyncConfig) -> Result<SyncReport> {
@@ -470,9 +479,7 @@ impl App {
             let changes = match http.get(&dir.changes, &[]) {
                 Ok(f) => f,
                 Err(e) => {
-                    report.requests = http.requests;
-                    report.error = Some(fetch_message(&e));
-                    return Ok(report);
+                    return Ok(report.stopped(&http, fetch_message(&e)));
                 }
             };
             let base = dir
@@ -504,9 +511,7 @@ impl App {
                 let fetched = match http.get(&url, &[]) {
                     Ok(f) => f,
                     Err(e) => {
-                        report.requests = http.requests;
-                        report.error = Some(fetch_message(&e));
-                        return Ok(report); // the cursor stays at the last advisory stored
+                        return Ok(report.stopped(&http, fetch_message(&e))); // the cursor stays at the last advisory stored
                     }
                 };
                 // Providers publish `<advisory>.sha512` (or .sha256) beside each document.
@@ -531,9 +536,7 @@ impl App {
                     }
                     Err(FetchError::Status { status: 404, .. }) => {}
                     Err(e) => {
-                        report.requests = http.requests;
-                        report.error = Some(fetch_message(&e));
-                        return Ok(report);
+                        return Ok(report.stopped(&http, fetch_message(&e)));
                     }
                 }
                 let mut file = FeedFileReport {
@@ -556,15 +559,10 @@ impl App {
                     tx.set_feed_cursor(&key, &newest)?;
                 }
                 tx.commit()?;
-                report.records += file.records;
-                report.added += file.added;
-                report.updated += file.updated;
-                report.unchanged += file.unchanged;
+                report.absorb(&file);
             }
         }
-        report.requests = http.requests;
-        report.not_modified = report.records == 0 && report.error.is_none();
-        Ok(report)
+        Ok(report.finished(&http))
     }
 
     fn sync_alerts(&mut self, config: &SyncConfig) -> Result<SyncReport> {
@@ -589,9 +587,7 @@ impl App {
             let fetched = match http.get(url, &headers) {
                 Ok(f) => f,
                 Err(e) => {
-                    report.requests = http.requests;
-                    report.error = Some(fetch_message(&e));
-                    return Ok(report);
+                    return Ok(report.stopped(&http, fetch_message(&e)));
                 }
             };
             if fetched.status == 304 {
@@ -606,18 +602,12 @@ impl App {
                 Ok(()) => {}
                 Err(ImportFailure::Store(e)) => return Err(e.into()),
                 Err(ImportFailure::Feed(e)) => {
-                    report.requests = http.requests;
-                    report.error = Some(format!("{url}: {e}"));
-                    return Ok(report);
+                    return Ok(report.stopped(&http, format!("{url}: {e}")));
                 }
             }
             tx.set_feed_cursor(&key, fetched.etag.as_deref().unwrap_or(""))?;
             tx.commit()?;
-            report.records += file.records;
-            report.added += file.added;
-            report.updated += file.updated;
-            report.unchanged += file.unchanged;
-            report.skipped += file.skipped;
+            report.absorb(&file);
         }
         report.requests = http.requests;
         report.not_modified =
