@@ -49,8 +49,27 @@ struct RawEntry {
     known_ransomware_campaign_use: String,
     #[serde(default)]
     notes: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cwe_list")]
     cwes: Vec<String>,
+}
+
+/// `cwes` is a list in the JSON and one comma-separated cell (`"CWE-59, CWE-436"`) in the CSV.
+fn cwe_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Cwes {
+        List(Vec<String>),
+        Cell(String),
+    }
+    Ok(match Cwes::deserialize(d)? {
+        Cwes::List(l) => l,
+        Cwes::Cell(c) => c
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
 }
 
 fn date(text: &str) -> Option<NaiveDate> {
@@ -137,30 +156,6 @@ fn entries_from(list: Vec<RawEntry>, count: Option<usize>) -> (Vec<KevEntry>, Ve
 /// Parses the KEV catalogue in CISA's CSV form (the same columns as the JSON; `cwes` is a
 /// comma-separated list in one cell). The CSV carries no catalogue version: `csv` is used.
 pub fn parse_kev_csv(bytes: &[u8]) -> Result<KevCatalog, FeedError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Row {
-        #[serde(rename = "cveID")]
-        cve_id: Option<String>,
-        #[serde(default)]
-        vendor_project: String,
-        #[serde(default)]
-        product: String,
-        #[serde(default)]
-        vulnerability_name: String,
-        date_added: Option<String>,
-        #[serde(default)]
-        short_description: String,
-        #[serde(default)]
-        required_action: String,
-        due_date: Option<String>,
-        #[serde(default)]
-        known_ransomware_campaign_use: String,
-        #[serde(default)]
-        notes: String,
-        #[serde(default)]
-        cwes: String,
-    }
     let mut reader = csv::ReaderBuilder::new()
         .from_reader(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes));
     let headers = reader
@@ -177,30 +172,11 @@ pub fn parse_kev_csv(bytes: &[u8]) -> Result<KevCatalog, FeedError> {
         });
     }
     let mut list = Vec::new();
-    for row in reader.deserialize::<Row>() {
-        let row = row.map_err(|e| FeedError::Csv {
+    for row in reader.deserialize::<RawEntry>() {
+        list.push(row.map_err(|e| FeedError::Csv {
             line: e.position().map(|p| p.line() as usize).unwrap_or(0),
             message: e.to_string(),
-        })?;
-        list.push(RawEntry {
-            cve_id: row.cve_id,
-            vendor_project: row.vendor_project,
-            product: row.product,
-            vulnerability_name: row.vulnerability_name,
-            date_added: row.date_added,
-            short_description: row.short_description,
-            required_action: row.required_action,
-            due_date: row.due_date,
-            known_ransomware_campaign_use: row.known_ransomware_campaign_use,
-            notes: row.notes,
-            cwes: row
-                .cwes
-                .split(',')
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-                .collect(),
-        });
+        })?);
     }
     let (entries, warnings) = entries_from(list, None);
     Ok(KevCatalog {
