@@ -21,8 +21,6 @@ use crate::{audit, io, App, AppError, Result};
 /// message (a whole NVD year in the 2.0 format is well under this).
 pub const MAX_INPUT_BYTES: u64 = 2 << 30;
 
-const NOT_A_FEED: &str = "not a feed mamori reads";
-
 /// A feed file's kind, found from its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FeedKind {
@@ -257,23 +255,19 @@ impl App {
             {
                 continue; // signatures, checksums and licence texts beside the data
             }
-            let mut found = if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
-                self.import_archive(&f, progress)?
-            } else {
-                vec![self.import_feed_file(&f, progress)?]
-            };
-            if !named {
-                for r in &mut found {
-                    if r.kind.is_none()
-                        && r.error
-                            .as_deref()
-                            .is_some_and(|e| e.starts_with(NOT_A_FEED))
-                    {
-                        r.passed_over = r.error.take();
-                    }
+            if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+                // An archive's members were not named one by one: non-feeds are passed over.
+                reports.extend(self.import_archive(&f, progress)?);
+                continue;
+            }
+            let mut report = self.import_feed_file(&f, progress)?;
+            if named {
+                // A file the user named must be a feed: not being one is an error.
+                if let Some(why) = report.passed_over.take() {
+                    report.error = Some(why);
                 }
             }
-            reports.extend(found);
+            reports.push(report);
         }
         Ok(reports)
     }
@@ -330,19 +324,12 @@ impl App {
                 break;
             }
             let total = bytes.len() as u64;
-            let mut r = self.import_reader(
+            let r = self.import_reader(
                 &origin,
                 Box::new(std::io::Cursor::new(bytes)),
                 total,
                 progress,
             )?;
-            if r.kind.is_none()
-                && r.error
-                    .as_deref()
-                    .is_some_and(|e| e.starts_with(NOT_A_FEED))
-            {
-                r.passed_over = r.error.take(); // e.g. the ROLIE feed beside the advisories
-            }
             reports.push(r);
         }
         Ok(reports)
@@ -416,9 +403,11 @@ impl App {
             }
         };
         let Some(kind) = detect(&head) else {
-            report.error = Some(format!(
-                "{NOT_A_FEED} (NVD CVE JSON 2.0/1.1, CISA KEV JSON, EPSS CSV, CSAF 2.0, JVN XML)"
-            ));
+            report.passed_over = Some(
+                "not a feed mamori reads (NVD CVE JSON 2.0/1.1, JVN VULDEF/JVNRSS XML or MyJVN JSON, \
+                 CISA KEV JSON/CSV, EPSS CSV, CSAF 2.0, RSS alert feeds)"
+                    .into(),
+            );
             return Ok(report);
         };
         report.kind = Some(kind.source());
