@@ -11,10 +11,16 @@
 //! builds, pre-releases, Debian and RPM) and says "cannot compare" rather than guess;
 //! [`version::in_range`] applies NVD's four bounds.
 //!
-//! Deliberately absent: NVD configuration evaluation (next), and any IO or knowledge of the
-//! store.
+//! [`applicability`] evaluates NVD configurations (AND/OR, negate, running-on platforms, the
+//! four bounds) against a device's components in three-valued logic, so that what cannot be
+//! decided is reported as such. [`priority`] scores a finding and says why.
+//!
+//! Deliberately absent: any IO or knowledge of the store, of the ledger's columns or of how
+//! findings are kept (that is `mamori-app`).
 #![forbid(unsafe_code)]
 
+pub mod applicability;
+pub mod priority;
 pub mod version;
 
 use std::fmt;
