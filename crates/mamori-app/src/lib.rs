@@ -16,9 +16,12 @@ pub mod bundle;
 pub mod demo;
 mod error;
 pub mod feeds;
+pub mod findings;
 pub mod init;
 pub mod ledger;
+pub mod matching;
 pub mod password;
+pub mod sbom;
 pub mod stocktake;
 pub mod sync;
 

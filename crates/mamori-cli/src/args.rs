@@ -65,6 +65,96 @@ pub enum Command {
     /// 監査ログ — the audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// 台帳と脆弱性情報を突合し検出を更新 — match the ledger against the vulnerability store and update findings
+    Match {
+        /// 全件を突合 (既定は前回以降の変更分) — evaluate everything (default: what changed since the last run)
+        #[arg(long)]
+        full: bool,
+    },
+    /// 検出 (機器×脆弱性) — findings (device × vulnerability)
+    #[command(subcommand)]
+    Findings(FindingsCommand),
+    /// SBOM (CycloneDX / SPDX) — software bills of materials
+    #[command(subcommand)]
+    Sbom(SbomCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    /// 一覧 (既定: 未対応のみ、緊急度順) — list (default: open ones, most urgent first)
+    List {
+        /// 管理番号 — asset id
+        #[arg(long)]
+        asset: Option<String>,
+        /// CVE-… / JVNDB-…
+        #[arg(long)]
+        cve: Option<String>,
+        /// KEV 掲載のみ — only those in CISA KEV
+        #[arg(long)]
+        kev: bool,
+        /// この緊急度以上 (urgent|high|medium|low / 緊急|高|中|低) — at least this level
+        #[arg(long)]
+        min_priority: Option<String>,
+        /// 状態 (open|resolved|not_affected|all)
+        #[arg(long, default_value = "open")]
+        status: String,
+        /// 部署 — department
+        #[arg(long)]
+        department: Option<String>,
+        /// まとめ方 — group by
+        #[arg(long, value_enum)]
+        group_by: Option<GroupByArg>,
+        /// CSV で出力 — print CSV
+        #[arg(long)]
+        csv: bool,
+    },
+    /// 詳細と根拠 — one finding with its evidence
+    Show {
+        /// 検出番号 — finding id
+        id: i64,
+    },
+}
+
+/// `--group-by` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GroupByArg {
+    /// 機器の構成要素ごと (対応の単位) — per device component (the unit of action)
+    Component,
+    /// 脆弱性ごと — per vulnerability
+    Vulnerability,
+    /// 機器ごと — per device
+    Asset,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SbomCommand {
+    /// 機器に SBOM を取り込む (同じ機器の前の SBOM は置き換え) — import an SBOM for a device (replaces its previous SBOM)
+    Import {
+        /// 管理番号 — asset id
+        asset_id: String,
+        /// CycloneDX (JSON/XML) または SPDX (JSON/tag-value) — the SBOM file
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CpeCommand {
+    /// 候補を表示 — suggest CPE names from the names the store knows
+    Suggest {
+        /// 管理番号 — asset id
+        asset_id: String,
+    },
+    /// CPE を設定 (CPE 列を置き換え) — set the device's CPE names (replaces the CPE column)
+    Set {
+        /// 管理番号 — asset id
+        asset_id: String,
+        /// CPE 名 (2.3 または 2.2) — CPE names
+        #[arg(required = true)]
+        cpe: Vec<String>,
+        /// 理由 — reason
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,6 +304,9 @@ pub enum LedgerCommand {
     Stocktakes,
     /// 台帳の列と入力できる値 — the ledger's columns and accepted values
     Columns,
+    /// CPE 名の候補と設定 — CPE name suggestions and setting
+    #[command(subcommand)]
+    Cpe(CpeCommand),
 }
 
 #[derive(Debug, Args)]

@@ -64,6 +64,9 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Feeds(c) => crate::vulns::feeds(ctx, c),
         Command::Vuln(c) => crate::vulns::vuln(ctx, c),
         Command::Audit(c) => audit(ctx, c),
+        Command::Match { full } => crate::findings::run_match(ctx, full),
+        Command::Findings(c) => crate::findings::findings(ctx, c),
+        Command::Sbom(c) => crate::findings::sbom(ctx, c),
     }
 }
 
@@ -263,6 +266,7 @@ fn ledger(ctx: &Ctx, command: LedgerCommand) -> Result<()> {
             set,
             reason,
         } => edit(ctx, &asset_id, set, reason),
+        LedgerCommand::Cpe(c) => crate::findings::cpe(ctx, c),
         LedgerCommand::Retire { asset_id, reason } => {
             open(ctx)?.retire_asset(&asset_id, reason.as_deref())?;
             if ctx.json {

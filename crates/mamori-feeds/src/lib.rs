@@ -9,6 +9,7 @@
 //!   their text.
 //! - [`kev`]: CISA's Known Exploited Vulnerabilities catalogue.
 //! - [`epss`]: FIRST EPSS CSV, with or without the `#model_version` line.
+//! - [`sbom`]: CycloneDX (JSON/XML) and SPDX (JSON/tag-value) SBOMs, as component lists.
 //! - [`jvn`]: JVN iPedia VULDEF 3.2 (detail) and JVNRSS (overview) in Japanese, through a
 //!   strict XML layer that refuses DOCTYPE and undeclared entities.
 //!
@@ -26,6 +27,7 @@ pub mod jvn;
 pub mod kev;
 pub mod nvd;
 pub mod rss;
+pub mod sbom;
 mod time;
 mod xml;
 

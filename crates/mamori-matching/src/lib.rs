@@ -276,6 +276,33 @@ impl Wfn {
         }
     }
 
+    /// The same name with a literal version.
+    pub fn with_version(&self, version: &str) -> Wfn {
+        let mut w = self.clone();
+        w.values[3] = Value::literal(version);
+        w
+    }
+
+    /// The same name with version ANY.
+    pub fn with_any_version(&self) -> Wfn {
+        let mut w = self.clone();
+        w.values[3] = Value::Any;
+        w
+    }
+
+    /// Part, vendor and product as text (`*` for ANY, `-` for NA), lower-case.
+    pub fn part_vendor_product(&self) -> (String, String, String) {
+        let text = |v: &Value| match v {
+            Value::Str { chars, .. } => chars.iter().collect(),
+            other => other.to_string(),
+        };
+        (
+            text(&self.values[0]),
+            text(&self.values[1]),
+            text(&self.values[2]),
+        )
+    }
+
     /// The CPE 2.3 formatted string.
     pub fn to_fs(&self) -> String {
         let parts: Vec<String> = self.values.iter().map(Value::to_string).collect();

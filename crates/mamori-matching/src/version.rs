@@ -317,6 +317,125 @@ pub fn in_range(
     }
 }
 
+/// Bounds read from an affected-version text as JVN and CSAF write them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bounds {
+    /// From this version, inclusive.
+    pub start_including: Option<String>,
+    /// After this version.
+    pub start_excluding: Option<String>,
+    /// Up to this version, inclusive.
+    pub end_including: Option<String>,
+    /// Before this version.
+    pub end_excluding: Option<String>,
+    /// Exactly this version.
+    pub exact: Option<String>,
+}
+
+impl Bounds {
+    /// Whether `version` is inside; `None` when it cannot be compared.
+    pub fn contains(&self, version: &str, scheme: Scheme) -> Option<bool> {
+        if let Some(e) = &self.exact {
+            return compare(version, e, scheme).map(|o| o == Ordering::Equal);
+        }
+        in_range(
+            version,
+            self.start_including.as_deref(),
+            self.start_excluding.as_deref(),
+            self.end_including.as_deref(),
+            self.end_excluding.as_deref(),
+            scheme,
+        )
+    }
+}
+
+/// Reads the simple affected-version texts of JVN and CSAF: `6.0.4 およびそれ以前`,
+/// `6.0.4 以前`, `5.8 未満`, `6.2 より前`, `<= 2.0.14.0`, `< 3`, `>= 1.0, < 2.0`,
+/// `vers:generic/>=1.0|<2.0`, `1.0 から 1.4`, or a bare version. Anything else (prose, a
+/// product name with no version, `すべてのバージョン`) gives `None`: the caller then has no
+/// version data and must say so (要確認).
+pub fn parse_affected(text: &str) -> Option<Bounds> {
+    let t = text.trim();
+    let t = t
+        .strip_prefix("vers:")
+        .map(|r| r.split_once('/').map_or(r, |(_, v)| v))
+        .unwrap_or(t);
+    let is_version = |v: &str| {
+        let v = v.trim();
+        !v.is_empty()
+            && v.starts_with(|c: char| c.is_ascii_digit() || c == 'v' || c == 'V')
+            && v.chars().any(|c| c.is_ascii_digit())
+            && !v.contains(char::is_whitespace)
+    };
+    let clean = |v: &str| v.trim().trim_start_matches(['v', 'V']).to_string();
+    let mut b = Bounds::default();
+    let parts: Vec<&str> = t
+        .split(['|', ',', '、'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    for p in parts {
+        let (op, v) = if let Some(v) = p.strip_prefix("<=") {
+            ("<=", v)
+        } else if let Some(v) = p.strip_prefix(">=") {
+            (">=", v)
+        } else if let Some(v) = p.strip_prefix('<') {
+            ("<", v)
+        } else if let Some(v) = p.strip_prefix('>') {
+            (">", v)
+        } else if let Some(v) = p.strip_prefix('=') {
+            ("=", v)
+        } else if let Some(v) = p
+            .strip_suffix("およびそれ以前")
+            .or_else(|| p.strip_suffix("およびそれ以前のバージョン"))
+            .or_else(|| p.strip_suffix("以前"))
+            .or_else(|| p.strip_suffix("and earlier"))
+            .or_else(|| p.strip_suffix("and prior"))
+            .or_else(|| p.strip_suffix("and prior versions"))
+        {
+            ("<=", v)
+        } else if let Some(v) = p
+            .strip_suffix("未満")
+            .or_else(|| p.strip_suffix("より前"))
+            .or_else(|| p.strip_suffix("より前のバージョン"))
+        {
+            ("<", v)
+        } else if let Some(v) = p
+            .strip_suffix("およびそれ以降")
+            .or_else(|| p.strip_suffix("以降"))
+            .or_else(|| p.strip_suffix("and later"))
+        {
+            (">=", v)
+        } else if let Some((a, z)) = p.split_once("から").or_else(|| p.split_once(" - ")) {
+            let z = z.trim().trim_end_matches("まで");
+            if is_version(a) && is_version(z) {
+                b.start_including = Some(clean(a));
+                b.end_including = Some(clean(z));
+                continue;
+            }
+            return None;
+        } else {
+            ("=", p)
+        };
+        let v = v.trim().trim_start_matches("バージョン").trim();
+        if !is_version(v) {
+            return None;
+        }
+        let v = clean(v);
+        match op {
+            "<=" => b.end_including = Some(v),
+            "<" => b.end_excluding = Some(v),
+            ">=" => b.start_including = Some(v),
+            ">" => b.start_excluding = Some(v),
+            _ => b.exact = Some(v),
+        }
+    }
+    Some(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,6 +515,27 @@ mod tests {
             in_range("anything", None, None, None, None, Scheme::Generic),
             Some(true)
         );
+    }
+
+    #[test]
+    fn affected_texts_as_jvn_and_csaf_write_them() {
+        let b = parse_affected("6.0.4 およびそれ以前").unwrap();
+        assert_eq!(b.end_including.as_deref(), Some("6.0.4"));
+        assert_eq!(b.contains("6.0.4", Scheme::Generic), Some(true));
+        assert_eq!(b.contains("6.0.5", Scheme::Generic), Some(false));
+        let b = parse_affected("5.8 未満").unwrap();
+        assert_eq!(b.contains("5.8", Scheme::Generic), Some(false));
+        let b = parse_affected("<= 2.0.14.0").unwrap();
+        assert_eq!(b.contains("2.0.14.0", Scheme::Generic), Some(true));
+        let b = parse_affected("vers:generic/>=1.0|<2.0").unwrap();
+        assert_eq!(b.contains("1.5", Scheme::Generic), Some(true));
+        assert_eq!(b.contains("2.0", Scheme::Generic), Some(false));
+        let b = parse_affected("1.0 から 1.4").unwrap();
+        assert_eq!(b.contains("1.4", Scheme::Generic), Some(true));
+        assert_eq!(parse_affected("3.2").unwrap().exact.as_deref(), Some("3.2"));
+        assert_eq!(parse_affected("すべてのバージョン"), None);
+        assert_eq!(parse_affected("Firmware Version 4.x Build 1577"), None);
+        assert_eq!(parse_affected(""), None);
     }
 
     #[test]

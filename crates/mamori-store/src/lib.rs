@@ -14,6 +14,7 @@
 
 pub mod sqlite;
 mod sqlite_advisories;
+mod sqlite_findings;
 mod sqlite_vulns;
 
 use std::path::PathBuf;
@@ -405,6 +406,113 @@ pub trait Tx {
     fn setting(&self, key: &str) -> Result<Option<String>>;
     /// Writes a setting.
     fn set_setting(&mut self, key: &str, value: &str) -> Result<()>;
+
+    /// Records with a CPE criterion naming this vendor and product (lower-case).
+    fn vulns_naming(&self, vendor: &str, product: &str) -> Result<Vec<String>>;
+    /// A record's applicability configurations, exactly as stored.
+    fn vuln_configurations(&self, id: &str) -> Result<Vec<mamori_core::vuln::Configuration>>;
+    /// What scoring and merging need of a record.
+    fn vuln_facts(&self, id: &str) -> Result<Option<VulnFacts>>;
+    /// Affected-product entries (JVN, CSAF-derived) that give a CPE name.
+    fn affected_with_cpe(&self) -> Result<Vec<(String, mamori_core::vuln::Affected)>>;
+    /// Part, vendor and product the store's criteria and affected entries name, with the
+    /// number of records naming each (for CPE suggestions).
+    fn known_products(&self) -> Result<Vec<(String, String, String, i64)>>;
+    /// Every component of one source (`sbom`, `scan`, …) of every device.
+    fn components(&self, source: &str) -> Result<Vec<StoredComponent>>;
+    /// Replaces a device's components of one source (an SBOM import) and marks the device
+    /// changed.
+    fn replace_components(
+        &mut self,
+        asset: i64,
+        source: &str,
+        components: &[StoredComponent],
+    ) -> Result<()>;
+    /// Findings, of one device or all, with the device's id, name and department.
+    fn findings(&self, asset: Option<i64>) -> Result<Vec<Finding>>;
+    /// One finding.
+    fn finding(&self, id: i64) -> Result<Option<Finding>>;
+    /// Inserts (id 0) or updates a finding; returns its id.
+    fn save_finding(&mut self, finding: &Finding) -> Result<i64>;
+}
+
+/// What matching needs of a vulnerability record besides its configurations.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VulnFacts {
+    /// `nvd`, `jvn`, `csaf`.
+    pub source: String,
+    /// Other ids (a JVNDB record's CVE ids).
+    pub aliases: Vec<String>,
+    /// Highest CVSS base score of any version.
+    pub max_cvss: Option<f64>,
+    /// The first title (JVN) or description, for display.
+    pub title: Option<String>,
+}
+
+/// A component of a device as stored (`asset_components`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoredComponent {
+    /// The device's internal key.
+    pub asset: i64,
+    /// Name as given.
+    pub name: String,
+    /// Version as given.
+    pub version: Option<String>,
+    /// CPE name, when given.
+    pub cpe: Option<String>,
+    /// Package URL, when given.
+    pub purl: Option<String>,
+    /// Extra facts (e.g. the SBOM file and the component's bom-ref), as JSON.
+    pub detail: Option<String>,
+}
+
+/// A finding as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Internal id (0 for a new one).
+    pub id: i64,
+    /// The device's internal key.
+    pub asset: i64,
+    /// 管理番号 (filled on read).
+    pub asset_id: String,
+    /// 機器名 (filled on read).
+    pub asset_name: String,
+    /// 部署 (filled on read).
+    pub department: Option<String>,
+    /// `part:vendor:product` of the component.
+    pub component_key: String,
+    /// Product and version as shown.
+    pub component: String,
+    /// Version last evaluated.
+    pub version: Option<String>,
+    /// The component's CPE.
+    pub cpe: Option<String>,
+    /// `ledger` or `sbom`.
+    pub source: String,
+    /// The vulnerability (CVE id when known).
+    pub vuln: String,
+    /// `open`, `resolved`, `not_affected`.
+    pub status: String,
+    /// `high`, `medium`, `low`.
+    pub confidence: String,
+    /// Priority score.
+    pub score: f64,
+    /// Priority level code.
+    pub level: String,
+    /// In KEV.
+    pub kev: bool,
+    /// Supporting records, e.g. `NVD CVE-2018-13379`, `JVN JVNDB-2019-…`.
+    pub sources: Vec<String>,
+    /// Criteria, bounds, doubts and priority factors.
+    pub evidence: serde_json::Value,
+    /// Why resolved or not affected.
+    pub reason: Option<String>,
+    /// First found.
+    pub first_seen: DateTime<Utc>,
+    /// Last confirmed by matching.
+    pub last_seen: DateTime<Utc>,
+    /// When resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
 }
 
 /// An open store.

@@ -26,10 +26,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "vulnerabilities",
         include_str!("../migrations/0002_vulnerabilities.sql"),
     ),
+    (
+        3,
+        "findings",
+        include_str!("../migrations/0003_findings.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// An open SQLite database.
 pub struct SqliteStore {
@@ -947,6 +952,51 @@ impl Tx for SqliteTx<'_> {
                 r.get(0)
             })
             .optional()?)
+    }
+
+    fn vulns_naming(&self, vendor: &str, product: &str) -> Result<Vec<String>> {
+        self.vulns_naming_impl(vendor, product)
+    }
+
+    fn vuln_configurations(&self, id: &str) -> Result<Vec<mamori_core::vuln::Configuration>> {
+        self.configurations_impl(id)
+    }
+
+    fn vuln_facts(&self, id: &str) -> Result<Option<crate::VulnFacts>> {
+        self.vuln_facts_impl(id)
+    }
+
+    fn affected_with_cpe(&self) -> Result<Vec<(String, mamori_core::vuln::Affected)>> {
+        self.affected_with_cpe_impl()
+    }
+
+    fn known_products(&self) -> Result<Vec<(String, String, String, i64)>> {
+        self.known_products_impl()
+    }
+
+    fn components(&self, source: &str) -> Result<Vec<crate::StoredComponent>> {
+        self.components_impl(source)
+    }
+
+    fn replace_components(
+        &mut self,
+        asset: i64,
+        source: &str,
+        components: &[crate::StoredComponent],
+    ) -> Result<()> {
+        self.replace_components_impl(asset, source, components)
+    }
+
+    fn findings(&self, asset: Option<i64>) -> Result<Vec<crate::Finding>> {
+        self.findings_impl(asset)
+    }
+
+    fn finding(&self, id: i64) -> Result<Option<crate::Finding>> {
+        self.finding_impl(id)
+    }
+
+    fn save_finding(&mut self, finding: &crate::Finding) -> Result<i64> {
+        self.save_finding_impl(finding)
     }
 
     fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {

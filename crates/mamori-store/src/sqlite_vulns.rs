@@ -317,68 +317,73 @@ impl SqliteTx<'_> {
                 });
             }
         }
-        {
-            let mut stmt = self.tx.prepare_cached(
-                "SELECT operator, negate FROM vuln_configurations WHERE vuln = ?1 ORDER BY config",
-            )?;
-            let mut rows = stmt.query([&id])?;
-            while let Some(r) = rows.next()? {
-                v.configurations.push(Configuration {
-                    operator: op_parse(&r.get::<_, String>(0)?)?,
-                    negate: r.get(1)?,
-                    nodes: Vec::new(),
-                });
-            }
-            let mut stmt = self.tx.prepare_cached("SELECT config, operator, negate FROM vuln_nodes WHERE vuln = ?1 ORDER BY config, node")?;
-            let mut rows = stmt.query([&id])?;
-            while let Some(r) = rows.next()? {
-                let c: i64 = r.get(0)?;
-                let node = Node {
-                    operator: op_parse(&r.get::<_, String>(1)?)?,
-                    negate: r.get(2)?,
-                    matches: Vec::new(),
-                };
-                v.configurations
-                    .get_mut(c as usize)
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("{id}: node of missing configuration {c}"))
-                    })?
-                    .nodes
-                    .push(node);
-            }
-            let mut stmt = self.tx.prepare_cached(
-                "SELECT config, node, vulnerable, criteria, version_start_including, version_start_excluding,
-                        version_end_including, version_end_excluding, match_criteria_id
-                 FROM vuln_cpe_matches WHERE vuln = ?1 ORDER BY config, node, position",
-            )?;
-            let mut rows = stmt.query([&id])?;
-            while let Some(r) = rows.next()? {
-                let (c, n): (i64, i64) = (r.get(0)?, r.get(1)?);
-                let m = CpeMatch {
-                    vulnerable: r.get(2)?,
-                    criteria: r.get(3)?,
-                    version_start_including: r.get(4)?,
-                    version_start_excluding: r.get(5)?,
-                    version_end_including: r.get(6)?,
-                    version_end_excluding: r.get(7)?,
-                    match_criteria_id: r.get(8)?,
-                };
-                v.configurations
-                    .get_mut(c as usize)
-                    .and_then(|c| c.nodes.get_mut(n as usize))
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("{id}: match of missing node {c}/{n}"))
-                    })?
-                    .matches
-                    .push(m);
-            }
-        }
+        v.configurations = self.configurations_impl(&id)?;
         Ok(Some(StoredVulnerability {
             vuln: v,
             source,
             origin,
             imported_at: parse_time(&imported_at)?,
         }))
+    }
+
+    /// A record's configurations, nodes and criteria in their published order.
+    pub(crate) fn configurations_impl(&self, id: &str) -> Result<Vec<Configuration>> {
+        let mut configurations: Vec<Configuration> = Vec::new();
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT operator, negate FROM vuln_configurations WHERE vuln = ?1 ORDER BY config",
+        )?;
+        let mut rows = stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            configurations.push(Configuration {
+                operator: op_parse(&r.get::<_, String>(0)?)?,
+                negate: r.get(1)?,
+                nodes: Vec::new(),
+            });
+        }
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT config, operator, negate FROM vuln_nodes WHERE vuln = ?1 ORDER BY config, node",
+        )?;
+        let mut rows = stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            let c: i64 = r.get(0)?;
+            let node = Node {
+                operator: op_parse(&r.get::<_, String>(1)?)?,
+                negate: r.get(2)?,
+                matches: Vec::new(),
+            };
+            configurations
+                .get_mut(c as usize)
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!("{id}: node of missing configuration {c}"))
+                })?
+                .nodes
+                .push(node);
+        }
+        let mut stmt = self.tx.prepare_cached(
+                "SELECT config, node, vulnerable, criteria, version_start_including, version_start_excluding,
+                        version_end_including, version_end_excluding, match_criteria_id
+                 FROM vuln_cpe_matches WHERE vuln = ?1 ORDER BY config, node, position",
+            )?;
+        let mut rows = stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            let (c, n): (i64, i64) = (r.get(0)?, r.get(1)?);
+            let m = CpeMatch {
+                vulnerable: r.get(2)?,
+                criteria: r.get(3)?,
+                version_start_including: r.get(4)?,
+                version_start_excluding: r.get(5)?,
+                version_end_including: r.get(6)?,
+                version_end_excluding: r.get(7)?,
+                match_criteria_id: r.get(8)?,
+            };
+            configurations
+                .get_mut(c as usize)
+                .and_then(|c| c.nodes.get_mut(n as usize))
+                .ok_or_else(|| StoreError::Corrupt(format!("{id}: match of missing node {c}/{n}")))?
+                .matches
+                .push(m);
+        }
+        Ok(configurations)
     }
 
     fn query_strings(&self, sql: &str, id: &str) -> Result<Vec<String>> {

@@ -1,0 +1,383 @@
+//! Reading findings (filters and roll-ups) and helping users give devices a CPE name.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use mamori_core::value::normalize_token;
+use mamori_core::Asset;
+pub use mamori_matching::priority::Level;
+use mamori_matching::Wfn;
+use mamori_store::Finding;
+use serde::Serialize;
+
+use crate::{App, AppError, Result};
+
+/// Which findings to list. Empty fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct FindingQuery {
+    /// 管理番号.
+    pub asset: Option<String>,
+    /// A CVE or JVNDB id (a finding matches when it is kept under it or a source names it).
+    pub vuln: Option<String>,
+    /// Only KEV findings.
+    pub kev: bool,
+    /// At least this level.
+    pub min_level: Option<Level>,
+    /// `open` (default), `resolved`, `not_affected` or `all`.
+    pub status: Option<String>,
+    /// 部署 (exact).
+    pub department: Option<String>,
+}
+
+/// How to group findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    /// A device's component (product and version): the action "update X on device Y".
+    Component,
+    /// A vulnerability across devices.
+    Vulnerability,
+    /// A device.
+    Asset,
+}
+
+/// A group of findings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    /// What the group is: `NW-0018 fortios 6.0.4`, `CVE-2018-13379`, `NW-0018`.
+    pub key: String,
+    /// Findings in it.
+    pub findings: usize,
+    /// Of those in KEV.
+    pub kev: usize,
+    /// Of those to be confirmed (low confidence).
+    pub to_confirm: usize,
+    /// Worst level code.
+    pub worst_level: String,
+    /// Highest score.
+    pub worst_score: f64,
+    /// Devices concerned.
+    pub assets: usize,
+    /// Vulnerabilities concerned.
+    pub vulns: usize,
+}
+
+impl App {
+    /// Findings matching `q`, most urgent first.
+    pub fn findings(&mut self, q: &FindingQuery) -> Result<Vec<Finding>> {
+        let tx = self.store.begin_read()?;
+        let asset = match &q.asset {
+            Some(a) => Some(
+                tx.asset(a)?
+                    .ok_or_else(|| AppError::AssetNotFound(a.clone()))?
+                    .id,
+            ),
+            None => None,
+        };
+        let status = q.status.clone().unwrap_or_else(|| "open".into());
+        let all = tx.findings(asset)?;
+        Ok(all
+            .into_iter()
+            .filter(|f| status == "all" || f.status == status)
+            .filter(|f| !q.kev || f.kev)
+            .filter(|f| {
+                q.min_level
+                    .is_none_or(|m| Level::parse(&f.level).is_some_and(|l| l >= m))
+            })
+            .filter(|f| {
+                q.department
+                    .as_ref()
+                    .is_none_or(|d| f.department.as_deref() == Some(d.as_str()))
+            })
+            .filter(|f| {
+                q.vuln.as_ref().is_none_or(|v| {
+                    f.vuln.eq_ignore_ascii_case(v)
+                        || f.sources
+                            .iter()
+                            .any(|s| s.to_ascii_uppercase().ends_with(&v.to_ascii_uppercase()))
+                })
+            })
+            .collect())
+    }
+
+    /// One finding.
+    pub fn finding(&mut self, id: i64) -> Result<Finding> {
+        self.store.begin_read()?.finding(id)?.ok_or_else(|| {
+            AppError::bad_value(
+                "finding",
+                format!("検出 {id} はありません (`mamori findings list` で番号を確認してください)"),
+                format!("no finding {id} (see `mamori findings list` for the numbers)"),
+            )
+        })
+    }
+}
+
+/// Groups findings, most urgent group first.
+pub fn group(findings: &[Finding], by: GroupBy) -> Vec<Group> {
+    let mut groups: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        let key = match by {
+            GroupBy::Component => format!("{} {}", f.asset_id, f.component),
+            GroupBy::Vulnerability => f.vuln.clone(),
+            GroupBy::Asset => format!("{} {}", f.asset_id, f.asset_name),
+        };
+        groups.entry(key).or_default().push(f);
+    }
+    let mut out: Vec<Group> = groups
+        .into_iter()
+        .map(|(key, fs)| {
+            let worst = fs
+                .iter()
+                .max_by(|a, b| {
+                    (Level::parse(&a.level), a.score)
+                        .partial_cmp(&(Level::parse(&b.level), b.score))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
+                .expect("groups are not empty");
+            Group {
+                key,
+                findings: fs.len(),
+                kev: fs.iter().filter(|f| f.kev).count(),
+                to_confirm: fs.iter().filter(|f| f.confidence == "low").count(),
+                worst_level: worst.level.clone(),
+                worst_score: worst.score,
+                assets: fs.iter().map(|f| f.asset).collect::<HashSet<_>>().len(),
+                vulns: fs.iter().map(|f| &f.vuln).collect::<HashSet<_>>().len(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (Level::parse(&b.worst_level), b.kev, b.worst_score)
+            .partial_cmp(&(Level::parse(&a.worst_level), a.kev, a.worst_score))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(b.findings.cmp(&a.findings))
+    });
+    out
+}
+
+/// One suggested CPE name for a device.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    /// The CPE to set (without a version when it names the OS/firmware: the バージョン column
+    /// then supplies it, so updating that column re-matches).
+    pub cpe: String,
+    /// What it is for: `os` or `software: <name>`.
+    pub for_what: String,
+    /// 0–1, higher is better.
+    pub score: f64,
+    /// Records in the store naming it.
+    pub records: i64,
+}
+
+/// Vendor names as Japanese ledgers write them, mapped to the CPE vendor (company names;
+/// each is the company's own Japanese name as used on its Japanese web site).
+const VENDOR_ALIASES: &[(&str, &str)] = &[
+    ("フォーティネット", "fortinet"),
+    ("シスコ", "cisco"),
+    ("シスコシステムズ", "cisco"),
+    ("マイクロソフト", "microsoft"),
+    ("日本マイクロソフト", "microsoft"),
+    ("シトリックス", "citrix"),
+    ("パロアルトネットワークス", "paloaltonetworks"),
+    ("ジュニパー", "juniper"),
+    ("ヴイエムウェア", "vmware"),
+    ("オラクル", "oracle"),
+    ("アップル", "apple"),
+    ("トレンドマイクロ", "trendmicro"),
+    ("シーメンス", "siemens"),
+    ("フィリップス", "philips"),
+    ("富士通", "fujitsu"),
+    ("日立", "hitachi"),
+    ("東芝", "toshiba"),
+    ("キヤノン", "canon"),
+    ("ヤマハ", "yamaha"),
+    ("アライドテレシス", "alliedtelesis"),
+    ("バッファロー", "buffalo"),
+    ("エヌイーシー", "nec"),
+    ("日本電気", "nec"),
+    ("アイ・オー・データ", "iodata"),
+    ("ヒューレット・パッカード", "hp"),
+    ("デル", "dell"),
+    ("レノボ", "lenovo"),
+    ("アドビ", "adobe"),
+    ("グーグル", "google"),
+    ("オムロン", "omron"),
+];
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(normalize_token)
+        .filter(|w| {
+            !matches!(
+                w.as_str(),
+                "inc" | "corp" | "corporation" | "co" | "ltd" | "llc" | "株式会社" | "the"
+            )
+        })
+        .collect()
+}
+
+fn vendor_candidates(manufacturer: Option<&str>) -> Vec<String> {
+    let Some(m) = manufacturer else {
+        return Vec::new();
+    };
+    let norm = normalize_token(m);
+    let mut out: Vec<String> = VENDOR_ALIASES
+        .iter()
+        .filter(|(ja, _)| norm.contains(&normalize_token(ja)))
+        .map(|(_, v)| v.to_string())
+        .collect();
+    let w = words(m);
+    out.push(w.concat());
+    out.extend(w);
+    out.retain(|v| !v.is_empty());
+    out
+}
+
+/// Ranks the store's known products for a product name and manufacturer.
+/// A known product: part, vendor, product and the number of records naming it.
+type Known = (String, String, String, i64);
+
+fn rank<'k>(known: &'k [Known], manufacturer: Option<&str>, name: &str) -> Vec<(f64, &'k Known)> {
+    let mut vendors = vendor_candidates(manufacturer);
+    let mut name_words = words(name);
+    // "Citrix ADC", "Cisco IOS": a vendor name inside the product name names the vendor.
+    if name_words.len() > 1 {
+        let named: Vec<String> = name_words
+            .iter()
+            .filter(|w| known.iter().any(|k| &k.1 == *w))
+            .take(1)
+            .cloned()
+            .collect();
+        if let Some(v) = named.first() {
+            if !vendors.contains(v) {
+                vendors.push(v.clone());
+            }
+            name_words.retain(|w| w != v);
+        }
+    }
+    let joined = name_words.join("_");
+    let mut out = Vec::new();
+    for k in known {
+        let (_, vendor, product, count) = k;
+        let vendor_match = vendors.iter().any(|v| v == vendor);
+        let product_words: Vec<&str> = product.split('_').collect();
+        let mut common = product_words
+            .iter()
+            .filter(|w| name_words.iter().any(|n| n == *w))
+            .count();
+        // An abbreviation: "ADC" for application_delivery_controller(_firmware).
+        let initials: String = product_words
+            .iter()
+            .filter_map(|w| w.chars().next())
+            .collect();
+        if vendor_match
+            && name_words.iter().any(|n| {
+                n.len() >= 2 && (initials == *n || initials.strip_suffix('f') == Some(n.as_str()))
+            })
+        {
+            common = common.max(
+                product_words.len()
+                    - usize::from(initials.ends_with('f') && product.ends_with("_firmware")),
+            );
+        }
+        if common == 0 && !(vendor_match && name_words.iter().any(|n| product.contains(n.as_str())))
+        {
+            continue;
+        }
+        let union = product_words.len() + name_words.len() - common;
+        let mut s = (common as f64 / union.max(1) as f64).min(1.0);
+        if *product == joined || *product == name_words.concat() {
+            s = 1.0;
+        }
+        if vendor_match {
+            s = 0.6 + 0.4 * s;
+        } else if !vendors.is_empty() {
+            s *= 0.5;
+        }
+        s += ((*count as f64).ln_1p() / 1000.0).min(0.01);
+        out.push((s, k));
+    }
+    out.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1 .3.cmp(&a.1 .3)));
+    out.truncate(5);
+    out
+}
+
+/// Suggestions for a device's OS/firmware and each software entry, best first.
+pub fn suggest(known: &[(String, String, String, i64)], asset: &Asset) -> Vec<Suggestion> {
+    let mut out = Vec::new();
+    if let Some(os) = &asset.os {
+        for (s, (part, vendor, product, n)) in rank(known, asset.manufacturer.as_deref(), os) {
+            out.push(Suggestion {
+                cpe: Wfn::parse(&format!(
+                    "cpe:2.3:{part}:{vendor}:{product}:*:*:*:*:*:*:*:*"
+                ))
+                .map(|w| w.to_fs())
+                .unwrap_or_default(),
+                for_what: "os".into(),
+                score: (s * 100.0).round() / 100.0,
+                records: *n,
+            });
+        }
+    }
+    for sw in &asset.software {
+        for (s, (part, vendor, product, n)) in rank(known, None, &sw.name) {
+            let version = sw.version.as_deref().unwrap_or("*");
+            let cpe = Wfn::parse(&format!(
+                "cpe:2.3:{part}:{vendor}:{product}:*:*:*:*:*:*:*:*"
+            ))
+            .map(|w| {
+                if version == "*" {
+                    w.to_fs()
+                } else {
+                    w.with_version(version).to_fs()
+                }
+            })
+            .unwrap_or_default();
+            out.push(Suggestion {
+                cpe,
+                for_what: format!("software: {}", sw.name),
+                score: (s * 100.0).round() / 100.0,
+                records: *n,
+            });
+        }
+    }
+    out.retain(|s| !s.cpe.is_empty());
+    out
+}
+
+impl App {
+    /// CPE suggestions for a device, from the vendor and product names the store knows.
+    pub fn suggest_cpe(&mut self, asset_id: &str) -> Result<(Asset, Vec<Suggestion>)> {
+        let tx = self.store.begin_read()?;
+        let stored = tx
+            .asset(asset_id)?
+            .ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;
+        let known = tx.known_products()?;
+        let s = suggest(&known, &stored.asset);
+        Ok((stored.asset, s))
+    }
+
+    /// Sets a device's CPE names (replacing the CPE column), after checking each binds.
+    pub fn set_cpe(&mut self, asset_id: &str, cpes: &[String], reason: Option<&str>) -> Result<()> {
+        for c in cpes {
+            if let Err(e) = Wfn::parse(c) {
+                return Err(AppError::bad_value(
+                    "CPE",
+                    format!("「{c}」は CPE 名ではありません ({e})。`mamori ledger cpe suggest {asset_id}` で候補を表示できます"),
+                    format!("\"{c}\" is not a CPE name ({e}); `mamori ledger cpe suggest {asset_id}` lists candidates"),
+                ));
+            }
+        }
+        let value = cpes.join("\n");
+        self.edit_asset(asset_id, &[("cpe".to_string(), value)], reason)?;
+        Ok(())
+    }
+}
+
+/// Counts per level, for summaries.
+pub fn level_counts(findings: &[Finding]) -> HashMap<String, usize> {
+    let mut out = HashMap::new();
+    for f in findings {
+        *out.entry(f.level.clone()).or_default() += 1;
+    }
+    out
+}

@@ -1,0 +1,104 @@
+//! Importing a device's SBOM: its components (with CPE and purl) become matchable.
+
+use std::path::Path;
+
+use mamori_feeds::sbom::parse_sbom;
+use mamori_store::StoredComponent;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{audit, io, App, AppError, Result};
+
+/// What an SBOM import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SbomReport {
+    /// The device.
+    pub asset_id: String,
+    /// `CycloneDX` or `SPDX`.
+    pub format: String,
+    /// Its spec version.
+    pub spec_version: String,
+    /// Components stored.
+    pub components: usize,
+    /// Of which with a usable CPE.
+    pub with_cpe: usize,
+    /// Of which with a purl.
+    pub with_purl: usize,
+    /// Components left out or CPEs not used, and why.
+    pub problems: Vec<String>,
+}
+
+impl App {
+    /// Replaces `asset_id`'s SBOM components with those of `file`, in one transaction.
+    pub fn import_sbom(&mut self, asset_id: &str, file: &Path) -> Result<SbomReport> {
+        let bytes = std::fs::read(file).map_err(io(file))?;
+        let sbom = parse_sbom(&bytes).map_err(|e| {
+            AppError::bad_value(
+                file.display().to_string(),
+                format!("SBOM として読めません: {e}。CycloneDX (JSON/XML) または SPDX (JSON/tag-value) のファイルを指定してください。何も変更していません"),
+                format!("cannot read it as an SBOM: {e}; give a CycloneDX (JSON/XML) or SPDX (JSON/tag-value) file. Nothing was changed"),
+            )
+        })?;
+        let actor = self.actor.clone();
+        let mut tx = self.store.begin()?;
+        let stored = tx
+            .asset(asset_id)?
+            .ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;
+        let mut problems = sbom.problems.clone();
+        let mut rows = Vec::with_capacity(sbom.components.len());
+        for c in &sbom.components {
+            // An unparseable CPE is reported and not used: the component is kept for the
+            // inventory, never matched on a name we cannot read.
+            let cpe = match &c.cpe {
+                Some(cpe) => match mamori_matching::Wfn::parse(cpe) {
+                    Ok(_) => Some(cpe.clone()),
+                    Err(e) => {
+                        problems.push(format!("{}: CPE \"{cpe}\" not used: {e}", c.name));
+                        None
+                    }
+                },
+                None => None,
+            };
+            rows.push(StoredComponent {
+                asset: stored.id,
+                name: c.name.clone(),
+                version: c.version.clone(),
+                cpe,
+                purl: c.purl.clone(),
+                detail: Some(
+                    json!({
+                        "file": file.file_name().map(|n| n.to_string_lossy().into_owned()),
+                        "ref": c.reference,
+                        "supplier": c.supplier,
+                    })
+                    .to_string(),
+                ),
+            });
+        }
+        tx.replace_components(stored.id, "sbom", &rows)?;
+        let report = SbomReport {
+            asset_id: asset_id.to_string(),
+            format: sbom.format.to_string(),
+            spec_version: sbom.spec_version.clone(),
+            components: rows.len(),
+            with_cpe: rows.iter().filter(|r| r.cpe.is_some()).count(),
+            with_purl: rows.iter().filter(|r| r.purl.is_some()).count(),
+            problems,
+        };
+        audit(
+            &mut *tx,
+            &actor,
+            "sbom.import",
+            Some(asset_id),
+            json!({
+                "file": file.display().to_string(),
+                "format": report.format,
+                "spec_version": report.spec_version,
+                "components": report.components,
+                "with_cpe": report.with_cpe,
+            }),
+        )?;
+        tx.commit()?;
+        Ok(report)
+    }
+}

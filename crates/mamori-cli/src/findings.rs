@@ -1,0 +1,640 @@
+//! `mamori match`, `mamori findings …`, `mamori sbom import` and `mamori ledger cpe …`.
+
+use anyhow::Result;
+use mamori_app::findings::Level;
+use mamori_app::findings::{group, FindingQuery, GroupBy};
+use mamori_app::matching::MatchMode;
+use mamori_core::Lang;
+use mamori_store::Finding;
+use serde_json::json;
+
+use crate::args::{CpeCommand, FindingsCommand, GroupByArg, SbomCommand};
+use crate::commands::{open, print_json, Ctx, UsageError};
+use crate::output::table;
+
+pub fn level_label(code: &str, lang: Lang) -> &'static str {
+    match (code, lang) {
+        ("urgent", Lang::Ja) => "緊急",
+        ("high", Lang::Ja) => "高",
+        ("medium", Lang::Ja) => "中",
+        ("low", Lang::Ja) => "低",
+        ("urgent", _) => "urgent",
+        ("high", _) => "high",
+        ("medium", _) => "medium",
+        _ => "low",
+    }
+}
+
+fn confidence_label(code: &str, lang: Lang) -> &'static str {
+    match (code, lang) {
+        ("high", Lang::Ja) => "確実",
+        ("medium", Lang::Ja) => "可能性高",
+        (_, Lang::Ja) => "要確認",
+        ("high", _) => "certain",
+        ("medium", _) => "likely",
+        _ => "to confirm",
+    }
+}
+
+fn status_label(code: &str, lang: Lang) -> &'static str {
+    match (code, lang) {
+        ("open", Lang::Ja) => "未対応",
+        ("resolved", Lang::Ja) => "解消",
+        ("not_affected", Lang::Ja) => "影響なし",
+        ("open", _) => "open",
+        ("resolved", _) => "resolved",
+        ("not_affected", _) => "not affected",
+        _ => "?",
+    }
+}
+
+pub fn run_match(ctx: &Ctx, full: bool) -> Result<()> {
+    let lang = ctx.lang;
+    let mut app = open(ctx)?;
+    let mode = if full {
+        MatchMode::Full
+    } else {
+        MatchMode::Incremental
+    };
+    if ctx.interactive {
+        eprintln!("{}", lang.pick("突合しています…", "matching…"));
+    }
+    let r = app.run_match(mode)?;
+    if ctx.json {
+        print_json(&serde_json::to_value(&r)?);
+        return Ok(());
+    }
+    let mode = match (r.mode.as_str(), lang) {
+        ("full", Lang::Ja) => "全件",
+        (_, Lang::Ja) => "差分",
+        (m, _) => m,
+    };
+    println!(
+        "{}",
+        match lang {
+            Lang::Ja => format!(
+                "突合 ({mode}): 機器 {} 台・構成要素 {} 件・脆弱性 {} 件を評価 ({:.2} 秒)",
+                r.assets, r.components, r.records, r.seconds
+            ),
+            Lang::En => format!(
+                "match ({mode}): {} devices, {} components, {} records evaluated ({:.2} s)",
+                r.assets, r.components, r.records, r.seconds
+            ),
+        }
+    );
+    println!(
+        "{}",
+        match lang {
+            Lang::Ja => format!(
+                "検出: 新規 {} ・再検出 {} ・解消 {} ・継続 {} ／ 未対応 計 {}",
+                r.opened, r.reopened, r.resolved, r.confirmed, r.open
+            ),
+            Lang::En => format!(
+                "findings: {} new, {} reopened, {} resolved, {} still open / {} open in total",
+                r.opened, r.reopened, r.resolved, r.confirmed, r.open
+            ),
+        }
+    );
+    for s in &r.skipped {
+        eprintln!(
+            "{}: {} {} \"{}\": {}",
+            lang.pick("飛ばしました", "skipped"),
+            s.asset_id,
+            s.place,
+            s.value,
+            s.reason
+        );
+    }
+    if !r.assets_without_cpe.is_empty() {
+        let sample: Vec<&str> = r
+            .assets_without_cpe
+            .iter()
+            .take(5)
+            .map(String::as_str)
+            .collect();
+        println!(
+            "{}",
+            match lang {
+                Lang::Ja => format!(
+                    "CPE 未設定の機器 {} 台 (例: {}) は突合できません。`mamori ledger cpe suggest 管理番号` で候補を表示し、`mamori ledger cpe set` で設定してください",
+                    r.assets_without_cpe.len(),
+                    sample.join(", ")
+                ),
+                Lang::En => format!(
+                    "{} devices have no CPE and cannot be matched (e.g. {}): see `mamori ledger cpe suggest ASSET_ID`, then `mamori ledger cpe set`",
+                    r.assets_without_cpe.len(),
+                    sample.join(", ")
+                ),
+            }
+        );
+    }
+    Ok(())
+}
+
+pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
+    let lang = ctx.lang;
+    match command {
+        FindingsCommand::List {
+            asset,
+            cve,
+            kev,
+            min_priority,
+            status,
+            department,
+            group_by,
+            csv,
+        } => {
+            let min_level = match min_priority {
+                Some(p) => Some(Level::parse(&p).ok_or_else(|| {
+                    UsageError::err(
+                        format!("--min-priority「{p}」は使えません。urgent, high, medium, low (緊急, 高, 中, 低) のいずれかです"),
+                        format!("--min-priority \"{p}\" is not a level: use urgent, high, medium or low"),
+                    )
+                })?),
+                None => None,
+            };
+            if !matches!(
+                status.as_str(),
+                "open" | "resolved" | "not_affected" | "all"
+            ) {
+                return Err(UsageError::err(
+                    format!("--status「{status}」は使えません。open, resolved, not_affected, all のいずれかです"),
+                    format!("--status \"{status}\": use open, resolved, not_affected or all"),
+                ));
+            }
+            let q = FindingQuery {
+                asset,
+                vuln: cve,
+                kev,
+                min_level,
+                status: Some(status),
+                department,
+            };
+            let list = open(ctx)?.findings(&q)?;
+            match group_by {
+                Some(g) => print_groups(ctx, &list, g, csv),
+                None => print_list(ctx, &list, csv),
+            }
+        }
+        FindingsCommand::Show { id } => {
+            let f = open(ctx)?.finding(id)?;
+            if ctx.json {
+                print_json(&finding_json(&f));
+                return Ok(());
+            }
+            print_finding(&f, lang);
+            Ok(())
+        }
+    }
+}
+
+fn finding_json(f: &Finding) -> serde_json::Value {
+    json!({
+        "id": f.id,
+        "asset_id": f.asset_id,
+        "asset_name": f.asset_name,
+        "department": f.department,
+        "component": f.component,
+        "component_key": f.component_key,
+        "version": f.version,
+        "cpe": f.cpe,
+        "component_source": f.source,
+        "vuln": f.vuln,
+        "status": f.status,
+        "confidence": f.confidence,
+        "score": f.score,
+        "level": f.level,
+        "kev": f.kev,
+        "sources": f.sources,
+        "evidence": f.evidence,
+        "reason": f.reason,
+        "first_seen": f.first_seen.to_rfc3339(),
+        "last_seen": f.last_seen.to_rfc3339(),
+        "resolved_at": f.resolved_at.map(|t| t.to_rfc3339()),
+    })
+}
+
+fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
+    let lang = ctx.lang;
+    if ctx.json {
+        print_json(&json!({
+            "count": list.len(),
+            "findings": list.iter().map(finding_json).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    let headers = match lang {
+        Lang::Ja => [
+            "番号",
+            "緊急度",
+            "点",
+            "KEV",
+            "確度",
+            "管理番号",
+            "機器名",
+            "構成要素",
+            "脆弱性",
+            "状態",
+        ],
+        Lang::En => [
+            "id",
+            "level",
+            "score",
+            "KEV",
+            "confidence",
+            "asset",
+            "name",
+            "component",
+            "vuln",
+            "status",
+        ],
+    };
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|f| {
+            vec![
+                f.id.to_string(),
+                level_label(&f.level, lang).to_string(),
+                format!("{:.1}", f.score),
+                if f.kev { "KEV".into() } else { String::new() },
+                confidence_label(&f.confidence, lang).to_string(),
+                f.asset_id.clone(),
+                f.asset_name.clone(),
+                f.component.clone(),
+                f.vuln.clone(),
+                status_label(&f.status, lang).to_string(),
+            ]
+        })
+        .collect();
+    if csv {
+        return write_csv(&headers, &rows);
+    }
+    if list.is_empty() {
+        println!("{}", lang.pick("該当する検出はありません", "no findings"));
+        return Ok(());
+    }
+    table(&headers, &rows, &[7, 6, 5, 3, 10, 12, 20, 24, 18, 8]);
+    println!(
+        "{}",
+        match lang {
+            Lang::Ja => format!("{} 件 (詳細と根拠: mamori findings show 番号)", list.len()),
+            Lang::En => format!(
+                "{} findings (evidence: mamori findings show ID)",
+                list.len()
+            ),
+        }
+    );
+    Ok(())
+}
+
+fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+    w.write_record(headers)?;
+    for r in rows {
+        // Cells starting like a formula are quoted with ' so spreadsheets show them as text.
+        let cells: Vec<String> = r
+            .iter()
+            .map(|c| {
+                if c.starts_with(['=', '+', '-', '@']) {
+                    format!("'{c}")
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        w.write_record(&cells)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn print_groups(ctx: &Ctx, list: &[Finding], by: GroupByArg, csv: bool) -> Result<()> {
+    let lang = ctx.lang;
+    let by = match by {
+        GroupByArg::Component => GroupBy::Component,
+        GroupByArg::Vulnerability => GroupBy::Vulnerability,
+        GroupByArg::Asset => GroupBy::Asset,
+    };
+    let groups = group(list, by);
+    if ctx.json {
+        print_json(&json!({ "count": groups.len(), "groups": groups }));
+        return Ok(());
+    }
+    let headers = match lang {
+        Lang::Ja => [
+            "対象",
+            "検出数",
+            "KEV",
+            "要確認",
+            "最大緊急度",
+            "最高点",
+            "機器数",
+            "脆弱性数",
+        ],
+        Lang::En => [
+            "group",
+            "findings",
+            "KEV",
+            "to confirm",
+            "worst",
+            "max score",
+            "devices",
+            "vulns",
+        ],
+    };
+    let rows: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| {
+            vec![
+                g.key.clone(),
+                g.findings.to_string(),
+                g.kev.to_string(),
+                g.to_confirm.to_string(),
+                level_label(&g.worst_level, lang).to_string(),
+                format!("{:.1}", g.worst_score),
+                g.assets.to_string(),
+                g.vulns.to_string(),
+            ]
+        })
+        .collect();
+    if csv {
+        return write_csv(&headers, &rows);
+    }
+    if groups.is_empty() {
+        println!("{}", lang.pick("該当する検出はありません", "no findings"));
+        return Ok(());
+    }
+    table(&headers, &rows, &[40, 8, 4, 8, 10, 8, 8, 8]);
+    Ok(())
+}
+
+fn print_finding(f: &Finding, lang: Lang) {
+    let l = |ja: &'static str, en: &'static str| lang.pick(ja, en);
+    println!("{} {}", l("検出", "finding"), f.id);
+    println!("  {}: {} {}", l("機器", "device"), f.asset_id, f.asset_name);
+    println!(
+        "  {}: {} ({})",
+        l("構成要素", "component"),
+        f.component,
+        f.cpe.as_deref().unwrap_or("")
+    );
+    println!("  {}: {}", l("脆弱性", "vulnerability"), f.vuln);
+    if let Some(t) = f.evidence.get("title").and_then(|t| t.as_str()) {
+        println!("    {t}");
+    }
+    println!(
+        "  {}: {} ({:.1}){}",
+        l("緊急度", "priority"),
+        level_label(&f.level, lang),
+        f.score,
+        if f.kev { "  KEV" } else { "" }
+    );
+    println!(
+        "  {}: {}",
+        l("確度", "confidence"),
+        confidence_label(&f.confidence, lang)
+    );
+    if let Some(d) = f.evidence.get("doubt").and_then(|d| d.as_str()) {
+        println!(
+            "    {}: {}",
+            l("確認が必要な理由", "why to confirm"),
+            doubt_text(d, lang)
+        );
+    }
+    println!(
+        "  {}: {}",
+        l("状態", "status"),
+        status_label(&f.status, lang)
+    );
+    if let Some(r) = &f.reason {
+        println!("    {r}");
+    }
+    println!("  {}: {}", l("根拠", "sources"), f.sources.join(", "));
+    println!("  {}:", l("緊急度の内訳", "why this priority"));
+    if let Some(fs) = f.evidence["priority"]["factors"].as_array() {
+        for x in fs {
+            let code = x["code"].as_str().unwrap_or("");
+            println!(
+                "    +{:>5.1}  {} {}",
+                x["points"].as_f64().unwrap_or(0.0),
+                factor_text(code, lang),
+                x["detail"].as_str().unwrap_or("")
+            );
+        }
+    }
+    println!("  {}:", l("一致した条件", "criteria met"));
+    if let Some(ms) = f.evidence["matched"].as_array() {
+        for m in ms {
+            let crit = m["criteria"].as_str().or(m["cpe"].as_str()).unwrap_or("");
+            let mut bounds = Vec::new();
+            for (k, sym) in [
+                ("version_start_including", ">="),
+                ("version_start_excluding", ">"),
+                ("version_end_including", "<="),
+                ("version_end_excluding", "<"),
+            ] {
+                if let Some(v) = m[k].as_str() {
+                    bounds.push(format!("{sym} {v}"));
+                }
+            }
+            if let Some(vs) = m["versions"].as_array() {
+                bounds.extend(vs.iter().filter_map(|v| v.as_str().map(str::to_string)));
+            }
+            let role = if m["vulnerable"].as_bool() == Some(false) {
+                l(" (動作環境)", " (platform)")
+            } else {
+                ""
+            };
+            println!(
+                "    [{}] {crit}{role} {}  ← {} ({})",
+                m["source"].as_str().unwrap_or(""),
+                bounds.join(", "),
+                m["component"].as_str().unwrap_or(""),
+                m["truth"].as_str().unwrap_or("")
+            );
+        }
+    }
+    println!(
+        "  {}: {}  {}: {}",
+        l("初回検出", "first seen"),
+        f.first_seen.format("%Y-%m-%d %H:%M"),
+        l("最終確認", "last seen"),
+        f.last_seen.format("%Y-%m-%d %H:%M")
+    );
+}
+
+fn factor_text(code: &str, lang: Lang) -> &'static str {
+    match (code, lang) {
+        ("cvss", Lang::Ja) => "CVSS 基本値",
+        ("no_cvss", Lang::Ja) => "CVSS なし",
+        ("kev", Lang::Ja) => "CISA KEV 掲載 (悪用確認済み)",
+        ("ransomware", Lang::Ja) => "ランサムウェアでの悪用",
+        ("epss", Lang::Ja) => "EPSS (悪用予測)",
+        ("exposed", Lang::Ja) => "外部接続・リモート保守あり",
+        ("criticality", Lang::Ja) => "機器の重要度",
+        ("patient_data", Lang::Ja) => "患者情報あり",
+        ("eos", Lang::Ja) => "サポート終了 (EOS)",
+        ("cvss", _) => "CVSS base score",
+        ("no_cvss", _) => "no CVSS",
+        ("kev", _) => "in CISA KEV (exploited)",
+        ("ransomware", _) => "used by ransomware",
+        ("epss", _) => "EPSS (exploit prediction)",
+        ("exposed", _) => "external access / remote maintenance",
+        ("criticality", _) => "device criticality",
+        ("patient_data", _) => "holds patient data",
+        ("eos", _) => "past end of support",
+        _ => "?",
+    }
+}
+
+fn doubt_text(code: &str, lang: Lang) -> String {
+    let (ja, en) = match code {
+        "version_missing" => (
+            "機器のバージョンが台帳にありません",
+            "the device's version is not recorded",
+        ),
+        "version_incomparable" => (
+            "バージョンを比較できません (形式が異なる)",
+            "the versions cannot be compared",
+        ),
+        "platform_not_recorded" => (
+            "動作環境 (ハードウェア/OS) が台帳にありません",
+            "the platform (hardware/OS) is not recorded",
+        ),
+        "no_version_data" => (
+            "情報源に影響バージョンの記載がありません",
+            "the source gives no affected versions",
+        ),
+        other if other.starts_with("attribute_missing:") => {
+            return match lang {
+                Lang::Ja => format!(
+                    "CPE の {} が未記入です",
+                    other.trim_start_matches("attribute_missing:")
+                ),
+                Lang::En => format!(
+                    "the CPE leaves {} open",
+                    other.trim_start_matches("attribute_missing:")
+                ),
+            }
+        }
+        other => return other.to_string(),
+    };
+    lang.pick(ja, en).to_string()
+}
+
+pub fn cpe(ctx: &Ctx, command: CpeCommand) -> Result<()> {
+    let lang = ctx.lang;
+    match command {
+        CpeCommand::Suggest { asset_id } => {
+            let (asset, list) = open(ctx)?.suggest_cpe(&asset_id)?;
+            if ctx.json {
+                print_json(&json!({ "asset_id": asset.asset_id, "suggestions": list }));
+                return Ok(());
+            }
+            if list.is_empty() {
+                println!(
+                    "{}",
+                    lang.pick(
+                        "候補がありません。OS・ソフトウェア・メーカー列を確認するか、脆弱性情報を取り込んでから再度お試しください",
+                        "no candidates: check the OS, software and manufacturer columns, or import vulnerability feeds first"
+                    )
+                );
+                return Ok(());
+            }
+            let headers = match lang {
+                Lang::Ja => ["対象", "CPE", "一致度", "件数"],
+                Lang::En => ["for", "CPE", "score", "records"],
+            };
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.for_what.clone(),
+                        s.cpe.clone(),
+                        format!("{:.2}", s.score),
+                        s.records.to_string(),
+                    ]
+                })
+                .collect();
+            table(&headers, &rows, &[24, 60, 6, 8]);
+            println!(
+                "{}",
+                match lang {
+                    Lang::Ja => format!("設定: mamori ledger cpe set {asset_id} CPE名 … (OS の CPE はバージョンなしで設定すると、バージョン列の値で突合します)"),
+                    Lang::En => format!("set with: mamori ledger cpe set {asset_id} CPE … (an OS CPE without a version takes the version column)"),
+                }
+            );
+            Ok(())
+        }
+        CpeCommand::Set {
+            asset_id,
+            cpe,
+            reason,
+        } => {
+            open(ctx)?.set_cpe(&asset_id, &cpe, reason.as_deref())?;
+            if ctx.json {
+                print_json(&json!({ "asset_id": asset_id, "cpe": cpe }));
+            } else {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja =>
+                            format!("{asset_id} の CPE を設定しました。`mamori match` で突合します"),
+                        Lang::En =>
+                            format!("set the CPE of {asset_id}; run `mamori match` to match it"),
+                    }
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn sbom(ctx: &Ctx, command: SbomCommand) -> Result<()> {
+    let lang = ctx.lang;
+    match command {
+        SbomCommand::Import { asset_id, file } => {
+            let r = open(ctx)?.import_sbom(&asset_id, &file)?;
+            if ctx.json {
+                print_json(&serde_json::to_value(&r)?);
+                return Ok(());
+            }
+            println!(
+                "{}",
+                match lang {
+                    Lang::Ja => format!(
+                        "{}: {} ({}) 構成要素 {} 件 (CPE あり {} ・purl あり {}) を {} に取り込みました",
+                        file.display(),
+                        r.format,
+                        r.spec_version,
+                        r.components,
+                        r.with_cpe,
+                        r.with_purl,
+                        asset_id
+                    ),
+                    Lang::En => format!(
+                        "{}: {} {} — {} components ({} with CPE, {} with purl) imported for {}",
+                        file.display(),
+                        r.format,
+                        r.spec_version,
+                        r.components,
+                        r.with_cpe,
+                        r.with_purl,
+                        asset_id
+                    ),
+                }
+            );
+            for p in &r.problems {
+                eprintln!("{}: {p}", lang.pick("飛ばしました", "skipped"));
+            }
+            println!(
+                "{}",
+                lang.pick(
+                    "`mamori match` で突合します",
+                    "run `mamori match` to match it"
+                )
+            );
+            Ok(())
+        }
+    }
+}

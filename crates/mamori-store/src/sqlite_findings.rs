@@ -1,0 +1,287 @@
+//! SQLite: what matching reads (candidates, configurations, facts, components) and findings.
+
+use std::collections::HashMap;
+
+use mamori_core::vuln::Affected;
+use rusqlite::{params, OptionalExtension, Row};
+
+use crate::sqlite::{now_text, parse_time, SqliteTx};
+use crate::sqlite_vulns::vendor_product;
+use crate::{Finding, Result, StoreError, StoredComponent, VulnFacts};
+
+const FINDING_COLUMNS: &str = "f.id, f.asset, a.asset_id, a.name, a.department, f.component_key,
+    f.component, f.version, f.cpe, f.source, f.vuln, f.status, f.confidence, f.score, f.level,
+    f.kev, f.sources, f.evidence, f.reason, f.first_seen, f.last_seen, f.resolved_at";
+
+fn finding_row(r: &Row<'_>) -> Result<Finding> {
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+    let sources: String = r.get(16)?;
+    let evidence: String = r.get(17)?;
+    Ok(Finding {
+        id: r.get(0)?,
+        asset: r.get(1)?,
+        asset_id: r.get(2)?,
+        asset_name: r.get(3)?,
+        department: r.get(4)?,
+        component_key: r.get(5)?,
+        component: r.get(6)?,
+        version: r.get(7)?,
+        cpe: r.get(8)?,
+        source: r.get(9)?,
+        vuln: r.get(10)?,
+        status: r.get(11)?,
+        confidence: r.get(12)?,
+        score: r.get(13)?,
+        level: r.get(14)?,
+        kev: r.get(15)?,
+        sources: serde_json::from_str(&sources).map_err(corrupt)?,
+        evidence: serde_json::from_str(&evidence).map_err(corrupt)?,
+        reason: r.get(18)?,
+        first_seen: parse_time(&r.get::<_, String>(19)?)?,
+        last_seen: parse_time(&r.get::<_, String>(20)?)?,
+        resolved_at: r
+            .get::<_, Option<String>>(21)?
+            .as_deref()
+            .map(parse_time)
+            .transpose()?,
+    })
+}
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+impl SqliteTx<'_> {
+    pub(crate) fn vulns_naming_impl(&self, vendor: &str, product: &str) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT DISTINCT vuln FROM vuln_cpe_matches WHERE vendor = ?1 AND product = ?2",
+        )?;
+        let rows = stmt.query_map([vendor, product], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn vuln_facts_impl(&self, id: &str) -> Result<Option<VulnFacts>> {
+        let source: Option<String> = self
+            .tx
+            .prepare_cached("SELECT source FROM vulnerabilities WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let Some(source) = source else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT alias FROM vuln_aliases WHERE vuln = ?1 ORDER BY alias")?;
+        let aliases = stmt
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        let max_cvss: Option<f64> = self
+            .tx
+            .prepare_cached("SELECT MAX(base_score) FROM vuln_cvss WHERE vuln = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        let title: Option<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT value FROM vuln_texts WHERE vuln = ?1 AND kind IN ('title', 'description')
+                 ORDER BY CASE kind WHEN 'title' THEN 0 ELSE 1 END, position LIMIT 1",
+            )?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        Ok(Some(VulnFacts {
+            source,
+            aliases,
+            max_cvss,
+            title,
+        }))
+    }
+
+    pub(crate) fn affected_with_cpe_impl(&self) -> Result<Vec<(String, Affected)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT vuln, vendor, product, cpe, versions FROM vuln_affected WHERE cpe IS NOT NULL
+             ORDER BY vuln, position",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let versions: String = r.get(4)?;
+            out.push((
+                r.get(0)?,
+                Affected {
+                    vendor: r.get(1)?,
+                    product: r.get(2)?,
+                    cpe: r.get(3)?,
+                    versions: serde_json::from_str(&versions)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn known_products_impl(&self) -> Result<Vec<(String, String, String, i64)>> {
+        let mut counts: HashMap<(String, String, String), i64> = HashMap::new();
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT substr(criteria, 9, 1), vendor, product, COUNT(DISTINCT vuln) FROM vuln_cpe_matches
+             WHERE criteria LIKE 'cpe:2.3:%' GROUP BY 1, 2, 3",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            *counts.entry((r.get(0)?, r.get(1)?, r.get(2)?)).or_default() += r.get::<_, i64>(3)?;
+        }
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT cpe, COUNT(DISTINCT vuln) FROM vuln_affected WHERE cpe IS NOT NULL GROUP BY cpe")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let cpe: String = r.get(0)?;
+            let part = cpe
+                .strip_prefix("cpe:/")
+                .or_else(|| cpe.strip_prefix("cpe:2.3:"))
+                .and_then(|r| r.chars().next())
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            let (v, p) = vendor_product(&cpe);
+            if !v.is_empty() && !p.is_empty() {
+                *counts.entry((part, v, p)).or_default() += r.get::<_, i64>(1)?;
+            }
+        }
+        let mut out: Vec<(String, String, String, i64)> = counts
+            .into_iter()
+            .map(|((a, v, p), n)| (a, v, p, n))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    pub(crate) fn components_impl(&self, source: &str) -> Result<Vec<StoredComponent>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT asset, name, version, cpe, purl, detail FROM asset_components WHERE source = ?1
+             ORDER BY asset, position",
+        )?;
+        let rows = stmt.query_map([source], |r| {
+            Ok(StoredComponent {
+                asset: r.get(0)?,
+                name: r.get(1)?,
+                version: r.get(2)?,
+                cpe: r.get(3)?,
+                purl: r.get(4)?,
+                detail: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn replace_components_impl(
+        &mut self,
+        asset: i64,
+        source: &str,
+        components: &[StoredComponent],
+    ) -> Result<()> {
+        let now = now_text();
+        self.tx
+            .prepare_cached("DELETE FROM asset_components WHERE asset = ?1 AND source = ?2")?
+            .execute(params![asset, source])?;
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO asset_components (asset, position, name, version, cpe, purl, source, created_at, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for (i, c) in components.iter().enumerate() {
+            stmt.execute(params![
+                asset, i as i64, c.name, c.version, c.cpe, c.purl, source, now, c.detail
+            ])?;
+        }
+        self.tx
+            .prepare_cached("UPDATE assets SET updated_at = ?2 WHERE id = ?1")?
+            .execute(params![asset, now])?;
+        Ok(())
+    }
+
+    pub(crate) fn findings_impl(&self, asset: Option<i64>) -> Result<Vec<Finding>> {
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS} FROM findings f JOIN assets a ON a.id = f.asset
+             WHERE ?1 IS NULL OR f.asset = ?1 ORDER BY f.score DESC, a.asset_id, f.vuln"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut rows = stmt.query([asset])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(finding_row(r)?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn finding_impl(&self, id: i64) -> Result<Option<Finding>> {
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS} FROM findings f JOIN assets a ON a.id = f.asset WHERE f.id = ?1"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut rows = stmt.query([id])?;
+        match rows.next()? {
+            Some(r) => Ok(Some(finding_row(r)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn save_finding_impl(&mut self, f: &Finding) -> Result<i64> {
+        let sources =
+            serde_json::to_string(&f.sources).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let evidence =
+            serde_json::to_string(&f.evidence).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if f.id == 0 {
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO findings (asset, component_key, component, version, cpe, source, vuln,
+                        status, confidence, score, level, kev, sources, evidence, reason, first_seen,
+                        last_seen, resolved_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                )?
+                .execute(params![
+                    f.asset,
+                    f.component_key,
+                    f.component,
+                    f.version,
+                    f.cpe,
+                    f.source,
+                    f.vuln,
+                    f.status,
+                    f.confidence,
+                    f.score,
+                    f.level,
+                    f.kev,
+                    sources,
+                    evidence,
+                    f.reason,
+                    time(f.first_seen),
+                    time(f.last_seen),
+                    f.resolved_at.map(time),
+                ])?;
+            Ok(self.tx.last_insert_rowid())
+        } else {
+            self.tx
+                .prepare_cached(
+                    "UPDATE findings SET component = ?2, version = ?3, cpe = ?4, source = ?5, status = ?6,
+                        confidence = ?7, score = ?8, level = ?9, kev = ?10, sources = ?11, evidence = ?12,
+                        reason = ?13, last_seen = ?14, resolved_at = ?15
+                     WHERE id = ?1",
+                )?
+                .execute(params![
+                    f.id,
+                    f.component,
+                    f.version,
+                    f.cpe,
+                    f.source,
+                    f.status,
+                    f.confidence,
+                    f.score,
+                    f.level,
+                    f.kev,
+                    sources,
+                    evidence,
+                    f.reason,
+                    time(f.last_seen),
+                    f.resolved_at.map(time),
+                ])?;
+            Ok(f.id)
+        }
+    }
+}
