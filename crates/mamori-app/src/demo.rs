@@ -41,6 +41,8 @@ pub struct DemoOutcome {
     pub counts: Vec<(AssetKind, usize)>,
     /// Devices whose support has ended.
     pub past_eos: Vec<String>,
+    /// The match of the demo ledger against the demo vulnerability set.
+    pub matched: crate::matching::MatchReport,
 }
 
 fn d(y: i32, m: u32, day: u32) -> Option<NaiveDate> {
@@ -1201,6 +1203,20 @@ pub fn create_demo(dir: &Path, actor: &str) -> Result<DemoOutcome> {
         )?;
         tx.commit()?;
     }
+    // The demo vulnerability set (demo/README.md), imported like any feed, then matched.
+    let feeds = dir.join("demo-feeds");
+    std::fs::create_dir_all(&feeds).map_err(crate::io(&feeds))?;
+    let mut paths = Vec::new();
+    for (name, text) in [
+        ("demo-nvd.json", include_str!("../demo/demo-nvd.json")),
+        ("demo-kev.json", include_str!("../demo/demo-kev.json")),
+    ] {
+        let p = feeds.join(name);
+        std::fs::write(&p, text).map_err(crate::io(&p))?;
+        paths.push(p);
+    }
+    app.import_feeds(&paths, &|_| {})?;
+    let matched = app.run_match(crate::matching::MatchMode::Full)?;
     let today = chrono::Local::now().date_naive();
     let mut counts: Vec<(AssetKind, usize)> = Vec::new();
     for a in &assets {
@@ -1223,6 +1239,7 @@ pub fn create_demo(dir: &Path, actor: &str) -> Result<DemoOutcome> {
         init,
         counts,
         past_eos,
+        matched,
     })
 }
 

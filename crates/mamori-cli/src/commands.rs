@@ -148,6 +148,7 @@ fn demo(ctx: &Ctx, dir: PathBuf) -> Result<()> {
             "admin_username": out.init.admin_username, "one_time_password": out.init.one_time_password,
             "devices": out.counts.iter().map(|(k, n)| (k.code().to_string(), json!(n))).collect::<serde_json::Map<String, Value>>(),
             "past_eos": out.past_eos,
+            "match": out.matched,
         }));
         return Ok(());
     }
@@ -183,6 +184,19 @@ fn demo(ctx: &Ctx, dir: PathBuf) -> Result<()> {
         out.past_eos.len()
     );
     println!(
+        "{}",
+        match lang {
+            Lang::Ja => format!(
+                "デモ脆弱性情報との突合: 未対応の検出 {} 件 (機器 {} 台を評価)",
+                out.matched.open, out.matched.assets
+            ),
+            Lang::En => format!(
+                "matched against the demo vulnerability set: {} open findings ({} devices evaluated)",
+                out.matched.open, out.matched.assets
+            ),
+        }
+    );
+    println!(
         "{} {} / {}",
         lang.pick("管理者:", "administrator:"),
         out.init.admin_username,
@@ -192,7 +206,17 @@ fn demo(ctx: &Ctx, dir: PathBuf) -> Result<()> {
     let mamori = command_prefix();
     println!();
     println!("{}", lang.pick("次に試すこと:", "Try next:"));
-    let tries: [(&str, &str, String); 5] = [
+    let tries: [(&str, &str, String); 7] = [
+        (
+            "対応すべきこと (構成要素ごと、緊急度順)",
+            "what to act on first (per component, most urgent first)",
+            format!("{mamori} --data-dir {dd} findings list --group-by component"),
+        ),
+        (
+            "KEV (悪用確認済み) の検出と根拠",
+            "findings in CISA KEV, with their evidence",
+            format!("{mamori} --data-dir {dd} findings list --kev"),
+        ),
         (
             "VPN装置などネットワーク機器の一覧",
             "network devices, incl. the VPN boxes",
