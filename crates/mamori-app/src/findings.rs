@@ -1,10 +1,11 @@
 //! Reading findings (filters and roll-ups) and helping users give devices a CPE name.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use mamori_core::value::normalize_token;
 use mamori_core::Asset;
-pub use mamori_matching::priority::Level;
+use mamori_core::Labelled;
+pub use mamori_core::Level;
 use mamori_matching::Wfn;
 use mamori_store::Finding;
 use serde::Serialize;
@@ -371,13 +372,4 @@ impl App {
         self.edit_asset(asset_id, &[("cpe".to_string(), value)], reason)?;
         Ok(())
     }
-}
-
-/// Counts per level, for summaries.
-pub fn level_counts(findings: &[Finding]) -> HashMap<String, usize> {
-    let mut out = HashMap::new();
-    for f in findings {
-        *out.entry(f.level.clone()).or_default() += 1;
-    }
-    out
 }

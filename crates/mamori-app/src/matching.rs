@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use mamori_core::{Asset, AssetStatus};
+use mamori_core::{Asset, AssetStatus, Labelled};
 use mamori_matching::applicability::{compile, evaluate, CompiledConfig, Doubt, Target, Truth};
 use mamori_matching::priority::{self, Inputs};
 use mamori_matching::version::{self, Scheme};
@@ -617,10 +617,7 @@ fn score(
         ransomware: kev.get(vuln).copied().unwrap_or(false),
         epss: epss.get(vuln).copied(),
         exposed: asset.external_access == Some(true) || asset.remote_maintenance == Some(true),
-        criticality: asset.criticality.map(|c| {
-            use mamori_core::Labelled;
-            c.code().to_string()
-        }),
+        criticality: asset.criticality.map(|c| c.code().to_string()),
         patient_data: asset.patient_data == Some(true),
         past_eos: asset.is_past_eos(today),
     })

@@ -4,7 +4,8 @@ use anyhow::Result;
 use mamori_app::findings::Level;
 use mamori_app::findings::{group, FindingQuery, GroupBy};
 use mamori_app::matching::MatchMode;
-use mamori_core::Lang;
+use mamori_core::{Confidence, FindingStatus, Labelled, Lang};
+use mamori_ledger::write::guard_formula;
 use mamori_store::Finding;
 use serde_json::json;
 
@@ -12,40 +13,9 @@ use crate::args::{CpeCommand, FindingsCommand, GroupByArg, SbomCommand};
 use crate::commands::{open, print_json, Ctx, UsageError};
 use crate::output::table;
 
-pub fn level_label(code: &str, lang: Lang) -> &'static str {
-    match (code, lang) {
-        ("urgent", Lang::Ja) => "緊急",
-        ("high", Lang::Ja) => "高",
-        ("medium", Lang::Ja) => "中",
-        ("low", Lang::Ja) => "低",
-        ("urgent", _) => "urgent",
-        ("high", _) => "high",
-        ("medium", _) => "medium",
-        _ => "low",
-    }
-}
-
-fn confidence_label(code: &str, lang: Lang) -> &'static str {
-    match (code, lang) {
-        ("high", Lang::Ja) => "確実",
-        ("medium", Lang::Ja) => "可能性高",
-        (_, Lang::Ja) => "要確認",
-        ("high", _) => "certain",
-        ("medium", _) => "likely",
-        _ => "to confirm",
-    }
-}
-
-fn status_label(code: &str, lang: Lang) -> &'static str {
-    match (code, lang) {
-        ("open", Lang::Ja) => "未対応",
-        ("resolved", Lang::Ja) => "解消",
-        ("not_affected", Lang::Ja) => "影響なし",
-        ("open", _) => "open",
-        ("resolved", _) => "resolved",
-        ("not_affected", _) => "not affected",
-        _ => "?",
-    }
+/// The label of a stored code (level, confidence, status) in the user's language.
+fn label<T: Labelled>(code: &str, lang: Lang) -> &'static str {
+    T::parse(code).map_or("?", |v| v.label(lang))
 }
 
 pub fn run_match(ctx: &Ctx, full: bool) -> Result<()> {
@@ -147,8 +117,14 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
             let min_level = match min_priority {
                 Some(p) => Some(Level::parse(&p).ok_or_else(|| {
                     UsageError::err(
-                        format!("--min-priority「{p}」は使えません。urgent, high, medium, low (緊急, 高, 中, 低) のいずれかです"),
-                        format!("--min-priority \"{p}\" is not a level: use urgent, high, medium or low"),
+                        format!(
+                            "--min-priority「{p}」は使えません。{} のいずれかです",
+                            Level::choices(Lang::Ja)
+                        ),
+                        format!(
+                            "--min-priority \"{p}\" is not a level: use one of {}",
+                            Level::choices(Lang::En)
+                        ),
                     )
                 })?),
                 None => None,
@@ -254,15 +230,15 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
         .map(|f| {
             vec![
                 f.id.to_string(),
-                level_label(&f.level, lang).to_string(),
+                label::<Level>(&f.level, lang).to_string(),
                 format!("{:.1}", f.score),
                 if f.kev { "KEV".into() } else { String::new() },
-                confidence_label(&f.confidence, lang).to_string(),
+                label::<Confidence>(&f.confidence, lang).to_string(),
                 f.asset_id.clone(),
                 f.asset_name.clone(),
                 f.component.clone(),
                 f.vuln.clone(),
-                status_label(&f.status, lang).to_string(),
+                label::<FindingStatus>(&f.status, lang).to_string(),
             ]
         })
         .collect();
@@ -291,17 +267,8 @@ fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> Result<()> {
     let mut w = csv::Writer::from_writer(std::io::stdout().lock());
     w.write_record(headers)?;
     for r in rows {
-        // Cells starting like a formula are quoted with ' so spreadsheets show them as text.
-        let cells: Vec<String> = r
-            .iter()
-            .map(|c| {
-                if c.starts_with(['=', '+', '-', '@']) {
-                    format!("'{c}")
-                } else {
-                    c.clone()
-                }
-            })
-            .collect();
+        // Cells starting like a formula are quoted with ' (as the ledger export does).
+        let cells: Vec<String> = r.iter().cloned().map(guard_formula).collect();
         w.write_record(&cells)?;
     }
     w.flush()?;
@@ -350,7 +317,7 @@ fn print_groups(ctx: &Ctx, list: &[Finding], by: GroupByArg, csv: bool) -> Resul
                 g.findings.to_string(),
                 g.kev.to_string(),
                 g.to_confirm.to_string(),
-                level_label(&g.worst_level, lang).to_string(),
+                label::<Level>(&g.worst_level, lang).to_string(),
                 format!("{:.1}", g.worst_score),
                 g.assets.to_string(),
                 g.vulns.to_string(),
@@ -385,14 +352,14 @@ fn print_finding(f: &Finding, lang: Lang) {
     println!(
         "  {}: {} ({:.1}){}",
         l("緊急度", "priority"),
-        level_label(&f.level, lang),
+        label::<Level>(&f.level, lang),
         f.score,
         if f.kev { "  KEV" } else { "" }
     );
     println!(
         "  {}: {}",
         l("確度", "confidence"),
-        confidence_label(&f.confidence, lang)
+        label::<Confidence>(&f.confidence, lang)
     );
     if let Some(d) = f.evidence.get("doubt").and_then(|d| d.as_str()) {
         println!(
@@ -404,7 +371,7 @@ fn print_finding(f: &Finding, lang: Lang) {
     println!(
         "  {}: {}",
         l("状態", "status"),
-        status_label(&f.status, lang)
+        label::<FindingStatus>(&f.status, lang)
     );
     if let Some(r) = &f.reason {
         println!("    {r}");

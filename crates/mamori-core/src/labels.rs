@@ -159,6 +159,44 @@ labelled! {
     }
 }
 
+labelled! {
+    /// 緊急度: how urgent a finding is (see `mamori_matching::priority`). Ordered low → urgent.
+    Level {
+        /// 低.
+        Low = "low", "低", "Low", [];
+        /// 中.
+        Medium = "medium", "中", "Medium", [];
+        /// 高.
+        High = "high", "高", "High", [];
+        /// 緊急.
+        Urgent = "urgent", "緊急", "Urgent", ["critical"];
+    }
+}
+
+labelled! {
+    /// 確度: how sure a finding is. Ordered low → high.
+    Confidence {
+        /// 要確認: something could not be decided.
+        Low = "low", "要確認", "To confirm", [];
+        /// 可能性高: a range from a source without exact criteria (JVN).
+        Medium = "medium", "可能性高", "Likely", [];
+        /// 確実: an exact criterion holds.
+        High = "high", "確実", "Certain", [];
+    }
+}
+
+labelled! {
+    /// 対応状況 of a finding as matching leaves it.
+    FindingStatus {
+        /// 未対応.
+        Open = "open", "未対応", "Open", [];
+        /// 解消.
+        Resolved = "resolved", "解消", "Resolved", [];
+        /// 影響なし.
+        NotAffected = "not_affected", "影響なし", "Not affected", [];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,8 +22,8 @@ pub mod vuln;
 
 pub use asset::{Asset, ComponentSource, Software};
 pub use labels::{
-    AssetKind, AssetStatus, BootPassword, Criticality, DefaultPassword, DocStatus, Labelled, Role,
-    StocktakeResult,
+    AssetKind, AssetStatus, BootPassword, Confidence, Criticality, DefaultPassword, DocStatus,
+    FindingStatus, Labelled, Level, Role, StocktakeResult,
 };
 pub use lang::Lang;
 pub use value::{MacAddr, ValueError};

@@ -53,53 +53,18 @@ pub struct Factor {
     pub detail: String,
 }
 
-/// Urgency levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// 低.
-    Low,
-    /// 中.
-    Medium,
-    /// 高.
-    High,
-    /// 緊急.
-    Urgent,
-}
+pub use mamori_core::Level;
 
-impl Level {
-    /// Stable code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Level::Low => "low",
-            Level::Medium => "medium",
-            Level::High => "high",
-            Level::Urgent => "urgent",
-        }
-    }
-
-    /// Reads a code, or the Japanese label.
-    pub fn parse(s: &str) -> Option<Level> {
-        Some(match s.trim().to_ascii_lowercase().as_str() {
-            "low" | "低" => Level::Low,
-            "medium" | "中" => Level::Medium,
-            "high" | "高" => Level::High,
-            "urgent" | "critical" | "緊急" => Level::Urgent,
-            _ => return None,
-        })
-    }
-
-    /// The level for a score.
-    pub fn of(score: f64, kev: bool) -> Level {
-        if kev || score >= 70.0 {
-            Level::Urgent
-        } else if score >= 50.0 {
-            Level::High
-        } else if score >= 30.0 {
-            Level::Medium
-        } else {
-            Level::Low
-        }
+/// The level for a score: urgent when in KEV or ≥ 70, high ≥ 50, medium ≥ 30, else low.
+pub fn level_of(score: f64, kev: bool) -> Level {
+    if kev || score >= 70.0 {
+        Level::Urgent
+    } else if score >= 50.0 {
+        Level::High
+    } else if score >= 30.0 {
+        Level::Medium
+    } else {
+        Level::Low
     }
 }
 
@@ -156,7 +121,7 @@ pub fn score(i: &Inputs) -> Priority {
     f.sort_by(|a, b| b.points.total_cmp(&a.points));
     Priority {
         score: total,
-        level: Level::of(total, i.kev),
+        level: level_of(total, i.kev),
         factors: f,
     }
 }
