@@ -224,6 +224,11 @@ impl App {
             devices.insert(s.id, (&s.asset, comps));
         }
         report.assets = devices.len();
+        // Each device's targets, built once and evaluated against every candidate record.
+        let targets: HashMap<i64, Vec<Target>> = devices
+            .iter()
+            .map(|(id, (_, comps))| (*id, comps.iter().map(|c| c.target.clone()).collect()))
+            .collect();
 
         // Records to evaluate per device: those naming one of its products.
         let changed_vulns: Option<HashSet<String>> = match watermark {
@@ -271,8 +276,7 @@ impl App {
             let (canonical, label) = canonical(vuln, facts.as_ref());
             for id in &work[vuln] {
                 let (_, comps) = &devices[id];
-                let targets: Vec<Target> = comps.iter().map(|c| c.target.clone()).collect();
-                let Some(outcome) = evaluate(&configs, &targets) else {
+                let Some(outcome) = evaluate(&configs, &targets[id]) else {
                     continue;
                 };
                 for (ti, truth, doubt) in outcome.affected() {
@@ -319,6 +323,8 @@ impl App {
         for (vuln, affected) in tx.affected_with_cpe()? {
             let Some(cpe) = &affected.cpe else { continue };
             let Ok(w) = Wfn::parse(cpe) else { continue };
+            // The entry names a product; its versions are read from the text below.
+            let name_only = w.with_any_version();
             let (_, v, p) = w.part_vendor_product();
             let Some(ids) = by_product.get(&(v, p)) else {
                 continue;
@@ -332,9 +338,7 @@ impl App {
                 }
                 let (_, comps) = &devices[id];
                 for (ti, c) in comps.iter().enumerate() {
-                    let mut name_only = w.clone();
-                    name_only.values[3] = mamori_matching::Value::Any;
-                    if !name_only.matches(&c.target.wfn.with_any_version()) {
+                    if !name_only.matches(&c.target.wfn) {
                         continue;
                     }
                     let (truth, confidence, doubt) = jvn_truth(&affected.versions, c);
@@ -377,7 +381,6 @@ impl App {
             .map(|(id, s)| (id, s.score.epss))
             .collect();
         let existing = tx.findings(None)?;
-        let mut seen_keys = HashSet::new();
         let today = now.date_naive();
         for mut f in existing {
             let key = (f.asset, f.component_key.clone(), f.vuln.clone());
@@ -385,13 +388,13 @@ impl App {
                 && (changed_assets.contains(&f.asset)
                     || changed_vulns.as_ref().is_none_or(|c| {
                         c.contains(&f.vuln)
-                            || f.sources
-                                .iter()
-                                .any(|s| c.iter().any(|v| s.ends_with(v.as_str())))
+                            || f.sources.iter().any(|s| {
+                                // A source is "NVD CVE-…" / "JVN JVNDB-…": its last word is the id.
+                                s.split_whitespace().last().is_some_and(|id| c.contains(id))
+                            })
                     }));
             let retired = !devices.contains_key(&f.asset);
             if let Some((cand, ti)) = found.remove(&key) {
-                seen_keys.insert(key);
                 let (asset, comps) = &devices[&f.asset];
                 let c = &comps[ti];
                 let was_open = f.status == "open";
@@ -440,6 +443,9 @@ impl App {
                     }
                 }
             }
+            if f.status == "open" {
+                report.open += 1;
+            }
         }
         let mut new: Vec<_> = found.into_iter().collect();
         new.sort_by(|a, b| a.0.cmp(&b.0));
@@ -484,11 +490,7 @@ impl App {
             tx.save_finding(&f)?;
             report.opened += 1;
         }
-        report.open = tx
-            .findings(None)?
-            .iter()
-            .filter(|f| f.status == "open")
-            .count();
+        report.open += report.opened;
         tx.set_setting(WATERMARK, &now.to_rfc3339())?;
         report.seconds = started.elapsed().as_secs_f64();
         audit(
@@ -636,8 +638,9 @@ fn apply(
     today: chrono::NaiveDate,
 ) -> Result<()> {
     // CVSS of the canonical record, else of any supporting record.
-    let mut cvss = facts(tx, cache, &f.vuln)?.and_then(|x| x.max_cvss);
-    let mut title = facts(tx, cache, &f.vuln)?.and_then(|x| x.title);
+    let own = facts(tx, cache, &f.vuln)?;
+    let mut cvss = own.as_ref().and_then(|x| x.max_cvss);
+    let mut title = own.and_then(|x| x.title);
     for s in &cand.sources {
         if let Some(id) = s.split_whitespace().last() {
             if let Some(x) = facts(tx, cache, id)? {
