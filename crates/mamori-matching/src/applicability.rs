@@ -89,14 +89,9 @@ pub struct Target {
 impl Target {
     /// A target from a parsed name.
     pub fn new(wfn: Wfn, scheme: Scheme) -> Target {
-        let version = match &wfn.values[3] {
-            Value::Str { chars, wild } if !wild.iter().any(|w| *w) => {
-                Some(chars.iter().collect::<String>())
-            }
-            _ => None,
-        };
+        let version = wfn.values[3].as_literal();
         Target {
-            product: literal_text(&wfn.values[2]),
+            product: wfn.values[2].as_literal(),
             wfn,
             version,
             scheme,
@@ -114,13 +109,6 @@ pub struct Criterion {
     product: Option<String>,
 }
 
-fn literal_text(v: &Value) -> Option<String> {
-    match v {
-        Value::Str { chars, wild } if !wild.iter().any(|w| *w) => Some(chars.iter().collect()),
-        _ => None,
-    }
-}
-
 /// NVD sometimes writes `-` or `*` as a bound (e.g. `versionEndIncluding: "-"` on a platform):
 /// that bounds nothing, and is read as absent.
 fn bound(b: &Option<String>) -> Option<&str> {
@@ -134,7 +122,7 @@ impl Criterion {
     pub fn new(published: CpeMatch) -> Criterion {
         let wfn = Wfn::parse(&published.criteria).ok();
         Criterion {
-            product: wfn.as_ref().and_then(|w| literal_text(&w.values[2])),
+            product: wfn.as_ref().and_then(|w| w.values[2].as_literal()),
             wfn,
             published,
         }

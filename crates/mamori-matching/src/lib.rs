@@ -49,6 +49,14 @@ impl Value {
         Value::Str { chars, wild }
     }
 
+    /// The text of a value without wildcards (`None` for ANY, NA or a pattern).
+    pub fn as_literal(&self) -> Option<String> {
+        match self {
+            Value::Str { chars, wild } if !wild.iter().any(|w| *w) => Some(chars.iter().collect()),
+            _ => None,
+        }
+    }
+
     fn has_wildcards(&self) -> bool {
         matches!(self, Value::Str { wild, .. } if wild.iter().any(|w| *w))
     }

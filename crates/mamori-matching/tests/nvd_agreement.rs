@@ -73,13 +73,6 @@ fn component(criterion: &Wfn, version: &str) -> Target {
     Target::new(w, Scheme::Generic)
 }
 
-fn literal(v: &Value) -> Option<String> {
-    match v {
-        Value::Str { chars, wild } if !wild.iter().any(|w| *w) => Some(chars.iter().collect()),
-        _ => None,
-    }
-}
-
 /// Cases for one criterion: (version, expected inside).
 fn cases(m: &CpeMatch, w: &Wfn) -> Vec<(String, bool)> {
     let mut out = Vec::new();
@@ -102,7 +95,7 @@ fn cases(m: &CpeMatch, w: &Wfn) -> Vec<(String, bool)> {
         match &w.values[3] {
             Value::Any => out.push(("1.0".to_string(), true)),
             v => {
-                if let Some(s) = literal(v) {
+                if let Some(s) = v.as_literal() {
                     out.push((s.clone(), true));
                     out.push((format!("{s}.1"), false));
                 }
