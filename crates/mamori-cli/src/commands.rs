@@ -330,6 +330,7 @@ fn parse_filter(f: FilterArgs) -> Result<AssetFilter> {
         status: label::<AssetStatus>(f.status, "status")?,
         department: f.department,
         search: f.search,
+        ids: None,
     })
 }
 

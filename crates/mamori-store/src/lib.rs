@@ -82,6 +82,8 @@ pub struct AssetFilter {
     /// Substring of 管理番号, name, model, maker, place, department, OS, owner, vendor,
     /// or of an IP address, MAC address or host name.
     pub search: Option<String>,
+    /// Only these devices (internal keys).
+    pub ids: Option<Vec<i64>>,
 }
 
 /// One change of a device's status.
@@ -407,8 +409,21 @@ pub trait Tx {
     /// Writes a setting.
     fn set_setting(&mut self, key: &str, value: &str) -> Result<()>;
 
-    /// Records with a CPE criterion naming this vendor and product (lower-case).
-    fn vulns_naming(&self, vendor: &str, product: &str) -> Result<Vec<String>>;
+    /// The vulnerable CPE criteria naming this vendor and product (lower-case), with their
+    /// records' ids: what matching tests a product's components against first.
+    fn criteria_naming(
+        &self,
+        vendor: &str,
+        product: &str,
+    ) -> Result<Vec<(String, mamori_core::vuln::CpeMatch)>>;
+    /// Devices (internal keys, any status) added or changed after `since`.
+    fn assets_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<i64>>;
+    /// The vendor and product pairs these records' criteria and affected entries name.
+    fn products_of(&self, vulns: &[String]) -> Result<Vec<(String, String)>>;
+    /// Devices (internal keys) with a component naming one of these vendor and product pairs.
+    fn assets_with_products(&self, products: &[(String, String)]) -> Result<Vec<i64>>;
+    /// Whether KEV or EPSS data was imported after `since` (priorities then change).
+    fn scores_changed_since(&self, since: DateTime<Utc>) -> Result<bool>;
     /// A record's applicability configurations, exactly as stored.
     fn vuln_configurations(&self, id: &str) -> Result<Vec<mamori_core::vuln::Configuration>>;
     /// What scoring and merging need of a record.
@@ -418,8 +433,8 @@ pub trait Tx {
     /// Part, vendor and product the store's criteria and affected entries name, with the
     /// number of records naming each (for CPE suggestions).
     fn known_products(&self) -> Result<Vec<(String, String, String, i64)>>;
-    /// Every component of one source (`sbom`, `scan`, …) of every device.
-    fn components(&self, source: &str) -> Result<Vec<StoredComponent>>;
+    /// The components of one source (`sbom`, `scan`, …) of these devices, or of every device.
+    fn components(&self, source: &str, assets: Option<&[i64]>) -> Result<Vec<StoredComponent>>;
     /// Replaces a device's components of one source (an SBOM import) and marks the device
     /// changed.
     fn replace_components(
@@ -432,8 +447,49 @@ pub trait Tx {
     fn findings(&self, asset: Option<i64>) -> Result<Vec<Finding>>;
     /// One finding.
     fn finding(&self, id: i64) -> Result<Option<Finding>>;
+    /// How many findings are open.
+    fn count_open_findings(&self) -> Result<i64>;
+    /// Open findings whose vulnerability is not one of `vulns` (what a full match resolves
+    /// when nothing supports them any more).
+    fn open_findings_outside(&self, vulns: &[String]) -> Result<Vec<FindingHead>>;
+    /// Up to `limit` open findings with an id above `after`, by id (to page through all).
+    fn open_findings_after(&self, after: i64, limit: i64) -> Result<Vec<Finding>>;
+    /// What a match run compares of existing findings: of these devices, of these
+    /// vulnerabilities, or (both `None`) all.
+    fn finding_heads(
+        &self,
+        assets: Option<&[i64]>,
+        vulns: Option<&[String]>,
+    ) -> Result<Vec<FindingHead>>;
+    /// Marks a finding resolved (or reopened: `status` open, no time) with the reason.
+    fn set_finding_status(
+        &mut self,
+        id: i64,
+        status: &str,
+        reason: Option<&str>,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<()>;
     /// Inserts (id 0) or updates a finding; returns its id.
     fn save_finding(&mut self, finding: &Finding) -> Result<i64>;
+}
+
+/// The part of a finding a match run compares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingHead {
+    /// Internal id.
+    pub id: i64,
+    /// The device's internal key.
+    pub asset: i64,
+    /// `part:vendor:product`.
+    pub component_key: String,
+    /// The vulnerability.
+    pub vuln: String,
+    /// `open`, `resolved`, `not_affected`.
+    pub status: String,
+    /// Version last evaluated.
+    pub version: Option<String>,
+    /// Digest of the content last written.
+    pub digest: Option<String>,
 }
 
 /// What matching needs of a vulnerability record besides its configurations.
@@ -513,6 +569,8 @@ pub struct Finding {
     pub last_seen: DateTime<Utc>,
     /// When resolved.
     pub resolved_at: Option<DateTime<Utc>>,
+    /// Digest of the matched content (see [`FindingHead::digest`]).
+    pub digest: Option<String>,
 }
 
 /// An open store.

@@ -1,17 +1,18 @@
 //! SQLite: what matching reads (candidates, configurations, facts, components) and findings.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use mamori_core::vuln::Affected;
+use chrono::{DateTime, Utc};
+use mamori_core::vuln::{Affected, CpeMatch};
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::sqlite::{now_text, parse_time, SqliteTx};
 use crate::sqlite_vulns::vendor_product;
-use crate::{Finding, Result, StoreError, StoredComponent, VulnFacts};
+use crate::{Finding, FindingHead, Result, StoreError, StoredComponent, VulnFacts};
 
 const FINDING_COLUMNS: &str = "f.id, f.asset, a.asset_id, a.name, a.department, f.component_key,
     f.component, f.version, f.cpe, f.source, f.vuln, f.status, f.confidence, f.score, f.level,
-    f.kev, f.sources, f.evidence, f.reason, f.first_seen, f.last_seen, f.resolved_at";
+    f.kev, f.sources, f.evidence, f.reason, f.first_seen, f.last_seen, f.resolved_at, f.digest";
 
 fn finding_row(r: &Row<'_>) -> Result<Finding> {
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
@@ -44,20 +45,95 @@ fn finding_row(r: &Row<'_>) -> Result<Finding> {
             .as_deref()
             .map(parse_time)
             .transpose()?,
+        digest: r.get(22)?,
     })
 }
 
-fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 impl SqliteTx<'_> {
-    pub(crate) fn vulns_naming_impl(&self, vendor: &str, product: &str) -> Result<Vec<String>> {
+    pub(crate) fn criteria_naming_impl(
+        &self,
+        vendor: &str,
+        product: &str,
+    ) -> Result<Vec<(String, CpeMatch)>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT DISTINCT vuln FROM vuln_cpe_matches WHERE vendor = ?1 AND product = ?2",
+            "SELECT vuln, criteria, version_start_including, version_start_excluding,
+                    version_end_including, version_end_excluding, match_criteria_id
+             FROM vuln_cpe_matches WHERE vendor = ?1 AND product = ?2 AND vulnerable = 1",
         )?;
-        let rows = stmt.query_map([vendor, product], |r| r.get(0))?;
+        let rows = stmt.query_map([vendor, product], |r| {
+            Ok((
+                r.get(0)?,
+                CpeMatch {
+                    vulnerable: true,
+                    criteria: r.get(1)?,
+                    version_start_including: r.get(2)?,
+                    version_start_excluding: r.get(3)?,
+                    version_end_including: r.get(4)?,
+                    version_end_excluding: r.get(5)?,
+                    match_criteria_id: r.get(6)?,
+                },
+            ))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn assets_changed_since_impl(&self, since: DateTime<Utc>) -> Result<Vec<i64>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT id FROM assets WHERE updated_at > ?1 ORDER BY id")?;
+        let rows = stmt.query_map([time(since)], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn products_of_impl(&self, vulns: &[String]) -> Result<Vec<(String, String)>> {
+        let mut out = BTreeSet::new();
+        let mut criteria = self.tx.prepare_cached(
+            "SELECT DISTINCT vendor, product FROM vuln_cpe_matches WHERE vuln = ?1",
+        )?;
+        let mut affected = self
+            .tx
+            .prepare_cached("SELECT cpe FROM vuln_affected WHERE vuln = ?1 AND cpe IS NOT NULL")?;
+        for v in vulns {
+            let mut rows = criteria.query([v])?;
+            while let Some(r) = rows.next()? {
+                out.insert((r.get(0)?, r.get(1)?));
+            }
+            let mut rows = affected.query([v])?;
+            while let Some(r) = rows.next()? {
+                out.insert(vendor_product(&r.get::<_, String>(0)?));
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    pub(crate) fn assets_with_products_impl(
+        &self,
+        products: &[(String, String)],
+    ) -> Result<Vec<i64>> {
+        let mut out = BTreeSet::new();
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT DISTINCT asset FROM asset_components WHERE vendor = ?1 AND product = ?2",
+        )?;
+        for (v, p) in products {
+            let mut rows = stmt.query([v, p])?;
+            while let Some(r) = rows.next()? {
+                out.insert(r.get(0)?);
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    pub(crate) fn scores_changed_since_impl(&self, since: DateTime<Utc>) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM feed_imports WHERE source IN ('kev', 'epss') AND at > ?1)",
+            )?
+            .query_row([time(since)], |r| r.get(0))?)
     }
 
     pub(crate) fn vuln_facts_impl(&self, id: &str) -> Result<Option<VulnFacts>> {
@@ -153,11 +229,23 @@ impl SqliteTx<'_> {
         Ok(out)
     }
 
-    pub(crate) fn components_impl(&self, source: &str) -> Result<Vec<StoredComponent>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT asset, name, version, cpe, purl, detail FROM asset_components WHERE source = ?1
-             ORDER BY asset, position",
-        )?;
+    pub(crate) fn components_impl(
+        &self,
+        source: &str,
+        assets: Option<&[i64]>,
+    ) -> Result<Vec<StoredComponent>> {
+        // Integers only, so they are written into the statement.
+        let only = match assets {
+            None => String::new(),
+            Some(ids) => format!(
+                " AND asset IN ({})",
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            ),
+        };
+        let mut stmt = self.tx.prepare(&format!(
+            "SELECT asset, name, version, cpe, purl, detail FROM asset_components WHERE source = ?1{only}
+             ORDER BY asset, position"
+        ))?;
         let rows = stmt.query_map([source], |r| {
             Ok(StoredComponent {
                 asset: r.get(0)?,
@@ -182,12 +270,17 @@ impl SqliteTx<'_> {
             .prepare_cached("DELETE FROM asset_components WHERE asset = ?1 AND source = ?2")?
             .execute(params![asset, source])?;
         let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO asset_components (asset, position, name, version, cpe, purl, source, created_at, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO asset_components (asset, position, name, version, cpe, purl, source, created_at, detail, vendor, product)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         for (i, c) in components.iter().enumerate() {
+            let (vendor, product) = match c.cpe.as_deref().map(vendor_product) {
+                Some((v, p)) => (Some(v), Some(p)),
+                None => (None, None),
+            };
             stmt.execute(params![
-                asset, i as i64, c.name, c.version, c.cpe, c.purl, source, now, c.detail
+                asset, i as i64, c.name, c.version, c.cpe, c.purl, source, now, c.detail, vendor,
+                product
             ])?;
         }
         self.tx
@@ -232,8 +325,8 @@ impl SqliteTx<'_> {
                 .prepare_cached(
                     "INSERT INTO findings (asset, component_key, component, version, cpe, source, vuln,
                         status, confidence, score, level, kev, sources, evidence, reason, first_seen,
-                        last_seen, resolved_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                        last_seen, resolved_at, digest)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 )?
                 .execute(params![
                     f.asset,
@@ -254,6 +347,7 @@ impl SqliteTx<'_> {
                     time(f.first_seen),
                     time(f.last_seen),
                     f.resolved_at.map(time),
+                    f.digest,
                 ])?;
             Ok(self.tx.last_insert_rowid())
         } else {
@@ -261,7 +355,7 @@ impl SqliteTx<'_> {
                 .prepare_cached(
                     "UPDATE findings SET component = ?2, version = ?3, cpe = ?4, source = ?5, status = ?6,
                         confidence = ?7, score = ?8, level = ?9, kev = ?10, sources = ?11, evidence = ?12,
-                        reason = ?13, last_seen = ?14, resolved_at = ?15
+                        reason = ?13, last_seen = ?14, resolved_at = ?15, digest = ?16
                      WHERE id = ?1",
                 )?
                 .execute(params![
@@ -280,8 +374,116 @@ impl SqliteTx<'_> {
                     f.reason,
                     time(f.last_seen),
                     f.resolved_at.map(time),
+                    f.digest,
                 ])?;
             Ok(f.id)
         }
+    }
+
+    pub(crate) fn finding_heads_impl(
+        &self,
+        assets: Option<&[i64]>,
+        vulns: Option<&[String]>,
+    ) -> Result<Vec<FindingHead>> {
+        const COLUMNS: &str = "id, asset, component_key, vuln, status, version, digest";
+        let head = |r: &Row<'_>| {
+            Ok(FindingHead {
+                id: r.get(0)?,
+                asset: r.get(1)?,
+                component_key: r.get(2)?,
+                vuln: r.get(3)?,
+                status: r.get(4)?,
+                version: r.get(5)?,
+                digest: r.get(6)?,
+            })
+        };
+        let mut out: BTreeMap<i64, FindingHead> = BTreeMap::new();
+        if assets.is_none() && vulns.is_none() {
+            let mut stmt = self
+                .tx
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM findings"))?;
+            for h in stmt.query_map([], head)? {
+                let h = h?;
+                out.insert(h.id, h);
+            }
+        }
+        if let Some(ids) = assets {
+            let mut stmt = self
+                .tx
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM findings WHERE asset = ?1"))?;
+            for id in ids {
+                for h in stmt.query_map([id], head)? {
+                    let h = h?;
+                    out.insert(h.id, h);
+                }
+            }
+        }
+        if let Some(vulns) = vulns {
+            let mut stmt = self
+                .tx
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM findings WHERE vuln = ?1"))?;
+            for v in vulns {
+                for h in stmt.query_map([v], head)? {
+                    let h = h?;
+                    out.insert(h.id, h);
+                }
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+
+    pub(crate) fn set_finding_status_impl(
+        &mut self,
+        id: i64,
+        status: &str,
+        reason: Option<&str>,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE findings SET status = ?2, reason = ?3, resolved_at = ?4 WHERE id = ?1",
+            )?
+            .execute(params![id, status, reason, at.map(time)])?;
+        Ok(())
+    }
+
+    pub(crate) fn open_findings_outside_impl(&self, vulns: &[String]) -> Result<Vec<FindingHead>> {
+        let keep: BTreeSet<&str> = vulns.iter().map(String::as_str).collect();
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, asset, component_key, vuln, status, version, digest FROM findings
+             WHERE status = 'open' ORDER BY vuln",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let vuln: String = r.get(3)?;
+            if keep.contains(vuln.as_str()) {
+                continue;
+            }
+            out.push(FindingHead {
+                id: r.get(0)?,
+                asset: r.get(1)?,
+                component_key: r.get(2)?,
+                vuln,
+                status: r.get(4)?,
+                version: r.get(5)?,
+                digest: r.get(6)?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn open_findings_after_impl(&self, after: i64, limit: i64) -> Result<Vec<Finding>> {
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS} FROM findings f JOIN assets a ON a.id = f.asset
+             WHERE f.status = 'open' AND f.id > ?1 ORDER BY f.id LIMIT ?2"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut rows = stmt.query([after, limit])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(finding_row(r)?);
+        }
+        Ok(out)
     }
 }

@@ -1,0 +1,14 @@
+-- What incremental matching looks up: devices holding a product, records imported and
+-- devices changed since the last run, and whether a finding's content changed.
+
+-- A component's CPE vendor and product (lower case), filled from its CPE when written.
+ALTER TABLE asset_components ADD COLUMN vendor TEXT;
+ALTER TABLE asset_components ADD COLUMN product TEXT;
+CREATE INDEX asset_components_product ON asset_components (vendor, product);
+
+CREATE INDEX vulnerabilities_imported ON vulnerabilities (imported_at);
+CREATE INDEX assets_updated ON assets (updated_at);
+
+-- SHA-256 of what a match wrote (component, confidence, score, sources, evidence): a run
+-- rewrites a finding only when this changes.
+ALTER TABLE findings ADD COLUMN digest TEXT;
