@@ -12,6 +12,85 @@ use serde::Serialize;
 
 use crate::{App, AppError, Result};
 
+/// Why a finding was resolved or reopened, kept as a code (JSON in the store) and shown in
+/// the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Resolution {
+    /// The component was updated to a version outside the affected ranges (更新により解消).
+    Updated {
+        /// The version the finding was raised for.
+        from: Option<String>,
+        /// The version now recorded.
+        to: Option<String>,
+    },
+    /// The records no longer name this version (記録の更新により解消).
+    RecordsChanged,
+    /// The component is no longer recorded on the device (構成品の削除により解消).
+    ComponentRemoved,
+    /// The device was retired (廃棄).
+    Retired,
+    /// Found again by matching after being resolved (再検出).
+    FoundAgain,
+}
+
+impl std::fmt::Display for Resolution {
+    /// The stored form (JSON).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| std::fmt::Error)?)
+    }
+}
+
+impl Resolution {
+    /// Reads a stored reason; `None` for free text written before reasons were codes.
+    pub fn parse(stored: &str) -> Option<Resolution> {
+        serde_json::from_str(stored).ok()
+    }
+
+    /// The reason in words.
+    pub fn text(&self, lang: mamori_core::Lang) -> String {
+        let v = |o: &Option<String>| o.clone().unwrap_or_else(|| "?".into());
+        let ja = lang == mamori_core::Lang::Ja;
+        match self {
+            Resolution::Updated { from, to } if ja => format!(
+                "{} から {} への更新により解消(影響を受けるバージョンの範囲外)",
+                v(from),
+                v(to)
+            ),
+            Resolution::Updated { from, to } => format!(
+                "resolved by update from {} to {}: outside the affected versions",
+                v(from),
+                v(to)
+            ),
+            Resolution::RecordsChanged => lang
+                .pick(
+                    "脆弱性情報の更新により解消(このバージョンは対象外になった)",
+                    "resolved: the vulnerability records no longer name this version",
+                )
+                .into(),
+            Resolution::ComponentRemoved => lang
+                .pick(
+                    "構成品が機器から削除されたため解消",
+                    "resolved: the component is no longer recorded on the device",
+                )
+                .into(),
+            Resolution::Retired => lang
+                .pick("機器の廃棄により解消", "resolved: the device was retired")
+                .into(),
+            Resolution::FoundAgain => lang
+                .pick("再検出(照合で再び該当)", "found again by matching")
+                .into(),
+        }
+    }
+
+    /// A stored reason in words: codes rendered, older free text as written.
+    pub fn render(stored: &str, lang: mamori_core::Lang) -> String {
+        Resolution::parse(stored)
+            .map(|r| r.text(lang))
+            .unwrap_or_else(|| stored.to_string())
+    }
+}
+
 /// Which findings to list. Empty fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct FindingQuery {

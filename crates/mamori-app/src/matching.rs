@@ -12,16 +12,21 @@
 //! the last run; scores are refreshed for all open findings every run (KEV and EPSS change
 //! daily).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use mamori_core::{Asset, AssetStatus, Labelled};
-use mamori_matching::applicability::{compile, evaluate, CompiledConfig, Doubt, Target, Truth};
+use mamori_matching::applicability::{
+    compile, evaluate, CompiledConfig, Criterion, Doubt, Target, Truth,
+};
 use mamori_matching::priority::{self, Inputs};
 use mamori_matching::version::{self, Scheme};
 use mamori_matching::Wfn;
-use mamori_store::{AssetFilter, Finding, Tx};
+use mamori_store::{AssetFilter, Finding, FindingHead, Tx};
+
+pub use crate::findings::Resolution;
 use serde::Serialize;
 use serde_json::json;
 
@@ -91,29 +96,50 @@ struct Candidate {
     doubt: Option<String>,
 }
 
+/// Components already built, by CPE, version, origin and scheme: 2,000 PCs with the same
+/// software share one parsed component each.
+type ComponentCache = HashMap<(String, Option<String>, &'static str, Scheme), Rc<Component>>;
+
 /// The ledger's and SBOMs' components of one device.
 fn components_of(
     asset: &Asset,
     sbom: &[&mamori_store::StoredComponent],
+    cache: &mut ComponentCache,
     skipped: &mut Vec<Skipped>,
-) -> Vec<Component> {
+) -> Vec<Rc<Component>> {
     let mut out = Vec::new();
-    for cpe in &asset.cpe {
+    let mut add = |cpe: &str,
+                   version: Option<&str>,
+                   source: &'static str,
+                   scheme: Scheme,
+                   place: &dyn Fn() -> String| {
+        let key = (cpe.to_string(), version.map(str::to_string), source, scheme);
+        if let Some(c) = cache.get(&key) {
+            out.push(c.clone());
+            return;
+        }
         match Wfn::parse(cpe) {
-            Ok(w) => out.push(component(
-                w,
-                cpe,
-                asset.os_version.as_deref(),
-                "ledger",
-                Scheme::Generic,
-            )),
+            Ok(w) => {
+                let c = Rc::new(component(w, cpe, version, source, scheme));
+                cache.insert(key, c.clone());
+                out.push(c);
+            }
             Err(e) => skipped.push(Skipped {
                 asset_id: asset.asset_id.clone(),
-                place: "CPE".into(),
-                value: cpe.clone(),
+                place: place(),
+                value: cpe.to_string(),
                 reason: e.to_string(),
             }),
         }
+    };
+    for cpe in &asset.cpe {
+        add(
+            cpe,
+            asset.os_version.as_deref(),
+            "ledger",
+            Scheme::Generic,
+            &|| "CPE".into(),
+        );
     }
     for c in sbom {
         let Some(cpe) = &c.cpe else { continue };
@@ -122,15 +148,9 @@ fn components_of(
             Some(p) if p.starts_with("pkg:rpm/") => Scheme::Rpm,
             _ => Scheme::Generic,
         };
-        match Wfn::parse(cpe) {
-            Ok(w) => out.push(component(w, cpe, c.version.as_deref(), "sbom", scheme)),
-            Err(e) => skipped.push(Skipped {
-                asset_id: asset.asset_id.clone(),
-                place: format!("SBOM component {}", c.name),
-                value: cpe.clone(),
-                reason: e.to_string(),
-            }),
-        }
+        add(cpe, c.version.as_deref(), "sbom", scheme, &|| {
+            format!("SBOM component {}", c.name)
+        });
     }
     out
 }
@@ -175,6 +195,85 @@ pub enum MatchMode {
     Incremental,
 }
 
+/// One device as matched.
+struct Device<'a> {
+    pk: i64,
+    asset: &'a Asset,
+    comps: Vec<Rc<Component>>,
+    /// Changed since the last run (always, in a full run).
+    changed: bool,
+    retired: bool,
+}
+
+/// The distinct targets of all devices: a product on 2,000 PCs is tested once per criterion.
+#[derive(Default)]
+struct Targets {
+    index: HashMap<(String, Scheme), usize>,
+    list: Vec<Target>,
+    /// (device, component) holding each target.
+    holders: Vec<Vec<(usize, usize)>>,
+    /// Targets per (vendor, product).
+    by_product: HashMap<(String, String), Vec<usize>>,
+}
+
+impl Targets {
+    fn add(&mut self, device: usize, comp: usize, t: &Target) {
+        let key = (t.wfn.to_fs(), t.scheme);
+        if let Some(&id) = self.index.get(&key) {
+            self.holders[id].push((device, comp));
+            return;
+        }
+        let id = match self.index.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.list.len();
+                self.index.insert(key, id);
+                self.list.push(t.clone());
+                self.holders.push(Vec::new());
+                let (_, v, p) = t.wfn.part_vendor_product();
+                self.by_product.entry((v, p)).or_default().push(id);
+                id
+            }
+        };
+        self.holders[id].push((device, comp));
+    }
+}
+
+/// Criteria already tested, by their text and bounds: replicated and repeated criteria
+/// (the same range in many records) are tested once.
+type Memo = HashMap<String, Vec<usize>>;
+
+fn memo_key(m: &mamori_core::vuln::CpeMatch) -> String {
+    let b = |o: &Option<String>| o.as_deref().unwrap_or("").to_string();
+    format!(
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        m.criteria,
+        b(&m.version_start_including),
+        b(&m.version_start_excluding),
+        b(&m.version_end_including),
+        b(&m.version_end_excluding)
+    )
+}
+
+/// The targets among `candidates` a vulnerable criterion holds (or may hold) for.
+fn criterion_hits(
+    memo: &mut Memo,
+    m: &mamori_core::vuln::CpeMatch,
+    candidates: &[usize],
+    targets: &[Target],
+) -> Vec<usize> {
+    memo.entry(memo_key(m))
+        .or_insert_with(|| {
+            let c = Criterion::new(m.clone());
+            candidates
+                .iter()
+                .copied()
+                .filter(|&t| c.test(&targets[t]).0 > Truth::No)
+                .collect()
+        })
+        .clone()
+}
+
 impl App {
     /// Matches the ledger against the store and updates findings (see the module docs).
     pub fn run_match(&mut self, mode: MatchMode) -> Result<MatchReport> {
@@ -199,177 +298,180 @@ impl App {
             ..MatchReport::default()
         };
 
-        // Devices and their components.
-        let stored = tx.assets(&AssetFilter::default())?;
-        let sbom = tx.components("sbom")?;
+        // What changed: devices, and records (with the records sharing their CVE, since one
+        // finding merges them).
+        let mut facts_cache: HashMap<String, Option<mamori_store::VulnFacts>> = HashMap::new();
+        let (changed_assets, changed_vulns): (Option<HashSet<i64>>, Option<HashSet<String>>) =
+            match watermark {
+                None => (None, None),
+                Some(w) => {
+                    let assets: HashSet<i64> = tx.assets_changed_since(w)?.into_iter().collect();
+                    let mut vulns: HashSet<String> = HashSet::new();
+                    for (id, _) in tx.vulnerability_ids_since(Some(w))? {
+                        let f = facts(&mut *tx, &mut facts_cache, &id)?;
+                        let (canonical, _) = canonical(&id, f.as_ref());
+                        if canonical != id {
+                            vulns.extend(tx.vulnerabilities_by_alias(&canonical)?);
+                        }
+                        vulns.extend(tx.vulnerabilities_by_alias(&id)?);
+                        vulns.insert(canonical);
+                        vulns.insert(id);
+                    }
+                    (Some(assets), Some(vulns))
+                }
+            };
+        let is_changed_vuln = |v: &str| changed_vulns.as_ref().is_none_or(|c| c.contains(v));
+
+        // Devices to load: all (full), or those changed and those holding a changed record's
+        // products (incremental).
+        let load: Option<Vec<i64>> = match (&changed_assets, &changed_vulns) {
+            (Some(a), Some(v)) => {
+                let mut list: Vec<String> = v.iter().cloned().collect();
+                list.sort();
+                let products = tx.products_of(&list)?;
+                let mut ids: BTreeSet<i64> =
+                    tx.assets_with_products(&products)?.into_iter().collect();
+                ids.extend(a.iter().copied());
+                Some(ids.into_iter().collect())
+            }
+            _ => None,
+        };
+        let stored = tx.assets(&AssetFilter {
+            ids: load.clone(),
+            ..AssetFilter::default()
+        })?;
+        let sbom = tx.components("sbom", load.as_deref())?;
         let mut sbom_by_asset: HashMap<i64, Vec<&mamori_store::StoredComponent>> = HashMap::new();
         for c in &sbom {
             sbom_by_asset.entry(c.asset).or_default().push(c);
         }
-        let mut devices: HashMap<i64, (&Asset, Vec<Component>)> = HashMap::new();
-        let mut changed_assets: HashSet<i64> = HashSet::new();
+        let mut devices: Vec<Device<'_>> = Vec::with_capacity(stored.len());
+        let mut targets = Targets::default();
+        let mut cache = ComponentCache::new();
+        // Each distinct component's target id.
+        let mut target_of: HashMap<*const Component, usize> = HashMap::new();
         for s in &stored {
+            let changed = changed_assets.as_ref().is_none_or(|c| c.contains(&s.id));
             if s.asset.status == AssetStatus::Retired {
+                devices.push(Device {
+                    pk: s.id,
+                    asset: &s.asset,
+                    comps: Vec::new(),
+                    changed,
+                    retired: true,
+                });
                 continue;
             }
             let sb = sbom_by_asset.get(&s.id).map(Vec::as_slice).unwrap_or(&[]);
-            let comps = components_of(&s.asset, sb, &mut report.skipped);
+            let comps = components_of(&s.asset, sb, &mut cache, &mut report.skipped);
             if comps.is_empty() && (s.asset.os.is_some() || !s.asset.software.is_empty()) {
                 report.assets_without_cpe.push(s.asset.asset_id.clone());
             }
-            if watermark.is_none_or(|w| s.updated_at > w) {
-                changed_assets.insert(s.id);
-            }
             report.components += comps.len();
-            devices.insert(s.id, (&s.asset, comps));
-        }
-        report.assets = devices.len();
-        // Each device's targets, built once and evaluated against every candidate record.
-        let targets: HashMap<i64, Vec<Target>> = devices
-            .iter()
-            .map(|(id, (_, comps))| (*id, comps.iter().map(|c| c.target.clone()).collect()))
-            .collect();
-
-        // Records to evaluate per device: those naming one of its products.
-        let changed_vulns: Option<HashSet<String>> = match watermark {
-            None => None,
-            Some(w) => Some(
-                tx.vulnerability_ids_since(Some(w))?
-                    .into_iter()
-                    .map(|(id, _)| id)
-                    .collect(),
-            ),
-        };
-        let mut by_product: HashMap<(String, String), Vec<i64>> = HashMap::new();
-        for (id, (_, comps)) in &devices {
-            for c in comps {
-                let (_, v, p) = c.target.wfn.part_vendor_product();
-                let list = by_product.entry((v, p)).or_default();
-                if list.last() != Some(id) {
-                    list.push(*id);
+            report.assets += 1;
+            let d = devices.len();
+            for (ci, c) in comps.iter().enumerate() {
+                match target_of.get(&Rc::as_ptr(c)) {
+                    Some(&t) => targets.holders[t].push((d, ci)),
+                    None => {
+                        targets.add(d, ci, &c.target);
+                        let t = targets.index[&(c.target.wfn.to_fs(), c.target.scheme)];
+                        target_of.insert(Rc::as_ptr(c), t);
+                    }
                 }
             }
+            devices.push(Device {
+                pk: s.id,
+                asset: &s.asset,
+                comps,
+                changed,
+                retired: false,
+            });
         }
-        let mut work: HashMap<String, BTreeSet<i64>> = HashMap::new();
-        for ((vendor, product), ids) in &by_product {
-            for vuln in tx.vulns_naming(vendor, product)? {
-                let vuln_changed = changed_vulns.as_ref().is_none_or(|c| c.contains(&vuln));
-                let entry = work.entry(vuln).or_default();
-                for id in ids {
-                    if vuln_changed || changed_assets.contains(id) {
-                        entry.insert(*id);
+        let device_of: HashMap<i64, usize> =
+            devices.iter().enumerate().map(|(i, d)| (d.pk, i)).collect();
+
+        let mut done: HashSet<String> = HashSet::new();
+        // Candidates: (record, devices) where a vulnerable criterion of the record holds, or
+        // may hold, for a component of the device. Each distinct criterion is tested once
+        // against the distinct components of its product.
+        let mut memo = Memo::new();
+        let mut pairs: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut products: Vec<(&(String, String), &Vec<usize>)> =
+            targets.by_product.iter().collect();
+        products.sort();
+        for ((vendor, product), tids) in products {
+            let any_changed = tids
+                .iter()
+                .any(|&t| targets.holders[t].iter().any(|&(d, _)| devices[d].changed));
+            if !any_changed && changed_vulns.is_some() {
+                // Only changed records can alter these devices' findings: read below.
+                continue;
+            }
+            for (vuln, m) in tx.criteria_naming(vendor, product)? {
+                let vuln_changed = is_changed_vuln(&vuln);
+                for t in criterion_hits(&mut memo, &m, tids, &targets.list) {
+                    for &(d, _) in &targets.holders[t] {
+                        if vuln_changed || devices[d].changed {
+                            pairs.entry(vuln.clone()).or_default().push(d as u32);
+                        }
                     }
                 }
             }
         }
-        work.retain(|_, ids| !ids.is_empty());
-        report.records = work.len();
-
-        // Evaluate.
-        let mut facts_cache: HashMap<String, Option<mamori_store::VulnFacts>> = HashMap::new();
-        let mut found: HashMap<(i64, String, String), (Candidate, usize)> = HashMap::new();
-        let mut vulns: Vec<&String> = work.keys().collect();
-        vulns.sort();
-        for vuln in vulns {
-            let configs: Vec<CompiledConfig> = compile(&tx.vuln_configurations(vuln)?);
-            let facts = facts(&mut *tx, &mut facts_cache, vuln)?;
-            let (canonical, label) = canonical(vuln, facts.as_ref());
-            for id in &work[vuln] {
-                let (_, comps) = &devices[id];
-                let Some(outcome) = evaluate(&configs, &targets[id]) else {
-                    continue;
-                };
-                for (ti, truth, doubt) in outcome.affected() {
-                    let hits: Vec<serde_json::Value> = outcome
-                        .hits
-                        .iter()
-                        .filter(|h| h.target == ti || !h.vulnerable)
-                        .map(|h| {
-                            let m =
-                                &configs[h.config].nodes[h.node].criteria[h.criterion].published;
-                            json!({
-                                "source": label,
-                                "criteria": m.criteria,
-                                "vulnerable": m.vulnerable,
-                                "version_start_including": m.version_start_including,
-                                "version_start_excluding": m.version_start_excluding,
-                                "version_end_including": m.version_end_including,
-                                "version_end_excluding": m.version_end_excluding,
-                                "component": comps.get(h.target).map(|c| c.cpe.clone()),
-                                "truth": truth_code(h.truth),
-                                "doubt": h.doubt.map(Doubt::code),
-                            })
-                        })
-                        .collect();
-                    let c = &comps[ti];
-                    let confidence = if truth == Truth::Yes { "high" } else { "low" };
-                    merge(
-                        &mut found,
-                        (*id, c.key.clone(), canonical.clone()),
-                        ti,
-                        Candidate {
-                            truth,
-                            confidence,
-                            sources: [label.clone()].into(),
-                            evidence: hits,
-                            doubt: doubt.map(Doubt::code),
-                        },
-                    );
+        if let Some(changed) = &changed_vulns {
+            let mut list: Vec<&String> = changed.iter().collect();
+            list.sort();
+            for vuln in list {
+                for c in tx.vuln_configurations(vuln)? {
+                    for n in c.nodes {
+                        for m in n.matches.into_iter().filter(|m| m.vulnerable) {
+                            let Ok(w) = Wfn::parse(&m.criteria) else {
+                                continue;
+                            };
+                            let (_, v, p) = w.part_vendor_product();
+                            let Some(tids) = targets.by_product.get(&(v, p)) else {
+                                continue;
+                            };
+                            for t in criterion_hits(&mut memo, &m, tids, &targets.list) {
+                                for &(d, _) in &targets.holders[t] {
+                                    pairs.entry(vuln.clone()).or_default().push(d as u32);
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
-
-        // JVN (and other) affected-product entries, by CPE vendor and product.
-        for (vuln, affected) in tx.affected_with_cpe()? {
-            let Some(cpe) = &affected.cpe else { continue };
-            let Ok(w) = Wfn::parse(cpe) else { continue };
-            // The entry names a product; its versions are read from the text below.
-            let name_only = w.with_any_version();
-            let (_, v, p) = w.part_vendor_product();
-            let Some(ids) = by_product.get(&(v, p)) else {
+        for devices in pairs.values_mut() {
+            devices.sort_unstable();
+            devices.dedup();
+        }
+        // JVN (and other) affected-product entries naming the devices' products.
+        let mut affected: HashMap<String, Vec<mamori_core::vuln::Affected>> = HashMap::new();
+        for (vuln, a) in tx.affected_with_cpe()? {
+            let Some(w) = a.cpe.as_deref().and_then(|c| Wfn::parse(c).ok()) else {
                 continue;
             };
-            let vuln_changed = changed_vulns.as_ref().is_none_or(|c| c.contains(&vuln));
-            let facts = facts(&mut *tx, &mut facts_cache, &vuln)?;
-            let (canonical, label) = canonical(&vuln, facts.as_ref());
-            for id in ids {
-                if !vuln_changed && !changed_assets.contains(id) {
-                    continue;
-                }
-                let (_, comps) = &devices[id];
-                for (ti, c) in comps.iter().enumerate() {
-                    if !name_only.matches(&c.target.wfn) {
-                        continue;
-                    }
-                    let (truth, confidence, doubt) = jvn_truth(&affected.versions, c);
-                    if truth == Truth::No {
-                        continue;
-                    }
-                    merge(
-                        &mut found,
-                        (*id, c.key.clone(), canonical.clone()),
-                        ti,
-                        Candidate {
-                            truth,
-                            confidence,
-                            sources: [label.clone()].into(),
-                            evidence: vec![json!({
-                                "source": label,
-                                "cpe": cpe,
-                                "product": affected.product,
-                                "versions": affected.versions,
-                                "component": c.cpe,
-                                "truth": truth_code(truth),
-                                "doubt": doubt,
-                            })],
-                            doubt: doubt.map(str::to_string),
-                        },
-                    );
-                }
+            let (_, v, p) = w.part_vendor_product();
+            if targets.by_product.contains_key(&(v, p)) {
+                affected.entry(vuln).or_default().push(a);
             }
         }
+        // Records supporting the same vulnerability (a JVNDB entry and its CVE) make one
+        // finding: evaluate and write one vulnerability at a time, so memory stays bounded by
+        // the largest one, not by the number of findings.
+        let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for vuln in pairs.keys().chain(affected.keys()) {
+            let f = facts(&mut *tx, &mut facts_cache, vuln)?;
+            let (canonical, _) = canonical(vuln, f.as_ref());
+            let members = groups.entry(canonical).or_default();
+            if !members.contains(vuln) {
+                members.push(vuln.clone());
+            }
+        }
+        report.records = pairs.len() + affected.len();
 
-        // Write the difference.
         let kev: HashMap<String, bool> = tx
             .all_kev()?
             .into_iter()
@@ -380,117 +482,117 @@ impl App {
             .into_iter()
             .map(|(id, s)| (id, s.score.epss))
             .collect();
-        let existing = tx.findings(None)?;
         let today = now.date_naive();
-        for mut f in existing {
-            let key = (f.asset, f.component_key.clone(), f.vuln.clone());
-            let in_scope = devices.contains_key(&f.asset)
-                && (changed_assets.contains(&f.asset)
-                    || changed_vulns.as_ref().is_none_or(|c| {
-                        c.contains(&f.vuln)
-                            || f.sources.iter().any(|s| {
-                                // A source is "NVD CVE-…" / "JVN JVNDB-…": its last word is the id.
-                                s.split_whitespace().last().is_some_and(|id| c.contains(id))
-                            })
-                    }));
-            let retired = !devices.contains_key(&f.asset);
-            if let Some((cand, ti)) = found.remove(&key) {
-                let (asset, comps) = &devices[&f.asset];
-                let c = &comps[ti];
-                let was_open = f.status == "open";
-                apply(
-                    &mut f,
-                    &cand,
-                    c,
-                    asset,
-                    &kev,
-                    &epss,
-                    &mut *tx,
-                    &mut facts_cache,
-                    today,
-                )?;
-                f.last_seen = now;
-                if !was_open {
-                    f.status = "open".into();
-                    f.resolved_at = None;
-                    f.reason = Some("found again by matching".into());
-                    report.reopened += 1;
-                } else {
-                    report.confirmed += 1;
+        let ctx = WriteCtx {
+            devices: &devices,
+            device_of: &device_of,
+            kev: &kev,
+            epss: &epss,
+            today,
+            now,
+        };
+        for (canonical_id, mut members) in groups {
+            members.sort();
+            let mut found: HashMap<(i64, String, String), (Candidate, usize)> = HashMap::new();
+            for vuln in &members {
+                let facts = facts(&mut *tx, &mut facts_cache, vuln)?;
+                let (_, label) = canonical(vuln, facts.as_ref());
+                if let Some(candidates) = pairs.get(vuln) {
+                    let configs: Vec<CompiledConfig> = compile(&tx.vuln_configurations(vuln)?);
+                    for &d in candidates {
+                        evaluate_device(
+                            &mut found,
+                            &configs,
+                            &devices[d as usize],
+                            &canonical_id,
+                            &label,
+                        );
+                    }
                 }
-                tx.save_finding(&f)?;
-            } else if f.status == "open" && (in_scope || retired) {
-                f.status = "resolved".into();
-                f.resolved_at = Some(now);
-                f.reason = Some(resolution_reason(
-                    &f,
-                    devices.get(&f.asset).map(|d| &d.1),
-                    retired,
-                ));
-                report.resolved += 1;
-                tx.save_finding(&f)?;
-            } else if f.status == "open" {
-                // Not re-evaluated: refresh its score (KEV/EPSS may have changed).
-                if let Some((asset, _)) = devices.get(&f.asset) {
-                    let cvss = f.evidence.get("cvss").and_then(|v| v.as_f64());
-                    let p = score(&f.vuln, cvss, asset, &kev, &epss, today);
-                    if p.score != f.score || p.level.code() != f.level {
-                        f.score = p.score;
-                        f.level = p.level.code().into();
-                        f.kev = kev.contains_key(&f.vuln);
-                        f.evidence["priority"] = json!(p);
-                        tx.save_finding(&f)?;
+                for a in affected.get(vuln).into_iter().flatten() {
+                    affected_entry(
+                        &mut found,
+                        a,
+                        &targets,
+                        &devices,
+                        is_changed_vuln(vuln),
+                        &canonical_id,
+                        &label,
+                    );
+                }
+            }
+            // Existing findings of this vulnerability that this run re-evaluated.
+            let heads: Vec<FindingHead> = tx
+                .finding_heads(None, Some(std::slice::from_ref(&canonical_id)))?
+                .into_iter()
+                .filter(|h| {
+                    is_changed_vuln(&canonical_id)
+                        || members.iter().any(|m| is_changed_vuln(m))
+                        || changed_assets.as_ref().is_none_or(|c| c.contains(&h.asset))
+                })
+                .collect();
+            write_group(&mut *tx, &ctx, heads, found, &mut facts_cache, &mut report)?;
+            done.insert(canonical_id);
+        }
+        // Open findings in scope whose vulnerability no longer has any candidate.
+        let leftover = match (&changed_assets, &changed_vulns) {
+            (Some(a), Some(v)) => {
+                let mut a: Vec<i64> = a.iter().copied().collect();
+                a.sort_unstable();
+                let mut v: Vec<String> = v.iter().cloned().collect();
+                v.sort();
+                tx.finding_heads(Some(&a), Some(&v))?
+                    .into_iter()
+                    .filter(|h| h.status == "open" && !done.contains(&h.vuln))
+                    .collect()
+            }
+            _ => {
+                let mut d: Vec<String> = done.iter().cloned().collect();
+                d.sort();
+                tx.open_findings_outside(&d)?
+            }
+        };
+        write_group(
+            &mut *tx,
+            &ctx,
+            leftover,
+            HashMap::new(),
+            &mut facts_cache,
+            &mut report,
+        )?;
+
+        // Findings not re-evaluated: refresh priorities when KEV or EPSS changed.
+        if let Some(w) = watermark {
+            if tx.scores_changed_since(w)? {
+                let all = tx.assets(&AssetFilter::default())?;
+                let by_pk: HashMap<i64, &Asset> = all.iter().map(|s| (s.id, &s.asset)).collect();
+                let mut after = 0;
+                loop {
+                    let page = tx.open_findings_after(after, 5_000)?;
+                    let Some(last) = page.last() else { break };
+                    after = last.id;
+                    for mut f in page {
+                        if done.contains(&f.vuln) {
+                            continue;
+                        }
+                        let Some(asset) = by_pk.get(&f.asset) else {
+                            continue;
+                        };
+                        let cvss = f.evidence.get("cvss").and_then(|v| v.as_f64());
+                        let p = score(&f.vuln, cvss, asset, &kev, &epss, today);
+                        if p.score != f.score || p.level.code() != f.level {
+                            f.score = p.score;
+                            f.level = p.level.code().into();
+                            f.kev = kev.contains_key(&f.vuln);
+                            f.evidence["priority"] = json!(p);
+                            f.digest = Some(digest(&f));
+                            tx.save_finding(&f)?;
+                        }
                     }
                 }
             }
-            if f.status == "open" {
-                report.open += 1;
-            }
         }
-        let mut new: Vec<_> = found.into_iter().collect();
-        new.sort_by(|a, b| a.0.cmp(&b.0));
-        for ((asset_pk, key, vuln), (cand, ti)) in new {
-            let (asset, comps) = &devices[&asset_pk];
-            let c = &comps[ti];
-            let mut f = Finding {
-                id: 0,
-                asset: asset_pk,
-                asset_id: asset.asset_id.clone(),
-                asset_name: asset.name.clone(),
-                department: asset.department.clone(),
-                component_key: key,
-                component: String::new(),
-                version: None,
-                cpe: None,
-                source: String::new(),
-                vuln,
-                status: "open".into(),
-                confidence: String::new(),
-                score: 0.0,
-                level: String::new(),
-                kev: false,
-                sources: Vec::new(),
-                evidence: json!({}),
-                reason: None,
-                first_seen: now,
-                last_seen: now,
-                resolved_at: None,
-            };
-            apply(
-                &mut f,
-                &cand,
-                c,
-                asset,
-                &kev,
-                &epss,
-                &mut *tx,
-                &mut facts_cache,
-                today,
-            )?;
-            tx.save_finding(&f)?;
-            report.opened += 1;
-        }
-        report.open += report.opened;
+        report.open = tx.count_open_findings()? as usize;
         tx.set_setting(WATERMARK, &now.to_rfc3339())?;
         report.seconds = started.elapsed().as_secs_f64();
         audit(
@@ -511,6 +613,245 @@ impl App {
         tx.commit()?;
         Ok(report)
     }
+}
+
+/// A new finding's fixed fields (the rest is filled by [`apply`]).
+fn new_finding(device: &Device<'_>, key: &(i64, String, String), now: DateTime<Utc>) -> Finding {
+    Finding {
+        id: 0,
+        asset: key.0,
+        asset_id: device.asset.asset_id.clone(),
+        asset_name: device.asset.name.clone(),
+        department: device.asset.department.clone(),
+        component_key: key.1.clone(),
+        component: String::new(),
+        version: None,
+        cpe: None,
+        source: String::new(),
+        vuln: key.2.clone(),
+        status: "open".into(),
+        confidence: String::new(),
+        score: 0.0,
+        level: String::new(),
+        kev: false,
+        sources: Vec::new(),
+        evidence: json!({}),
+        reason: None,
+        first_seen: now,
+        last_seen: now,
+        resolved_at: None,
+        digest: None,
+    }
+}
+
+/// What writing findings reads.
+struct WriteCtx<'a, 'b> {
+    devices: &'a [Device<'b>],
+    device_of: &'a HashMap<i64, usize>,
+    kev: &'a HashMap<String, bool>,
+    epss: &'a HashMap<String, f64>,
+    today: chrono::NaiveDate,
+    now: DateTime<Utc>,
+}
+
+/// One record's configurations against one device.
+fn evaluate_device(
+    found: &mut HashMap<(i64, String, String), (Candidate, usize)>,
+    configs: &[CompiledConfig],
+    device: &Device<'_>,
+    canonical: &str,
+    label: &str,
+) {
+    let targets: Vec<&Target> = device.comps.iter().map(|c| &c.target).collect();
+    let Some(outcome) = evaluate(configs, &targets) else {
+        return;
+    };
+    for (ti, truth, doubt) in outcome.affected() {
+        let hits: Vec<serde_json::Value> = outcome
+            .hits
+            .iter()
+            .filter(|h| h.target == ti || !h.vulnerable)
+            .map(|h| {
+                let m = &configs[h.config].nodes[h.node].criteria[h.criterion].published;
+                json!({
+                    "source": label,
+                    "criteria": m.criteria,
+                    "vulnerable": m.vulnerable,
+                    "version_start_including": m.version_start_including,
+                    "version_start_excluding": m.version_start_excluding,
+                    "version_end_including": m.version_end_including,
+                    "version_end_excluding": m.version_end_excluding,
+                    "component": device.comps.get(h.target).map(|c| c.cpe.clone()),
+                    "truth": truth_code(h.truth),
+                    "doubt": h.doubt.map(Doubt::code),
+                })
+            })
+            .collect();
+        let c = &device.comps[ti];
+        let confidence = if truth == Truth::Yes { "high" } else { "low" };
+        merge(
+            found,
+            (device.pk, c.key.clone(), canonical.to_string()),
+            ti,
+            Candidate {
+                truth,
+                confidence,
+                sources: [label.to_string()].into(),
+                evidence: hits,
+                doubt: doubt.map(Doubt::code),
+            },
+        );
+    }
+}
+
+/// One JVN-style affected-product entry against the devices holding its product.
+fn affected_entry(
+    found: &mut HashMap<(i64, String, String), (Candidate, usize)>,
+    affected: &mamori_core::vuln::Affected,
+    targets: &Targets,
+    devices: &[Device<'_>],
+    vuln_changed: bool,
+    canonical: &str,
+    label: &str,
+) {
+    let Some(cpe) = &affected.cpe else { return };
+    let Ok(w) = Wfn::parse(cpe) else { return };
+    // The entry names a product; its versions are read from the text.
+    let name_only = w.with_any_version();
+    let (_, v, p) = w.part_vendor_product();
+    let Some(tids) = targets.by_product.get(&(v, p)) else {
+        return;
+    };
+    for &t in tids {
+        if !name_only.matches(&targets.list[t].wfn) {
+            continue;
+        }
+        for &(d, ti) in &targets.holders[t] {
+            let device = &devices[d];
+            if !vuln_changed && !device.changed {
+                continue;
+            }
+            let c = &device.comps[ti];
+            let (truth, confidence, doubt) = jvn_truth(&affected.versions, c);
+            if truth == Truth::No {
+                continue;
+            }
+            merge(
+                found,
+                (device.pk, c.key.clone(), canonical.to_string()),
+                ti,
+                Candidate {
+                    truth,
+                    confidence,
+                    sources: [label.to_string()].into(),
+                    evidence: vec![json!({
+                        "source": label,
+                        "cpe": cpe,
+                        "product": affected.product,
+                        "versions": affected.versions,
+                        "component": c.cpe,
+                        "truth": truth_code(truth),
+                        "doubt": doubt,
+                    })],
+                    doubt: doubt.map(str::to_string),
+                },
+            );
+        }
+    }
+}
+
+/// Writes the difference between existing findings (`heads`, all in scope) and what this
+/// run found: new ones opened, changed ones rewritten, resolved ones found again reopened,
+/// open ones no longer found resolved with the reason.
+fn write_group(
+    tx: &mut dyn Tx,
+    ctx: &WriteCtx<'_, '_>,
+    heads: Vec<FindingHead>,
+    mut found: HashMap<(i64, String, String), (Candidate, usize)>,
+    cache: &mut HashMap<String, Option<mamori_store::VulnFacts>>,
+    report: &mut MatchReport,
+) -> Result<()> {
+    for h in heads {
+        let key = (h.asset, h.component_key.clone(), h.vuln.clone());
+        let device = ctx.device_of.get(&h.asset).map(|&d| &ctx.devices[d]);
+        if let Some((cand, ti)) = found.remove(&key) {
+            let Some(device) = device else { continue };
+            let mut f = new_finding(device, &key, ctx.now);
+            f.id = h.id;
+            apply(
+                &mut f,
+                &cand,
+                &device.comps[ti],
+                device.asset,
+                ctx,
+                tx,
+                cache,
+            )?;
+            if h.status != "open" {
+                f.reason = Some(Resolution::FoundAgain.to_string());
+                tx.save_finding(&f)?;
+                report.reopened += 1;
+            } else {
+                if f.digest != h.digest {
+                    tx.save_finding(&f)?;
+                }
+                report.confirmed += 1;
+            }
+        } else if h.status == "open" {
+            let reason = match device {
+                Some(d) if d.retired => Resolution::Retired,
+                Some(d) => match d.comps.iter().find(|c| c.key == h.component_key) {
+                    Some(c) if c.version != h.version => Resolution::Updated {
+                        from: h.version.clone(),
+                        to: c.version.clone(),
+                    },
+                    Some(_) => Resolution::RecordsChanged,
+                    None => Resolution::ComponentRemoved,
+                },
+                // Not loaded: the changed record no longer names the device's products.
+                None => Resolution::RecordsChanged,
+            };
+            tx.set_finding_status(h.id, "resolved", Some(&reason.to_string()), Some(ctx.now))?;
+            report.resolved += 1;
+        }
+    }
+    let mut new: Vec<_> = found.into_iter().collect();
+    new.sort_by(|a, b| a.0.cmp(&b.0));
+    for (key, (cand, ti)) in new {
+        let device = &ctx.devices[ctx.device_of[&key.0]];
+        let mut f = new_finding(device, &key, ctx.now);
+        apply(
+            &mut f,
+            &cand,
+            &device.comps[ti],
+            device.asset,
+            ctx,
+            tx,
+            cache,
+        )?;
+        tx.save_finding(&f)?;
+        report.opened += 1;
+    }
+    Ok(())
+}
+
+/// SHA-256 of what matching wrote: a finding is rewritten only when this changes.
+fn digest(f: &Finding) -> String {
+    use sha2::{Digest, Sha256};
+    let content = json!([
+        f.component,
+        f.version,
+        f.cpe,
+        f.source,
+        f.confidence,
+        f.score,
+        f.level,
+        f.kev,
+        f.sources,
+        f.evidence
+    ]);
+    let hash = Sha256::digest(content.to_string().as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn truth_code(t: Truth) -> &'static str {
@@ -625,18 +966,16 @@ fn score(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn apply(
     f: &mut Finding,
     cand: &Candidate,
     c: &Component,
     asset: &Asset,
-    kev: &HashMap<String, bool>,
-    epss: &HashMap<String, f64>,
+    ctx: &WriteCtx<'_, '_>,
     tx: &mut dyn Tx,
     cache: &mut HashMap<String, Option<mamori_store::VulnFacts>>,
-    today: chrono::NaiveDate,
 ) -> Result<()> {
+    let (kev, epss, today) = (ctx.kev, ctx.epss, ctx.today);
     // CVSS of the canonical record, else of any supporting record.
     let own = facts(tx, cache, &f.vuln)?;
     let mut cvss = own.as_ref().and_then(|x| x.max_cvss);
@@ -667,20 +1006,6 @@ fn apply(
         "matched": cand.evidence,
         "priority": p,
     });
+    f.digest = Some(digest(f));
     Ok(())
-}
-
-fn resolution_reason(f: &Finding, comps: Option<&Vec<Component>>, retired: bool) -> String {
-    if retired {
-        return "device retired (廃棄済)".into();
-    }
-    match comps.and_then(|cs| cs.iter().find(|c| c.key == f.component_key)) {
-        Some(c) if c.version != f.version => format!(
-            "updated from {} to {}: outside the affected versions (更新により解消)",
-            f.version.as_deref().unwrap_or("?"),
-            c.version.as_deref().unwrap_or("?")
-        ),
-        Some(_) => "the records no longer name this version (記録の更新により解消)".into(),
-        None => "component no longer recorded on the device".into(),
-    }
 }

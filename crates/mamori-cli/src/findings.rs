@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use mamori_app::findings::Level;
-use mamori_app::findings::{group, FindingQuery, GroupBy};
+use mamori_app::findings::{group, FindingQuery, GroupBy, Resolution};
 use mamori_app::matching::MatchMode;
 use mamori_core::{Confidence, FindingStatus, Labelled, Lang};
 use mamori_ledger::write::guard_formula;
@@ -155,7 +155,7 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
         FindingsCommand::Show { id } => {
             let f = open(ctx)?.finding(id)?;
             if ctx.json {
-                print_json(&finding_json(&f));
+                print_json(&finding_json(&f, lang));
                 return Ok(());
             }
             print_finding(&f, lang);
@@ -164,7 +164,7 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
     }
 }
 
-fn finding_json(f: &Finding) -> serde_json::Value {
+fn finding_json(f: &Finding, lang: Lang) -> serde_json::Value {
     json!({
         "id": f.id,
         "asset_id": f.asset_id,
@@ -183,7 +183,8 @@ fn finding_json(f: &Finding) -> serde_json::Value {
         "kev": f.kev,
         "sources": f.sources,
         "evidence": f.evidence,
-        "reason": f.reason,
+        "reason": f.reason.as_deref().map(|r| Resolution::render(r, lang)),
+        "reason_code": f.reason.as_deref().and_then(Resolution::parse),
         "first_seen": f.first_seen.to_rfc3339(),
         "last_seen": f.last_seen.to_rfc3339(),
         "resolved_at": f.resolved_at.map(|t| t.to_rfc3339()),
@@ -195,7 +196,7 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
     if ctx.json {
         print_json(&json!({
             "count": list.len(),
-            "findings": list.iter().map(finding_json).collect::<Vec<_>>(),
+            "findings": list.iter().map(|f| finding_json(f, lang)).collect::<Vec<_>>(),
         }));
         return Ok(());
     }
@@ -374,7 +375,7 @@ fn print_finding(f: &Finding, lang: Lang) {
         label::<FindingStatus>(&f.status, lang)
     );
     if let Some(r) = &f.reason {
-        println!("    {r}");
+        println!("    {}", Resolution::render(r, lang));
     }
     println!("  {}: {}", l("根拠", "sources"), f.sources.join(", "));
     println!("  {}:", l("緊急度の内訳", "why this priority"));

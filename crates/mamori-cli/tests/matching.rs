@@ -145,9 +145,26 @@ fn kev_findings_for_old_firmware_and_none_outside_the_ranges() {
     assert!(vulns_of(&findings(&env, &["--kev"]), "NW-0018").is_empty());
     let resolved = findings(&env, &["--status", "resolved", "--asset", "NW-0018"]);
     assert!(resolved.iter().any(|f| f["vuln"] == "CVE-2018-13379"));
-    assert!(resolved
-        .iter()
-        .all(|f| f["reason"].as_str().unwrap().contains("6.0.4 to 6.4.12")));
+    // The reason is kept as a code and shown in the reader's language.
+    assert!(
+        resolved.iter().all(|f| f["reason_code"]
+            == serde_json::json!({"code": "updated", "from": "6.0.4", "to": "6.4.12"})),
+        "{resolved:?}"
+    );
+    let r = env.run(&[
+        "--json", "--lang", "ja", "findings", "list", "--status", "resolved",
+    ]);
+    assert!(r.json()["findings"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("6.0.4 から 6.4.12 への更新により解消"));
+    let r = env.run(&[
+        "--json", "--lang", "en", "findings", "list", "--status", "resolved",
+    ]);
+    assert!(r.json()["findings"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("resolved by update from 6.0.4 to 6.4.12"));
 
     // CSV output for Excel.
     let r = env.run(&["findings", "list", "--csv", "--lang", "ja"]);

@@ -14,6 +14,8 @@
 //! OR the best, negation keeps unknown unknown. An unknown result is a finding to be
 //! confirmed (要確認), never a silent match or a silent miss.
 
+use std::borrow::Borrow;
+
 use mamori_core::vuln::{Configuration, CpeMatch, Operator};
 
 use crate::version::{self, Scheme};
@@ -289,12 +291,12 @@ impl CompiledConfig {
     }
 
     /// Whether some target could meet one of its vulnerable criteria (a cheap pre-check).
-    fn may_apply(&self, targets: &[Target]) -> bool {
+    fn may_apply<T: Borrow<Target>>(&self, targets: &[T]) -> bool {
         match &self.vulnerable_products {
             None => true,
             Some(set) => targets
                 .iter()
-                .any(|t| t.product.as_ref().is_none_or(|p| set.contains(p))),
+                .any(|t| t.borrow().product.as_ref().is_none_or(|p| set.contains(p))),
         }
     }
 }
@@ -383,7 +385,7 @@ impl Outcome {
 /// Evaluates compiled configurations against a device's components.
 ///
 /// Returns `None` when no configuration can hold.
-pub fn evaluate(configs: &[CompiledConfig], targets: &[Target]) -> Option<Outcome> {
+pub fn evaluate<T: Borrow<Target>>(configs: &[CompiledConfig], targets: &[T]) -> Option<Outcome> {
     let mut best = Truth::No;
     let mut hits = Vec::new();
     for (ci, config) in configs.iter().enumerate() {
@@ -399,6 +401,7 @@ pub fn evaluate(configs: &[CompiledConfig], targets: &[Target]) -> Option<Outcom
             let mut best: Vec<(Truth, Option<Doubt>, usize)> =
                 vec![(Truth::No, None, usize::MAX); node.criteria.len()];
             for (ti, t) in targets.iter().enumerate() {
+                let t: &Target = t.borrow();
                 let keyed = t.product.as_ref().and_then(|p| node.by_product.get(p));
                 let candidates: Box<dyn Iterator<Item = &usize>> = if t.product.is_some() {
                     Box::new(keyed.into_iter().flatten().chain(&node.unkeyed))
@@ -420,7 +423,7 @@ pub fn evaluate(configs: &[CompiledConfig], targets: &[Target]) -> Option<Outcom
                 let mut t_best = best[ki];
                 if t_best.0 == Truth::No && !crit.published.vulnerable {
                     if let Some(w) = &crit.wfn {
-                        let recorded = targets.iter().any(|t| {
+                        let recorded = targets.iter().map(Borrow::borrow).any(|t: &Target| {
                             compare(&w.values[0], &t.wfn.values[0]) != Relation::Disjoint
                                 && compare(&w.values[1], &t.wfn.values[1]) != Relation::Disjoint
                         });

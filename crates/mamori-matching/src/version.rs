@@ -17,7 +17,7 @@
 use std::cmp::Ordering;
 
 /// How to read versions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {
     /// Vendors' dotted and train-style versions.
     Generic,
