@@ -398,36 +398,29 @@ impl SqliteTx<'_> {
             })
         };
         let mut out: BTreeMap<i64, FindingHead> = BTreeMap::new();
+        let mut read = |sql: &str, key: Option<&dyn rusqlite::ToSql>| -> Result<()> {
+            let mut stmt = self
+                .tx
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM findings{sql}"))?;
+            let rows = match key {
+                Some(k) => stmt
+                    .query_map([k], head)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+                None => stmt
+                    .query_map([], head)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            };
+            out.extend(rows.into_iter().map(|h| (h.id, h)));
+            Ok(())
+        };
         if assets.is_none() && vulns.is_none() {
-            let mut stmt = self
-                .tx
-                .prepare_cached(&format!("SELECT {COLUMNS} FROM findings"))?;
-            for h in stmt.query_map([], head)? {
-                let h = h?;
-                out.insert(h.id, h);
-            }
+            read("", None)?;
         }
-        if let Some(ids) = assets {
-            let mut stmt = self
-                .tx
-                .prepare_cached(&format!("SELECT {COLUMNS} FROM findings WHERE asset = ?1"))?;
-            for id in ids {
-                for h in stmt.query_map([id], head)? {
-                    let h = h?;
-                    out.insert(h.id, h);
-                }
-            }
+        for id in assets.unwrap_or_default() {
+            read(" WHERE asset = ?1", Some(id))?;
         }
-        if let Some(vulns) = vulns {
-            let mut stmt = self
-                .tx
-                .prepare_cached(&format!("SELECT {COLUMNS} FROM findings WHERE vuln = ?1"))?;
-            for v in vulns {
-                for h in stmt.query_map([v], head)? {
-                    let h = h?;
-                    out.insert(h.id, h);
-                }
-            }
+        for v in vulns.unwrap_or_default() {
+            read(" WHERE vuln = ?1", Some(v))?;
         }
         Ok(out.into_values().collect())
     }
