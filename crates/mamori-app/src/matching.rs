@@ -9,11 +9,11 @@
 //! new findings are opened, findings no longer supported are resolved with the reason
 //! (an update to a fixed version says from which version to which), findings found again
 //! are reopened. Incremental runs evaluate only devices changed and records imported since
-//! the last run; scores are refreshed for all open findings every run (KEV and EPSS change
-//! daily).
+//! the last run; priorities of the other open findings are refreshed when KEV or EPSS data
+//! was imported since (they change daily). docs/matching.md ("How a run works") has the
+//! steps and why each keeps the run fast.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::rc::Rc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -96,34 +96,67 @@ struct Candidate {
     doubt: Option<String>,
 }
 
-/// Components already built, by CPE, version, origin and scheme: 2,000 PCs with the same
-/// software share one parsed component each.
-type ComponentCache = HashMap<(String, Option<String>, &'static str, Scheme), Rc<Component>>;
+/// The distinct components of the devices matched: 2,000 PCs with the same software share
+/// one parsed component, and a criterion is tested once per distinct component.
+#[derive(Default)]
+struct Catalogue {
+    /// By CPE, version, origin and version scheme.
+    index: HashMap<(String, Option<String>, &'static str, Scheme), usize>,
+    comps: Vec<Component>,
+    /// The devices holding each component (indexes into the run's devices).
+    holders: Vec<Vec<usize>>,
+    /// Components per CPE (vendor, product).
+    by_product: HashMap<(String, String), Vec<usize>>,
+}
 
-/// The ledger's and SBOMs' components of one device.
+impl Catalogue {
+    /// The id of a component, parsing its CPE the first time it is seen.
+    fn intern(
+        &mut self,
+        cpe: &str,
+        version: Option<&str>,
+        source: &'static str,
+        scheme: Scheme,
+    ) -> std::result::Result<usize, mamori_matching::CpeError> {
+        let key = (cpe.to_string(), version.map(str::to_string), source, scheme);
+        if let Some(&id) = self.index.get(&key) {
+            return Ok(id);
+        }
+        let c = component(Wfn::parse(cpe)?, cpe, version, source, scheme);
+        let id = self.comps.len();
+        let (_, v, p) = c.target.wfn.part_vendor_product();
+        self.by_product.entry((v, p)).or_default().push(id);
+        self.comps.push(c);
+        self.holders.push(Vec::new());
+        self.index.insert(key, id);
+        Ok(id)
+    }
+
+    /// A device's components, as `evaluate` reads them.
+    fn targets(&self, device: &Device<'_>) -> Vec<&Target> {
+        device
+            .comps
+            .iter()
+            .map(|&c| &self.comps[c].target)
+            .collect()
+    }
+}
+
+/// The ledger's and SBOMs' components of one device (ids in `catalogue`).
 fn components_of(
     asset: &Asset,
     sbom: &[&mamori_store::StoredComponent],
-    cache: &mut ComponentCache,
+    catalogue: &mut Catalogue,
     skipped: &mut Vec<Skipped>,
-) -> Vec<Rc<Component>> {
+) -> Vec<usize> {
     let mut out = Vec::new();
     let mut add = |cpe: &str,
                    version: Option<&str>,
                    source: &'static str,
                    scheme: Scheme,
                    place: &dyn Fn() -> String| {
-        let key = (cpe.to_string(), version.map(str::to_string), source, scheme);
-        if let Some(c) = cache.get(&key) {
-            out.push(c.clone());
-            return;
-        }
-        match Wfn::parse(cpe) {
-            Ok(w) => {
-                let c = Rc::new(component(w, cpe, version, source, scheme));
-                cache.insert(key, c.clone());
-                out.push(c);
-            }
+        match catalogue.intern(cpe, version, source, scheme) {
+            Ok(id) => out.push(id),
             Err(e) => skipped.push(Skipped {
                 asset_id: asset.asset_id.clone(),
                 place: place(),
@@ -199,44 +232,11 @@ pub enum MatchMode {
 struct Device<'a> {
     pk: i64,
     asset: &'a Asset,
-    comps: Vec<Rc<Component>>,
+    /// Its components (ids in the run's [`Catalogue`]), in order.
+    comps: Vec<usize>,
     /// Changed since the last run (always, in a full run).
     changed: bool,
     retired: bool,
-}
-
-/// The distinct targets of all devices: a product on 2,000 PCs is tested once per criterion.
-#[derive(Default)]
-struct Targets {
-    index: HashMap<(String, Scheme), usize>,
-    list: Vec<Target>,
-    /// (device, component) holding each target.
-    holders: Vec<Vec<(usize, usize)>>,
-    /// Targets per (vendor, product).
-    by_product: HashMap<(String, String), Vec<usize>>,
-}
-
-impl Targets {
-    fn add(&mut self, device: usize, comp: usize, t: &Target) {
-        let key = (t.wfn.to_fs(), t.scheme);
-        if let Some(&id) = self.index.get(&key) {
-            self.holders[id].push((device, comp));
-            return;
-        }
-        let id = match self.index.get(&key) {
-            Some(&id) => id,
-            None => {
-                let id = self.list.len();
-                self.index.insert(key, id);
-                self.list.push(t.clone());
-                self.holders.push(Vec::new());
-                let (_, v, p) = t.wfn.part_vendor_product();
-                self.by_product.entry((v, p)).or_default().push(id);
-                id
-            }
-        };
-        self.holders[id].push((device, comp));
-    }
 }
 
 /// Criteria already tested, by their text and bounds: replicated and repeated criteria
@@ -255,23 +255,21 @@ fn memo_key(m: &mamori_core::vuln::CpeMatch) -> String {
     )
 }
 
-/// The targets among `candidates` a vulnerable criterion holds (or may hold) for.
-fn criterion_hits(
-    memo: &mut Memo,
+/// The components among `candidates` a vulnerable criterion holds (or may hold) for.
+fn criterion_hits<'m>(
+    memo: &'m mut Memo,
     m: &mamori_core::vuln::CpeMatch,
     candidates: &[usize],
-    targets: &[Target],
-) -> Vec<usize> {
-    memo.entry(memo_key(m))
-        .or_insert_with(|| {
-            let c = Criterion::new(m.clone());
-            candidates
-                .iter()
-                .copied()
-                .filter(|&t| c.test(&targets[t]).0 > Truth::No)
-                .collect()
-        })
-        .clone()
+    catalogue: &Catalogue,
+) -> &'m [usize] {
+    memo.entry(memo_key(m)).or_insert_with(|| {
+        let c = Criterion::new(m.clone());
+        candidates
+            .iter()
+            .copied()
+            .filter(|&t| c.test(&catalogue.comps[t].target).0 > Truth::No)
+            .collect()
+    })
 }
 
 impl App {
@@ -346,10 +344,7 @@ impl App {
             sbom_by_asset.entry(c.asset).or_default().push(c);
         }
         let mut devices: Vec<Device<'_>> = Vec::with_capacity(stored.len());
-        let mut targets = Targets::default();
-        let mut cache = ComponentCache::new();
-        // Each distinct component's target id.
-        let mut target_of: HashMap<*const Component, usize> = HashMap::new();
+        let mut catalogue = Catalogue::default();
         for s in &stored {
             let changed = changed_assets.as_ref().is_none_or(|c| c.contains(&s.id));
             if s.asset.status == AssetStatus::Retired {
@@ -363,21 +358,16 @@ impl App {
                 continue;
             }
             let sb = sbom_by_asset.get(&s.id).map(Vec::as_slice).unwrap_or(&[]);
-            let comps = components_of(&s.asset, sb, &mut cache, &mut report.skipped);
+            let comps = components_of(&s.asset, sb, &mut catalogue, &mut report.skipped);
             if comps.is_empty() && (s.asset.os.is_some() || !s.asset.software.is_empty()) {
                 report.assets_without_cpe.push(s.asset.asset_id.clone());
             }
             report.components += comps.len();
             report.assets += 1;
-            let d = devices.len();
-            for (ci, c) in comps.iter().enumerate() {
-                match target_of.get(&Rc::as_ptr(c)) {
-                    Some(&t) => targets.holders[t].push((d, ci)),
-                    None => {
-                        targets.add(d, ci, &c.target);
-                        let t = targets.index[&(c.target.wfn.to_fs(), c.target.scheme)];
-                        target_of.insert(Rc::as_ptr(c), t);
-                    }
+            for &c in &comps {
+                let holders = &mut catalogue.holders[c];
+                if holders.last() != Some(&devices.len()) {
+                    holders.push(devices.len());
                 }
             }
             devices.push(Device {
@@ -398,20 +388,20 @@ impl App {
         let mut memo = Memo::new();
         let mut pairs: HashMap<String, Vec<u32>> = HashMap::new();
         let mut products: Vec<(&(String, String), &Vec<usize>)> =
-            targets.by_product.iter().collect();
+            catalogue.by_product.iter().collect();
         products.sort();
-        for ((vendor, product), tids) in products {
-            let any_changed = tids
+        for ((vendor, product), ids) in products {
+            let any_changed = ids
                 .iter()
-                .any(|&t| targets.holders[t].iter().any(|&(d, _)| devices[d].changed));
+                .any(|&c| catalogue.holders[c].iter().any(|&d| devices[d].changed));
             if !any_changed && changed_vulns.is_some() {
                 // Only changed records can alter these devices' findings: read below.
                 continue;
             }
             for (vuln, m) in tx.criteria_naming(vendor, product)? {
                 let vuln_changed = is_changed_vuln(&vuln);
-                for t in criterion_hits(&mut memo, &m, tids, &targets.list) {
-                    for &(d, _) in &targets.holders[t] {
+                for &c in criterion_hits(&mut memo, &m, ids, &catalogue) {
+                    for &d in &catalogue.holders[c] {
                         if vuln_changed || devices[d].changed {
                             pairs.entry(vuln.clone()).or_default().push(d as u32);
                         }
@@ -430,11 +420,11 @@ impl App {
                                 continue;
                             };
                             let (_, v, p) = w.part_vendor_product();
-                            let Some(tids) = targets.by_product.get(&(v, p)) else {
+                            let Some(ids) = catalogue.by_product.get(&(v, p)) else {
                                 continue;
                             };
-                            for t in criterion_hits(&mut memo, &m, tids, &targets.list) {
-                                for &(d, _) in &targets.holders[t] {
+                            for &c in criterion_hits(&mut memo, &m, ids, &catalogue) {
+                                for &d in &catalogue.holders[c] {
                                     pairs.entry(vuln.clone()).or_default().push(d as u32);
                                 }
                             }
@@ -454,7 +444,7 @@ impl App {
                 continue;
             };
             let (_, v, p) = w.part_vendor_product();
-            if targets.by_product.contains_key(&(v, p)) {
+            if catalogue.by_product.contains_key(&(v, p)) {
                 affected.entry(vuln).or_default().push(a);
             }
         }
@@ -484,6 +474,7 @@ impl App {
             .collect();
         let today = now.date_naive();
         let ctx = WriteCtx {
+            catalogue: &catalogue,
             devices: &devices,
             device_of: &device_of,
             kev: &kev,
@@ -493,7 +484,7 @@ impl App {
         };
         for (canonical_id, mut members) in groups {
             members.sort();
-            let mut found: HashMap<(i64, String, String), (Candidate, usize)> = HashMap::new();
+            let mut found = Found::new();
             for vuln in &members {
                 let facts = facts(&mut *tx, &mut facts_cache, vuln)?;
                 let (_, label) = canonical(vuln, facts.as_ref());
@@ -503,6 +494,7 @@ impl App {
                         evaluate_device(
                             &mut found,
                             &configs,
+                            &catalogue,
                             &devices[d as usize],
                             &canonical_id,
                             &label,
@@ -513,7 +505,7 @@ impl App {
                     affected_entry(
                         &mut found,
                         a,
-                        &targets,
+                        &catalogue,
                         &devices,
                         is_changed_vuln(vuln),
                         &canonical_id,
@@ -531,7 +523,8 @@ impl App {
                         || changed_assets.as_ref().is_none_or(|c| c.contains(&h.asset))
                 })
                 .collect();
-            write_group(&mut *tx, &ctx, heads, found, &mut facts_cache, &mut report)?;
+            let facts = group_facts(&mut *tx, &mut facts_cache, &canonical_id, &members)?;
+            write_group(&mut *tx, &ctx, heads, found, &facts, &mut report)?;
             done.insert(canonical_id);
         }
         // Open findings in scope whose vulnerability no longer has any candidate.
@@ -556,8 +549,8 @@ impl App {
             &mut *tx,
             &ctx,
             leftover,
-            HashMap::new(),
-            &mut facts_cache,
+            Found::new(),
+            &GroupFacts::default(),
             &mut report,
         )?;
 
@@ -646,6 +639,7 @@ fn new_finding(device: &Device<'_>, key: &(i64, String, String), now: DateTime<U
 
 /// What writing findings reads.
 struct WriteCtx<'a, 'b> {
+    catalogue: &'a Catalogue,
     devices: &'a [Device<'b>],
     device_of: &'a HashMap<i64, usize>,
     kev: &'a HashMap<String, bool>,
@@ -656,16 +650,17 @@ struct WriteCtx<'a, 'b> {
 
 /// One record's configurations against one device.
 fn evaluate_device(
-    found: &mut HashMap<(i64, String, String), (Candidate, usize)>,
+    found: &mut Found,
     configs: &[CompiledConfig],
+    catalogue: &Catalogue,
     device: &Device<'_>,
     canonical: &str,
     label: &str,
 ) {
-    let targets: Vec<&Target> = device.comps.iter().map(|c| &c.target).collect();
-    let Some(outcome) = evaluate(configs, &targets) else {
+    let Some(outcome) = evaluate(configs, &catalogue.targets(device)) else {
         return;
     };
+    let cpe_at = |i: usize| device.comps.get(i).map(|&c| catalogue.comps[c].cpe.clone());
     for (ti, truth, doubt) in outcome.affected() {
         let hits: Vec<serde_json::Value> = outcome
             .hits
@@ -681,18 +676,19 @@ fn evaluate_device(
                     "version_start_excluding": m.version_start_excluding,
                     "version_end_including": m.version_end_including,
                     "version_end_excluding": m.version_end_excluding,
-                    "component": device.comps.get(h.target).map(|c| c.cpe.clone()),
+                    "component": cpe_at(h.target),
                     "truth": truth_code(h.truth),
                     "doubt": h.doubt.map(Doubt::code),
                 })
             })
             .collect();
-        let c = &device.comps[ti];
         let confidence = if truth == Truth::Yes { "high" } else { "low" };
         merge(
             found,
-            (device.pk, c.key.clone(), canonical.to_string()),
-            ti,
+            catalogue,
+            device,
+            device.comps[ti],
+            canonical,
             Candidate {
                 truth,
                 confidence,
@@ -706,9 +702,9 @@ fn evaluate_device(
 
 /// One JVN-style affected-product entry against the devices holding its product.
 fn affected_entry(
-    found: &mut HashMap<(i64, String, String), (Candidate, usize)>,
+    found: &mut Found,
     affected: &mamori_core::vuln::Affected,
-    targets: &Targets,
+    catalogue: &Catalogue,
     devices: &[Device<'_>],
     vuln_changed: bool,
     canonical: &str,
@@ -719,27 +715,29 @@ fn affected_entry(
     // The entry names a product; its versions are read from the text.
     let name_only = w.with_any_version();
     let (_, v, p) = w.part_vendor_product();
-    let Some(tids) = targets.by_product.get(&(v, p)) else {
+    let Some(ids) = catalogue.by_product.get(&(v, p)) else {
         return;
     };
-    for &t in tids {
-        if !name_only.matches(&targets.list[t].wfn) {
+    for &id in ids {
+        let c = &catalogue.comps[id];
+        if !name_only.matches(&c.target.wfn) {
             continue;
         }
-        for &(d, ti) in &targets.holders[t] {
+        let (truth, confidence, doubt) = jvn_truth(&affected.versions, c);
+        if truth == Truth::No {
+            continue;
+        }
+        for &d in &catalogue.holders[id] {
             let device = &devices[d];
             if !vuln_changed && !device.changed {
                 continue;
             }
-            let c = &device.comps[ti];
-            let (truth, confidence, doubt) = jvn_truth(&affected.versions, c);
-            if truth == Truth::No {
-                continue;
-            }
             merge(
                 found,
-                (device.pk, c.key.clone(), canonical.to_string()),
-                ti,
+                catalogue,
+                device,
+                id,
+                canonical,
                 Candidate {
                     truth,
                     confidence,
@@ -767,26 +765,25 @@ fn write_group(
     tx: &mut dyn Tx,
     ctx: &WriteCtx<'_, '_>,
     heads: Vec<FindingHead>,
-    mut found: HashMap<(i64, String, String), (Candidate, usize)>,
-    cache: &mut HashMap<String, Option<mamori_store::VulnFacts>>,
+    mut found: Found,
+    facts: &GroupFacts,
     report: &mut MatchReport,
 ) -> Result<()> {
     for h in heads {
         let key = (h.asset, h.component_key.clone(), h.vuln.clone());
         let device = ctx.device_of.get(&h.asset).map(|&d| &ctx.devices[d]);
-        if let Some((cand, ti)) = found.remove(&key) {
+        if let Some((cand, c)) = found.remove(&key) {
             let Some(device) = device else { continue };
             let mut f = new_finding(device, &key, ctx.now);
             f.id = h.id;
             apply(
                 &mut f,
                 &cand,
-                &device.comps[ti],
+                &ctx.catalogue.comps[c],
                 device.asset,
                 ctx,
-                tx,
-                cache,
-            )?;
+                facts,
+            );
             if h.status != "open" {
                 f.reason = Some(Resolution::FoundAgain.to_string());
                 tx.save_finding(&f)?;
@@ -798,18 +795,21 @@ fn write_group(
                 report.confirmed += 1;
             }
         } else if h.status == "open" {
-            let reason = match device {
-                Some(d) if d.retired => Resolution::Retired,
-                Some(d) => match d.comps.iter().find(|c| c.key == h.component_key) {
-                    Some(c) if c.version != h.version => Resolution::Updated {
-                        from: h.version.clone(),
-                        to: c.version.clone(),
-                    },
-                    Some(_) => Resolution::RecordsChanged,
-                    None => Resolution::ComponentRemoved,
+            let now_recorded = device.map(|d| {
+                d.comps
+                    .iter()
+                    .map(|&c| &ctx.catalogue.comps[c])
+                    .find(|c| c.key == h.component_key)
+            });
+            let reason = match (device, now_recorded) {
+                (Some(d), _) if d.retired => Resolution::Retired,
+                (Some(_), Some(Some(c))) if c.version != h.version => Resolution::Updated {
+                    from: h.version.clone(),
+                    to: c.version.clone(),
                 },
-                // Not loaded: the changed record no longer names the device's products.
-                None => Resolution::RecordsChanged,
+                (Some(_), Some(None)) => Resolution::ComponentRemoved,
+                // Same version (or the device not loaded): the records changed.
+                _ => Resolution::RecordsChanged,
             };
             tx.set_finding_status(h.id, "resolved", Some(&reason.to_string()), Some(ctx.now))?;
             report.resolved += 1;
@@ -817,22 +817,45 @@ fn write_group(
     }
     let mut new: Vec<_> = found.into_iter().collect();
     new.sort_by(|a, b| a.0.cmp(&b.0));
-    for (key, (cand, ti)) in new {
+    for (key, (cand, c)) in new {
         let device = &ctx.devices[ctx.device_of[&key.0]];
         let mut f = new_finding(device, &key, ctx.now);
         apply(
             &mut f,
             &cand,
-            &device.comps[ti],
+            &ctx.catalogue.comps[c],
             device.asset,
             ctx,
-            tx,
-            cache,
-        )?;
+            facts,
+        );
         tx.save_finding(&f)?;
         report.opened += 1;
     }
     Ok(())
+}
+
+/// What a vulnerability's findings show of its records: the CVSS and title of the canonical
+/// record, else of the first supporting record that has one. Read once per vulnerability.
+#[derive(Debug, Default)]
+struct GroupFacts {
+    cvss: Option<f64>,
+    title: Option<String>,
+}
+
+fn group_facts(
+    tx: &mut dyn Tx,
+    cache: &mut HashMap<String, Option<mamori_store::VulnFacts>>,
+    canonical: &str,
+    members: &[String],
+) -> Result<GroupFacts> {
+    let mut out = GroupFacts::default();
+    for id in std::iter::once(canonical).chain(members.iter().map(String::as_str)) {
+        if let Some(x) = facts(tx, cache, id)? {
+            out.cvss = out.cvss.or(x.max_cvss);
+            out.title = out.title.or(x.title);
+        }
+    }
+    Ok(out)
 }
 
 /// SHA-256 of what matching wrote: a finding is rewritten only when this changes.
@@ -923,24 +946,36 @@ fn rank(confidence: &str) -> u8 {
     }
 }
 
+/// What a run found, by (device, component key, vulnerability): the best-supported
+/// candidate and the component it was found on.
+type Found = HashMap<(i64, String, String), (Candidate, usize)>;
+
+/// Adds a candidate, merging with what another record (or component) already supports.
 fn merge(
-    found: &mut HashMap<(i64, String, String), (Candidate, usize)>,
-    key: (i64, String, String),
-    target: usize,
+    found: &mut Found,
+    catalogue: &Catalogue,
+    device: &Device<'_>,
+    component: usize,
+    canonical: &str,
     cand: Candidate,
 ) {
+    let key = (
+        device.pk,
+        catalogue.comps[component].key.clone(),
+        canonical.to_string(),
+    );
     match found.get_mut(&key) {
         None => {
-            found.insert(key, (cand, target));
+            found.insert(key, (cand, component));
         }
-        Some((e, t)) => {
+        Some((e, c)) => {
             e.sources.extend(cand.sources);
             e.evidence.extend(cand.evidence);
             if (cand.truth, rank(cand.confidence)) > (e.truth, rank(e.confidence)) {
                 e.truth = cand.truth;
                 e.confidence = cand.confidence;
                 e.doubt = cand.doubt;
-                *t = target;
+                *c = component;
             }
         }
     }
@@ -972,22 +1007,10 @@ fn apply(
     c: &Component,
     asset: &Asset,
     ctx: &WriteCtx<'_, '_>,
-    tx: &mut dyn Tx,
-    cache: &mut HashMap<String, Option<mamori_store::VulnFacts>>,
-) -> Result<()> {
+    facts: &GroupFacts,
+) {
     let (kev, epss, today) = (ctx.kev, ctx.epss, ctx.today);
-    // CVSS of the canonical record, else of any supporting record.
-    let own = facts(tx, cache, &f.vuln)?;
-    let mut cvss = own.as_ref().and_then(|x| x.max_cvss);
-    let mut title = own.and_then(|x| x.title);
-    for s in &cand.sources {
-        if let Some(id) = s.split_whitespace().last() {
-            if let Some(x) = facts(tx, cache, id)? {
-                cvss = cvss.or(x.max_cvss);
-                title = title.or(x.title);
-            }
-        }
-    }
+    let (cvss, title) = (facts.cvss, facts.title.clone());
     let p = score(&f.vuln, cvss, asset, kev, epss, today);
     f.component = c.display.clone();
     f.version = c.version.clone();
@@ -1007,5 +1030,4 @@ fn apply(
         "priority": p,
     });
     f.digest = Some(digest(f));
-    Ok(())
 }
