@@ -306,13 +306,16 @@ impl App {
                     let assets: HashSet<i64> = tx.assets_changed_since(w)?.into_iter().collect();
                     let mut vulns: HashSet<String> = HashSet::new();
                     for (id, _) in tx.vulnerability_ids_since(Some(w))? {
-                        let f = facts(&mut *tx, &mut facts_cache, &id)?;
-                        let (canonical, _) = canonical(&id, f.as_ref());
-                        if canonical != id {
-                            vulns.extend(tx.vulnerabilities_by_alias(&canonical)?);
+                        // A CVE record is its own canonical id; others may alias one.
+                        if !id.starts_with("CVE-") {
+                            let f = facts(&mut *tx, &mut facts_cache, &id)?;
+                            let (canonical, _) = canonical(&id, f.as_ref());
+                            if canonical != id {
+                                vulns.extend(tx.vulnerabilities_by_alias(&canonical)?);
+                                vulns.insert(canonical);
+                            }
                         }
                         vulns.extend(tx.vulnerabilities_by_alias(&id)?);
-                        vulns.insert(canonical);
                         vulns.insert(id);
                     }
                     (Some(assets), Some(vulns))
@@ -874,7 +877,12 @@ fn digest(f: &Finding) -> String {
         f.evidence
     ]);
     let hash = Sha256::digest(content.to_string().as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(64);
+    for b in hash {
+        use std::fmt::Write;
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 fn truth_code(t: Truth) -> &'static str {

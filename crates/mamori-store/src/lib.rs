@@ -433,7 +433,8 @@ pub trait Tx {
     /// Part, vendor and product the store's criteria and affected entries name, with the
     /// number of records naming each (for CPE suggestions).
     fn known_products(&self) -> Result<Vec<(String, String, String, i64)>>;
-    /// The components of one source (`sbom`, `scan`, …) of these devices, or of every device.
+    /// The components with a CPE name of one source (`sbom`, `scan`, …) of these devices, or
+    /// of every device: what matching reads.
     fn components(&self, source: &str, assets: Option<&[i64]>) -> Result<Vec<StoredComponent>>;
     /// Replaces a device's components of one source (an SBOM import) and marks the device
     /// changed.

@@ -469,11 +469,23 @@ impl SqliteTx<'_> {
         &self,
         since: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Vec<(String, String)>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT id, source FROM vulnerabilities WHERE ?1 IS NULL OR imported_at > ?1 ORDER BY id")?;
-        let rows = stmt.query_map([ts(since)], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // Two statements, sorted here: `?1 IS NULL OR imported_at > ?1`, or an ORDER BY id,
+        // would have SQLite walk every record instead of the index on imported_at.
+        let (sql, param) = match since {
+            None => ("SELECT id, source FROM vulnerabilities ORDER BY id", None),
+            Some(_) => (
+                "SELECT id, source FROM vulnerabilities WHERE imported_at > ?1",
+                ts(since),
+            ),
+        };
+        let mut stmt = self.tx.prepare_cached(sql)?;
+        let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
+        let mut rows: Vec<(String, String)> = match param {
+            None => stmt.query_map([], row)?.collect::<Result<_, _>>()?,
+            Some(p) => stmt.query_map([p], row)?.collect::<Result<_, _>>()?,
+        };
+        rows.sort_unstable();
+        Ok(rows)
     }
 
     pub(crate) fn advisory_ids_since_impl(
