@@ -32,6 +32,11 @@ pub enum Resolution {
     Retired,
     /// Found again by matching after being resolved (再検出).
     FoundAgain,
+    /// The vendor states the product is not affected (CSAF `known_not_affected`, a VEX).
+    VendorNotAffected {
+        /// The advisory saying so.
+        advisory: String,
+    },
 }
 
 impl std::fmt::Display for Resolution {
@@ -80,6 +85,12 @@ impl Resolution {
             Resolution::FoundAgain => lang
                 .pick("再検出(照合で再び該当)", "found again by matching")
                 .into(),
+            Resolution::VendorNotAffected { advisory } if ja => {
+                format!("事業者が影響なしと表明({advisory})")
+            }
+            Resolution::VendorNotAffected { advisory } => {
+                format!("the vendor states the product is not affected ({advisory})")
+            }
         }
     }
 

@@ -23,7 +23,7 @@ use mamori_matching::applicability::{
 };
 use mamori_matching::priority::{self, Inputs};
 use mamori_matching::version::{self, Scheme};
-use mamori_matching::Wfn;
+use mamori_matching::{names, Wfn};
 use mamori_store::{AssetFilter, Finding, FindingHead, Tx};
 
 pub use crate::findings::Resolution;
@@ -81,6 +81,8 @@ pub struct MatchReport {
     pub resolved: usize,
     /// Findings still open, updated.
     pub confirmed: usize,
+    /// Findings kept as 影響なし because the vendor says the product is not affected.
+    pub not_affected: usize,
     /// Open findings now.
     pub open: usize,
     /// Seconds taken.
@@ -94,6 +96,9 @@ struct Candidate {
     sources: BTreeSet<String>,
     evidence: Vec<serde_json::Value>,
     doubt: Option<String>,
+    /// An advisory of the vendor's saying the product is not affected (CSAF
+    /// `known_not_affected`): the finding is then kept as 影響なし with that reason.
+    not_affected: Option<String>,
 }
 
 /// The distinct components of the devices matched: 2,000 PCs with the same software share
@@ -130,6 +135,53 @@ impl Catalogue {
         self.holders.push(Vec::new());
         self.index.insert(key, id);
         Ok(id)
+    }
+
+    /// The component standing for a device named by maker and model (or device name), for
+    /// advisories that name products without a CPE: `h:<maker words>:<model words>` with the
+    /// バージョン column as its version.
+    fn intern_named(&mut self, asset: &Asset) -> Option<usize> {
+        let maker = names::words(asset.manufacturer.as_deref()?).join("_");
+        let model_text = asset.model.as_deref().unwrap_or(&asset.name);
+        let model = names::words(model_text).join("_");
+        if maker.is_empty() || model.is_empty() {
+            return None;
+        }
+        let version = asset
+            .os_version
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        let w = Wfn::from_parts('h', &maker, &model, version);
+        let cpe = w.to_fs();
+        let key = (
+            cpe.clone(),
+            version.map(str::to_string),
+            "name",
+            Scheme::Generic,
+        );
+        if let Some(&id) = self.index.get(&key) {
+            return Some(id);
+        }
+        let id = self.comps.len();
+        self.by_product
+            .entry((maker.clone(), model.clone()))
+            .or_default()
+            .push(id);
+        self.comps.push(Component {
+            key: format!("h:{maker}:{model}"),
+            display: match version {
+                Some(v) => format!("{model_text} {v}"),
+                None => model_text.to_string(),
+            },
+            cpe,
+            version: version.map(str::to_string),
+            source: "name",
+            target: Target::new(w, Scheme::Generic),
+        });
+        self.holders.push(Vec::new());
+        self.index.insert(key, id);
+        Some(id)
     }
 
     /// A device's components, as `evaluate` reads them.
@@ -234,6 +286,8 @@ struct Device<'a> {
     asset: &'a Asset,
     /// Its components (ids in the run's [`Catalogue`]), in order.
     comps: Vec<usize>,
+    /// The component standing for the device's maker and model, when both are recorded.
+    named: Option<usize>,
     /// Changed since the last run (always, in a full run).
     changed: bool,
     retired: bool,
@@ -299,6 +353,7 @@ impl App {
         // What changed: devices, and records (with the records sharing their CVE, since one
         // finding merges them).
         let mut facts_cache: HashMap<String, Option<mamori_store::VulnFacts>> = HashMap::new();
+        let mut changed_advisories: HashSet<String> = HashSet::new();
         let (changed_assets, changed_vulns): (Option<HashSet<i64>>, Option<HashSet<String>>) =
             match watermark {
                 None => (None, None),
@@ -318,6 +373,16 @@ impl App {
                         vulns.extend(tx.vulnerabilities_by_alias(&id)?);
                         vulns.insert(id);
                     }
+                    for id in tx.advisory_ids_since(Some(w))? {
+                        if let Some((adv, _)) = tx.advisory(&id)? {
+                            for (i, v) in adv.vulnerabilities.iter().enumerate() {
+                                let id = advisory_vuln_id(&adv.id, i, v);
+                                vulns.extend(tx.vulnerabilities_by_alias(&id)?);
+                                vulns.insert(id);
+                            }
+                        }
+                        changed_advisories.insert(id);
+                    }
                     (Some(assets), Some(vulns))
                 }
             };
@@ -325,8 +390,9 @@ impl App {
 
         // Devices to load: all (full), or those changed and those holding a changed record's
         // products (incremental).
+        // A changed advisory names products by name: every device is looked at.
         let load: Option<Vec<i64>> = match (&changed_assets, &changed_vulns) {
-            (Some(a), Some(v)) => {
+            (Some(a), Some(v)) if changed_advisories.is_empty() => {
                 let mut list: Vec<String> = v.iter().cloned().collect();
                 list.sort();
                 let products = tx.products_of(&list)?;
@@ -355,6 +421,7 @@ impl App {
                     pk: s.id,
                     asset: &s.asset,
                     comps: Vec::new(),
+                    named: None,
                     changed,
                     retired: true,
                 });
@@ -367,6 +434,9 @@ impl App {
             }
             report.components += comps.len();
             report.assets += 1;
+            let mut comps = comps;
+            let named = catalogue.intern_named(&s.asset);
+            comps.extend(named);
             for &c in &comps {
                 let holders = &mut catalogue.holders[c];
                 if holders.last() != Some(&devices.len()) {
@@ -377,6 +447,7 @@ impl App {
                 pk: s.id,
                 asset: &s.asset,
                 comps,
+                named,
                 changed,
                 retired: false,
             });
@@ -451,10 +522,43 @@ impl App {
                 affected.entry(vuln).or_default().push(a);
             }
         }
+        // CSAF advisories (CISA's ICSMA, vendors' own, VEX): every advisory when devices
+        // changed, else only changed ones.
+        // CSAF advisories (CISA's ICSMA, vendors' own, VEX). All are read when anything changed:
+        // an advisory supports the same finding as the NVD record of its CVE, so a change to
+        // either re-evaluates both.
+        let nothing_changed = changed_assets.as_ref().is_some_and(HashSet::is_empty)
+            && changed_vulns.as_ref().is_some_and(HashSet::is_empty);
+        let advisory_ids = if nothing_changed {
+            Vec::new()
+        } else {
+            tx.advisory_ids_since(None)?
+        };
+        let mut by_advisory = AdvisoryFound::default();
+        let mut makers = Makers::new(&devices);
+        for id in &advisory_ids {
+            if let Some((adv, _)) = tx.advisory(id)? {
+                let in_scope = |vuln: &str, d: usize| {
+                    changed_advisories.contains(id) || devices[d].changed || is_changed_vuln(vuln)
+                };
+                advisory_candidates(
+                    &adv,
+                    &in_scope,
+                    &catalogue,
+                    &devices,
+                    &mut makers,
+                    &mut by_advisory,
+                );
+            }
+        }
+
         // Records supporting the same vulnerability (a JVNDB entry and its CVE) make one
         // finding: evaluate and write one vulnerability at a time, so memory stays bounded by
         // the largest one, not by the number of findings.
         let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for id in by_advisory.found.keys() {
+            groups.entry(id.clone()).or_default();
+        }
         for vuln in pairs.keys().chain(affected.keys()) {
             let f = facts(&mut *tx, &mut facts_cache, vuln)?;
             let (canonical, _) = canonical(vuln, f.as_ref());
@@ -463,7 +567,7 @@ impl App {
                 members.push(vuln.clone());
             }
         }
-        report.records = pairs.len() + affected.len();
+        report.records = pairs.len() + affected.len() + by_advisory.records;
 
         let kev: HashMap<String, bool> = tx
             .all_kev()?
@@ -516,6 +620,9 @@ impl App {
                     );
                 }
             }
+            for (d, c, cand) in by_advisory.found.remove(&canonical_id).unwrap_or_default() {
+                merge(&mut found, &catalogue, &devices[d], c, &canonical_id, cand);
+            }
             // Existing findings of this vulnerability that this run re-evaluated.
             let heads: Vec<FindingHead> = tx
                 .finding_heads(None, Some(std::slice::from_ref(&canonical_id)))?
@@ -526,7 +633,11 @@ impl App {
                         || changed_assets.as_ref().is_none_or(|c| c.contains(&h.asset))
                 })
                 .collect();
-            let facts = group_facts(&mut *tx, &mut facts_cache, &canonical_id, &members)?;
+            let mut facts = group_facts(&mut *tx, &mut facts_cache, &canonical_id, &members)?;
+            if let Some((cvss, title)) = by_advisory.facts.remove(&canonical_id) {
+                facts.cvss = facts.cvss.or(cvss);
+                facts.title = facts.title.or(title);
+            }
             write_group(&mut *tx, &ctx, heads, found, &facts, &mut report)?;
             done.insert(canonical_id);
         }
@@ -698,6 +809,7 @@ fn evaluate_device(
                 sources: [label.to_string()].into(),
                 evidence: hits,
                 doubt: doubt.map(Doubt::code),
+                not_affected: None,
             },
         );
     }
@@ -726,7 +838,7 @@ fn affected_entry(
         if !name_only.matches(&c.target.wfn) {
             continue;
         }
-        let (truth, confidence, doubt) = jvn_truth(&affected.versions, c);
+        let (truth, confidence, doubt) = affected_truth(&affected.versions, c);
         if truth == Truth::No {
             continue;
         }
@@ -755,6 +867,7 @@ fn affected_entry(
                         "doubt": doubt,
                     })],
                     doubt: doubt.map(str::to_string),
+                    not_affected: None,
                 },
             );
         }
@@ -787,10 +900,14 @@ fn write_group(
                 ctx,
                 facts,
             );
-            if h.status != "open" {
-                f.reason = Some(Resolution::FoundAgain.to_string());
+            if f.status != h.status {
+                if f.status == "open" {
+                    f.reason = Some(Resolution::FoundAgain.to_string());
+                    report.reopened += 1;
+                } else {
+                    report.not_affected += 1;
+                }
                 tx.save_finding(&f)?;
-                report.reopened += 1;
             } else {
                 if f.digest != h.digest {
                     tx.save_finding(&f)?;
@@ -832,7 +949,11 @@ fn write_group(
             facts,
         );
         tx.save_finding(&f)?;
-        report.opened += 1;
+        if f.status == "open" {
+            report.opened += 1;
+        } else {
+            report.not_affected += 1;
+        }
     }
     Ok(())
 }
@@ -919,15 +1040,22 @@ fn canonical(id: &str, facts: Option<&mamori_store::VulnFacts>) -> (String, Stri
     (cve.unwrap_or_else(|| id.to_string()), label)
 }
 
-/// A JVN-style affected entry's versions against a component.
-fn jvn_truth(versions: &[String], c: &Component) -> (Truth, &'static str, Option<&'static str>) {
-    let Some(v) = &c.version else {
-        return (Truth::Unknown, "low", Some("version_missing"));
-    };
+/// An affected-product entry's version texts (JVN, CSAF) against a component: inside a
+/// range read from the texts, or "every version", is affected.
+fn affected_truth(
+    versions: &[String],
+    c: &Component,
+) -> (Truth, &'static str, Option<&'static str>) {
     let parsed: Vec<version::Bounds> = versions
         .iter()
         .filter_map(|t| version::parse_affected(t))
         .collect();
+    if parsed.iter().any(version::Bounds::is_all) {
+        return (Truth::Yes, "medium", None);
+    }
+    let Some(v) = &c.version else {
+        return (Truth::Unknown, "low", Some("version_missing"));
+    };
     if parsed.is_empty() {
         return (Truth::Unknown, "low", Some("no_version_data"));
     }
@@ -943,6 +1071,173 @@ fn jvn_truth(versions: &[String], c: &Component) -> (Truth, &'static str, Option
         (Truth::Unknown, "low", Some("version_incomparable"))
     } else {
         (Truth::No, "low", None)
+    }
+}
+
+/// The id a finding of an advisory's vulnerability is kept under: its CVE, else the
+/// advisory id and the vulnerability's position (`ICSMA-20-049-02#1`).
+fn advisory_vuln_id(
+    advisory: &str,
+    position: usize,
+    v: &mamori_core::vuln::AdvisoryVulnerability,
+) -> String {
+    v.cve
+        .clone()
+        .unwrap_or_else(|| format!("{advisory}#{}", position + 1))
+}
+
+/// What advisories support, per vulnerability id.
+#[derive(Default)]
+struct AdvisoryFound {
+    /// (device, component, candidate) per vulnerability id.
+    found: HashMap<String, Vec<(usize, usize, Candidate)>>,
+    /// The advisory's CVSS (highest) and title per vulnerability id, for findings whose
+    /// CVE has no record in the store.
+    facts: HashMap<String, (Option<f64>, Option<String>)>,
+    /// Advisories that gave a candidate.
+    records: usize,
+}
+
+/// The devices by their maker's name, with vendor comparisons remembered (an advisory
+/// vendor is compared with each distinct maker once).
+struct Makers {
+    devices: HashMap<String, Vec<usize>>,
+    same: HashMap<(String, String), bool>,
+}
+
+impl Makers {
+    fn new(devices: &[Device<'_>]) -> Makers {
+        let mut by: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, d) in devices.iter().enumerate() {
+            if let (Some(m), Some(_)) = (&d.asset.manufacturer, d.named) {
+                by.entry(m.clone()).or_default().push(i);
+            }
+        }
+        Makers {
+            devices: by,
+            same: HashMap::new(),
+        }
+    }
+
+    /// The devices whose maker is `vendor`.
+    fn of(&mut self, vendor: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (maker, ds) in &self.devices {
+            let same = *self
+                .same
+                .entry((maker.clone(), vendor.to_string()))
+                .or_insert_with(|| names::same_vendor(maker, vendor));
+            if same {
+                out.extend(ds);
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+/// One advisory's product statuses against the devices: products with a CPE helper by CPE,
+/// the others by vendor and product name (matched with the device's maker and model or
+/// name). `known_affected` makes a finding; `known_not_affected` (a VEX statement) keeps the
+/// finding as 影響なし with the advisory as the reason.
+fn advisory_candidates(
+    adv: &mamori_core::vuln::Advisory,
+    in_scope: &dyn Fn(&str, usize) -> bool,
+    catalogue: &Catalogue,
+    devices: &[Device<'_>],
+    makers: &mut Makers,
+    out: &mut AdvisoryFound,
+) {
+    use mamori_core::vuln::ProductStatus;
+    let label = format!("CSAF {}", adv.id);
+    let mut any = false;
+    for (vi, v) in adv.vulnerabilities.iter().enumerate() {
+        let vuln = advisory_vuln_id(&adv.id, vi, v);
+        for (status, pid) in &v.product_status {
+            if !matches!(status, ProductStatus::Affected | ProductStatus::NotAffected) {
+                continue;
+            }
+            let Some(p) = adv.products.iter().find(|p| &p.product_id == pid) else {
+                continue;
+            };
+            let versions: Vec<String> = [&p.version, &p.version_range]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            // (device, component) pairs naming this product.
+            let mut hits: Vec<(usize, usize, &'static str)> = Vec::new();
+            if let Some(w) = p.cpe.as_deref().and_then(|c| Wfn::parse(c).ok()) {
+                let name_only = w.with_any_version();
+                let (_, vendor, product) = w.part_vendor_product();
+                for &c in catalogue
+                    .by_product
+                    .get(&(vendor, product))
+                    .into_iter()
+                    .flatten()
+                {
+                    if name_only.matches(&catalogue.comps[c].target.wfn) {
+                        hits.extend(catalogue.holders[c].iter().map(|&d| (d, c, "cpe")));
+                    }
+                }
+            } else if let Some(vendor) = &p.vendor {
+                let product = p.product.as_deref().unwrap_or(&p.name);
+                for d in makers.of(vendor) {
+                    let device = &devices[d];
+                    let named = device.asset.model.iter().chain([&device.asset.name]);
+                    if let (Some(c), true) = (
+                        device.named,
+                        named.into_iter().any(|n| names::same_product(n, product)),
+                    ) {
+                        hits.push((d, c, "name"));
+                    }
+                }
+            }
+            for (d, c, by) in hits {
+                if !in_scope(&vuln, d) {
+                    continue;
+                }
+                let comp = &catalogue.comps[c];
+                let (truth, confidence, doubt) = affected_truth(&versions, comp);
+                // Affected unless outside the versions; not affected only when the device's
+                // version is among those the vendor clears (else the statement is not about it).
+                let not_affected = *status == ProductStatus::NotAffected;
+                if truth == Truth::No || (not_affected && truth != Truth::Yes) {
+                    continue;
+                }
+                any = true;
+                out.found.entry(vuln.clone()).or_default().push((
+                    d,
+                    c,
+                    Candidate {
+                        truth,
+                        confidence,
+                        sources: [label.clone()].into(),
+                        evidence: vec![json!({
+                            "source": label,
+                            "advisory": adv.id,
+                            "status": status.code(),
+                            "vendor": p.vendor,
+                            "product": p.product,
+                            "product_name": p.name,
+                            "versions": versions,
+                            "matched_by": by,
+                            "component": comp.display,
+                            "truth": truth_code(truth),
+                            "doubt": doubt,
+                        })],
+                        doubt: doubt.map(str::to_string),
+                        not_affected: not_affected.then(|| adv.id.clone()),
+                    },
+                ));
+            }
+        }
+        let cvss = v.cvss.iter().map(|c| c.base_score).reduce(f64::max);
+        let title = v.title.clone().or_else(|| Some(adv.title.clone()));
+        out.facts.entry(vuln).or_insert((cvss, title));
+    }
+    if any {
+        out.records += 1;
     }
 }
 
@@ -979,6 +1274,7 @@ fn merge(
         Some((e, c)) => {
             e.sources.extend(cand.sources);
             e.evidence.extend(cand.evidence);
+            e.not_affected = e.not_affected.take().or(cand.not_affected);
             if (cand.truth, rank(cand.confidence)) > (e.truth, rank(e.confidence)) {
                 e.truth = cand.truth;
                 e.confidence = cand.confidence;
@@ -1037,5 +1333,14 @@ fn apply(
         "matched": cand.evidence,
         "priority": p,
     });
+    if let Some(advisory) = &cand.not_affected {
+        f.status = "not_affected".into();
+        f.reason = Some(
+            Resolution::VendorNotAffected {
+                advisory: advisory.clone(),
+            }
+            .to_string(),
+        );
+    }
     f.digest = Some(digest(f));
 }

@@ -260,3 +260,103 @@ fn real_sboms_import_and_the_medical_device_sbom_matches() {
     eprintln!("example SBOMs imported: {imported}");
     assert!(imported >= 30, "{imported}");
 }
+
+/// A vendor's VEX statement (CSAF `csaf_vex`), written for this test: AnyDana-i 2.5 is not
+/// affected by CVE-2020-27256. (Not a real vendor statement.)
+const TEST_VEX: &str = r#"{
+ "document": {"category": "csaf_vex", "csaf_version": "2.0",
+  "title": "AnyDana-i 2.5 and CVE-2020-27256 (mamori test fixture)",
+  "publisher": {"category": "vendor", "name": "mamori test fixture", "namespace": "https://example.invalid"},
+  "tracking": {"id": "MAMORI-TEST-VEX-1", "status": "final", "version": "1",
+   "initial_release_date": "2024-01-01T00:00:00Z", "current_release_date": "2024-01-01T00:00:00Z",
+   "revision_history": [{"date": "2024-01-01T00:00:00Z", "number": "1", "summary": "Initial"}]}},
+ "product_tree": {"branches": [{"category": "vendor", "name": "SOOIL Developments Co, Ltd.",
+  "branches": [{"category": "product_name", "name": "AnyDana-i",
+   "branches": [{"category": "product_version", "name": "2.5",
+    "product": {"product_id": "P1", "name": "AnyDana-i 2.5"}}]}]}]},
+ "vulnerabilities": [{"cve": "CVE-2020-27256",
+  "product_status": {"known_not_affected": ["P1"]},
+  "flags": [{"label": "vulnerable_code_not_present", "product_ids": ["P1"]}]}]
+}"#;
+
+#[test]
+fn icsma_advisories_name_medical_devices_and_a_vendor_vex_clears_one() {
+    let Some(data) = support::shared_data() else {
+        return;
+    };
+    let env = Env::init();
+    import(&env, &[data.join("csaf/cisagov-CSAF/csaf_files/OT/white")]);
+    let csv = env.path("ledger.csv");
+    std::fs::write(
+        &csv,
+        "管理番号,機器名,機器種別,メーカー,型番,バージョン\n\
+         MD-0001,インスリンポンプ連携アプリ,医療機器,SOOIL,AnyDana-i,2.5\n\
+         MD-0002,インスリンポンプ連携アプリ(更新済),医療機器,SOOIL,AnyDana-i,3.1\n\
+         MD-0003,インスリンポンプ,医療機器,Medtronic,MiniMed Paradigm 511,\n\
+         MD-0004,生体情報モニタ,医療機器,Philips,MX40,B.06.18\n",
+    )
+    .unwrap();
+    let r = env.run(&["ledger", "import", csv.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&["--json", "match"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // ICSMA-21-012-01: AnyDana-i before 3.0, nine CVEs; matched by maker and model.
+    let open = findings(&env, &[]);
+    let mut md1 = vulns_of(&open, "MD-0001");
+    md1.sort();
+    assert_eq!(
+        md1,
+        [
+            "CVE-2020-27256",
+            "CVE-2020-27258",
+            "CVE-2020-27264",
+            "CVE-2020-27266",
+            "CVE-2020-27268",
+            "CVE-2020-27269",
+            "CVE-2020-27270",
+            "CVE-2020-27272",
+            "CVE-2020-27276"
+        ]
+    );
+    let f = open.iter().find(|f| f["asset_id"] == "MD-0001").unwrap();
+    assert_eq!(f["sources"], serde_json::json!(["CSAF ICSMA-21-012-01"]));
+    assert_eq!(f["confidence"], "medium");
+    assert_eq!(f["evidence"]["matched"][0]["matched_by"], "name");
+    assert_eq!(
+        f["evidence"]["matched"][0]["versions"],
+        serde_json::json!(["< 3.0"])
+    );
+    // 3.1 is outside "< 3.0".
+    assert!(vulns_of(&open, "MD-0002").is_empty());
+    // ICSMA-19-178-01 names the 511 pump for all versions: affected without a version.
+    assert_eq!(vulns_of(&open, "MD-0003"), ["CVE-2019-10964"]);
+    // "MX40" is not "MX (MX400-550)": a short model must match whole words.
+    assert!(
+        open.iter()
+            .filter(|f| f["asset_id"] == "MD-0004")
+            .all(|f| f["evidence"]["matched"][0]["product"]
+                .as_str()
+                .is_none_or(|p| p.contains("MX40 "))),
+        "{open:?}"
+    );
+
+    // The vendor's VEX says 2.5 is not affected by one of them: kept as 影響なし, with why.
+    let vex = env.path("vex.json");
+    std::fs::write(&vex, TEST_VEX).unwrap();
+    import(&env, &[vex]);
+    let r = env.run(&["--json", "match"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["not_affected"], 1, "{}", r.stdout);
+    let open = findings(&env, &["--asset", "MD-0001"]);
+    assert_eq!(open.len(), 8);
+    let cleared = findings(&env, &["--status", "not_affected", "--lang", "en"]);
+    assert_eq!(vulns_of(&cleared, "MD-0001"), ["CVE-2020-27256"]);
+    assert_eq!(
+        cleared[0]["reason_code"],
+        serde_json::json!({"code": "vendor_not_affected", "advisory": "MAMORI-TEST-VEX-1"})
+    );
+    let sources = cleared[0]["sources"].as_array().unwrap();
+    assert!(sources.contains(&serde_json::json!("CSAF MAMORI-TEST-VEX-1")));
+    assert!(sources.contains(&serde_json::json!("CSAF ICSMA-21-012-01")));
+}

@@ -13,13 +13,15 @@
 //!
 //! [`applicability`] evaluates NVD configurations (AND/OR, negate, running-on platforms, the
 //! four bounds) against a device's components in three-valued logic, so that what cannot be
-//! decided is reported as such. [`priority`] scores a finding and says why.
+//! decided is reported as such. [`names`] matches products by vendor and product name for
+//! advisories without CPE names (ICSMA). [`priority`] scores a finding and says why.
 //!
 //! Deliberately absent: any IO or knowledge of the store, of the ledger's columns or of how
 //! findings are kept (that is `mamori-app`).
 #![forbid(unsafe_code)]
 
 pub mod applicability;
+pub mod names;
 pub mod priority;
 pub mod version;
 

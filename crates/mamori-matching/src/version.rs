@@ -333,6 +333,11 @@ pub struct Bounds {
 }
 
 impl Bounds {
+    /// Whether these bounds hold for every version (nothing bounded).
+    pub fn is_all(&self) -> bool {
+        *self == Bounds::default()
+    }
+
     /// Whether `version` is inside; `None` when it cannot be compared.
     pub fn contains(&self, version: &str, scheme: Scheme) -> Option<bool> {
         if let Some(e) = &self.exact {
@@ -351,11 +356,18 @@ impl Bounds {
 
 /// Reads the simple affected-version texts of JVN and CSAF: `6.0.4 およびそれ以前`,
 /// `6.0.4 以前`, `5.8 未満`, `6.2 より前`, `<= 2.0.14.0`, `< 3`, `>= 1.0, < 2.0`,
-/// `vers:generic/>=1.0|<2.0`, `1.0 から 1.4`, or a bare version. Anything else (prose, a
-/// product name with no version, `すべてのバージョン`) gives `None`: the caller then has no
-/// version data and must say so (要確認).
+/// `vers:generic/>=1.0|<2.0`, `1.0 から 1.4`, or a bare version; "every version"
+/// (`vers:all/*`, `*`, `All versions`, `すべてのバージョン`, `全バージョン`) gives bounds that
+/// hold for any version ([`Bounds::is_all`]). Anything else (prose, a product name with no
+/// version) gives `None`: the caller then has no version data and must say so (要確認).
 pub fn parse_affected(text: &str) -> Option<Bounds> {
     let t = text.trim();
+    if matches!(
+        t.to_lowercase().as_str(),
+        "*" | "vers:all/*" | "all versions" | "all" | "すべてのバージョン" | "全バージョン"
+    ) {
+        return Some(Bounds::default());
+    }
     let t = t
         .strip_prefix("vers:")
         .map(|r| r.split_once('/').map_or(r, |(_, v)| v))
@@ -533,7 +545,12 @@ mod tests {
         let b = parse_affected("1.0 から 1.4").unwrap();
         assert_eq!(b.contains("1.4", Scheme::Generic), Some(true));
         assert_eq!(parse_affected("3.2").unwrap().exact.as_deref(), Some("3.2"));
-        assert_eq!(parse_affected("すべてのバージョン"), None);
+        for all in ["すべてのバージョン", "vers:all/*", "All versions", "*"] {
+            let b = parse_affected(all).unwrap();
+            assert!(b.is_all(), "{all}");
+            assert_eq!(b.contains("1.0", Scheme::Generic), Some(true), "{all}");
+        }
+        assert!(!parse_affected("< 3.0").unwrap().is_all());
         assert_eq!(parse_affected("Firmware Version 4.x Build 1577"), None);
         assert_eq!(parse_affected(""), None);
     }
