@@ -190,14 +190,35 @@ impl App {
     }
 
     /// One finding.
+    /// One finding, with the vulnerability's title in `evidence.title` (read from its records
+    /// or advisories, not kept per finding).
     pub fn finding(&mut self, id: i64) -> Result<Finding> {
-        self.store.begin_read()?.finding(id)?.ok_or_else(|| {
+        let tx = self.store.begin_read()?;
+        let mut f = tx.finding(id)?.ok_or_else(|| {
             AppError::bad_value(
                 "finding",
                 format!("検出 {id} はありません (`mamori findings list` で番号を確認してください)"),
                 format!("no finding {id} (see `mamori findings list` for the numbers)"),
             )
-        })
+        })?;
+        // The finding's own record, then each supporting one ("NVD CVE-…", "CSAF ICSMA-…").
+        let mut title = tx.vuln_facts(&f.vuln)?.and_then(|x| x.title);
+        for s in &f.sources {
+            if title.is_some() {
+                break;
+            }
+            let Some(id) = s.split_whitespace().last() else {
+                continue;
+            };
+            title = match tx.vuln_facts(id)?.and_then(|x| x.title) {
+                Some(t) => Some(t),
+                None => tx.advisory(id)?.map(|(a, _)| a.title),
+            };
+        }
+        if let Some(t) = title {
+            f.evidence["title"] = serde_json::json!(t);
+        }
+        Ok(f)
     }
 }
 

@@ -634,9 +634,8 @@ impl App {
                 })
                 .collect();
             let mut facts = group_facts(&mut *tx, &mut facts_cache, &canonical_id, &members)?;
-            if let Some((cvss, title)) = by_advisory.facts.remove(&canonical_id) {
+            if let Some(cvss) = by_advisory.cvss.remove(&canonical_id) {
                 facts.cvss = facts.cvss.or(cvss);
-                facts.title = facts.title.or(title);
             }
             write_group(&mut *tx, &ctx, heads, found, &facts, &mut report)?;
             done.insert(canonical_id);
@@ -782,18 +781,28 @@ fn evaluate_device(
             .filter(|h| h.target == ti || !h.vulnerable)
             .map(|h| {
                 let m = &configs[h.config].nodes[h.node].criteria[h.criterion].published;
-                json!({
+                // Bounds and doubt only when present: this is written for every finding.
+                let mut hit = json!({
                     "source": label,
                     "criteria": m.criteria,
                     "vulnerable": m.vulnerable,
-                    "version_start_including": m.version_start_including,
-                    "version_start_excluding": m.version_start_excluding,
-                    "version_end_including": m.version_end_including,
-                    "version_end_excluding": m.version_end_excluding,
                     "component": cpe_at(h.target),
                     "truth": truth_code(h.truth),
-                    "doubt": h.doubt.map(Doubt::code),
-                })
+                });
+                for (k, v) in [
+                    ("version_start_including", &m.version_start_including),
+                    ("version_start_excluding", &m.version_start_excluding),
+                    ("version_end_including", &m.version_end_including),
+                    ("version_end_excluding", &m.version_end_excluding),
+                ] {
+                    if let Some(v) = v {
+                        hit[k] = json!(v);
+                    }
+                }
+                if let Some(d) = h.doubt {
+                    hit["doubt"] = json!(d.code());
+                }
+                hit
             })
             .collect();
         let confidence = if truth == Truth::Yes { "high" } else { "low" };
@@ -958,12 +967,12 @@ fn write_group(
     Ok(())
 }
 
-/// What a vulnerability's findings show of its records: the CVSS and title of the canonical
-/// record, else of the first supporting record that has one. Read once per vulnerability.
+/// What a vulnerability's findings take from its records: the CVSS of the canonical record,
+/// else of the first supporting record that has one. Read once per vulnerability. (The title
+/// is not copied into each finding: `App::finding` reads it.)
 #[derive(Debug, Default)]
 struct GroupFacts {
     cvss: Option<f64>,
-    title: Option<String>,
 }
 
 fn group_facts(
@@ -976,7 +985,6 @@ fn group_facts(
     for id in std::iter::once(canonical).chain(members.iter().map(String::as_str)) {
         if let Some(x) = facts(tx, cache, id)? {
             out.cvss = out.cvss.or(x.max_cvss);
-            out.title = out.title.or(x.title);
         }
     }
     Ok(out)
@@ -1091,9 +1099,9 @@ fn advisory_vuln_id(
 struct AdvisoryFound {
     /// (device, component, candidate) per vulnerability id.
     found: HashMap<String, Vec<(usize, usize, Candidate)>>,
-    /// The advisory's CVSS (highest) and title per vulnerability id, for findings whose
-    /// CVE has no record in the store.
-    facts: HashMap<String, (Option<f64>, Option<String>)>,
+    /// The advisory's highest CVSS per vulnerability id, for findings whose CVE has no
+    /// record in the store.
+    cvss: HashMap<String, Option<f64>>,
     /// Advisories that gave a candidate.
     records: usize,
 }
@@ -1233,8 +1241,7 @@ fn advisory_candidates(
             }
         }
         let cvss = v.cvss.iter().map(|c| c.base_score).reduce(f64::max);
-        let title = v.title.clone().or_else(|| Some(adv.title.clone()));
-        out.facts.entry(vuln).or_insert((cvss, title));
+        out.cvss.entry(vuln).or_insert(cvss);
     }
     if any {
         out.records += 1;
@@ -1314,7 +1321,7 @@ fn apply(
     facts: &GroupFacts,
 ) {
     let (kev, epss, today) = (ctx.kev, ctx.epss, ctx.today);
-    let (cvss, title) = (facts.cvss, facts.title.clone());
+    let cvss = facts.cvss;
     let p = score(&f.vuln, cvss, asset, kev, epss, today);
     f.component = c.display.clone();
     f.version = c.version.clone();
@@ -1329,7 +1336,6 @@ fn apply(
         "truth": truth_code(cand.truth),
         "doubt": cand.doubt,
         "cvss": cvss,
-        "title": title,
         "matched": cand.evidence,
         "priority": p,
     });

@@ -327,6 +327,12 @@ fn icsma_advisories_name_medical_devices_and_a_vendor_vex_clears_one() {
         f["evidence"]["matched"][0]["versions"],
         serde_json::json!(["< 3.0"])
     );
+    // `findings show` gives the title, here the advisory's (no NVD record was imported).
+    let id = f["id"].as_i64().unwrap().to_string();
+    let r = env.run(&["--json", "findings", "show", &id]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let title = r.json()["evidence"]["title"].as_str().unwrap().to_string();
+    assert!(title.contains("Dana"), "{title}");
     // 3.1 is outside "< 3.0".
     assert!(vulns_of(&open, "MD-0002").is_empty());
     // ICSMA-19-178-01 names the 511 pump for all versions: affected without a version.
