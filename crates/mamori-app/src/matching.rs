@@ -653,9 +653,15 @@ impl App {
                     .collect()
             }
             _ => {
-                let mut d: Vec<String> = done.iter().cloned().collect();
-                d.sort();
-                tx.open_findings_outside(&d)?
+                let gone: Vec<String> = tx
+                    .open_finding_vulns()?
+                    .into_iter()
+                    .filter(|v| !done.contains(v))
+                    .collect();
+                tx.finding_heads(None, Some(&gone))?
+                    .into_iter()
+                    .filter(|h| h.status == "open")
+                    .collect()
             }
         };
         write_group(
@@ -1005,7 +1011,10 @@ fn digest(f: &Finding) -> String {
         f.sources,
         f.evidence
     ]);
-    let hash = Sha256::digest(content.to_string().as_bytes());
+    let mut hasher = Sha256::new();
+    // Serialized straight into the hash: no intermediate text.
+    let _ = serde_json::to_writer(&mut hasher, &content);
+    let hash = hasher.finalize();
     let mut hex = String::with_capacity(64);
     for b in hash {
         use std::fmt::Write;

@@ -12,3 +12,5 @@ CREATE INDEX assets_updated ON assets (updated_at);
 -- SHA-256 of what a match wrote (component, confidence, score, sources, evidence): a run
 -- rewrites a finding only when this changes.
 ALTER TABLE findings ADD COLUMN digest TEXT;
+-- The vulnerabilities with open findings (a full match resolves those nothing supports).
+CREATE INDEX findings_status_vuln ON findings (status, vuln);

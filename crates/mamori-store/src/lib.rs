@@ -450,9 +450,8 @@ pub trait Tx {
     fn finding(&self, id: i64) -> Result<Option<Finding>>;
     /// How many findings are open.
     fn count_open_findings(&self) -> Result<i64>;
-    /// Open findings whose vulnerability is not one of `vulns` (what a full match resolves
-    /// when nothing supports them any more).
-    fn open_findings_outside(&self, vulns: &[String]) -> Result<Vec<FindingHead>>;
+    /// The vulnerabilities that have open findings.
+    fn open_finding_vulns(&self) -> Result<Vec<String>>;
     /// Up to `limit` open findings with an id above `after`, by id (to page through all).
     fn open_findings_after(&self, after: i64, limit: i64) -> Result<Vec<Finding>>;
     /// What a match run compares of existing findings: of these devices, of these

@@ -1056,8 +1056,8 @@ impl Tx for SqliteTx<'_> {
         self.finding_impl(id)
     }
 
-    fn open_findings_outside(&self, vulns: &[String]) -> Result<Vec<crate::FindingHead>> {
-        self.open_findings_outside_impl(vulns)
+    fn open_finding_vulns(&self) -> Result<Vec<String>> {
+        self.open_finding_vulns_impl()
     }
 
     fn open_findings_after(&self, after: i64, limit: i64) -> Result<Vec<crate::Finding>> {

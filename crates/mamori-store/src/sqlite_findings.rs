@@ -446,30 +446,12 @@ impl SqliteTx<'_> {
         Ok(())
     }
 
-    pub(crate) fn open_findings_outside_impl(&self, vulns: &[String]) -> Result<Vec<FindingHead>> {
-        let keep: BTreeSet<&str> = vulns.iter().map(String::as_str).collect();
+    pub(crate) fn open_finding_vulns_impl(&self) -> Result<Vec<String>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT id, asset, component_key, vuln, status, version, digest FROM findings
-             WHERE status = 'open' ORDER BY vuln",
+            "SELECT DISTINCT vuln FROM findings WHERE status = 'open' ORDER BY vuln",
         )?;
-        let mut rows = stmt.query([])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let vuln: String = r.get(3)?;
-            if keep.contains(vuln.as_str()) {
-                continue;
-            }
-            out.push(FindingHead {
-                id: r.get(0)?,
-                asset: r.get(1)?,
-                component_key: r.get(2)?,
-                vuln,
-                status: r.get(4)?,
-                version: r.get(5)?,
-                digest: r.get(6)?,
-            });
-        }
-        Ok(out)
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub(crate) fn open_findings_after_impl(&self, after: i64, limit: i64) -> Result<Vec<Finding>> {
