@@ -408,6 +408,11 @@ impl App {
             ..AssetFilter::default()
         })?;
         let sbom = tx.components("sbom", load.as_deref())?;
+        // The makers' VEX statements (from SBOM imports), by device and vulnerability.
+        let mut vex: HashMap<(i64, String), Vec<mamori_store::StoredVex>> = HashMap::new();
+        for v in tx.vex(load.as_deref())? {
+            vex.entry((v.asset, v.vuln.clone())).or_default().push(v);
+        }
         let mut sbom_by_asset: HashMap<i64, Vec<&mamori_store::StoredComponent>> = HashMap::new();
         for c in &sbom {
             sbom_by_asset.entry(c.asset).or_default().push(c);
@@ -623,6 +628,7 @@ impl App {
             for (d, c, cand) in by_advisory.found.remove(&canonical_id).unwrap_or_default() {
                 merge(&mut found, &catalogue, &devices[d], c, &canonical_id, cand);
             }
+            apply_vex(&mut found, &vex);
             // Existing findings of this vulnerability that this run re-evaluated.
             let heads: Vec<FindingHead> = tx
                 .finding_heads(None, Some(std::slice::from_ref(&canonical_id)))?
@@ -1088,6 +1094,32 @@ fn affected_truth(
         (Truth::Unknown, "low", Some("version_incomparable"))
     } else {
         (Truth::No, "low", None)
+    }
+}
+
+/// The device maker's VEX statements (imported with its SBOM) on what was found: the
+/// statement is the device's, so it covers every finding of that vulnerability on it.
+/// `not_affected` and `false_positive` keep the finding as 影響なし with the file as the
+/// reason; any statement is added to the evidence and the sources.
+fn apply_vex(found: &mut Found, vex: &HashMap<(i64, String), Vec<mamori_store::StoredVex>>) {
+    if vex.is_empty() {
+        return;
+    }
+    for ((asset, _, vuln), (cand, _)) in found.iter_mut() {
+        for v in vex.get(&(*asset, vuln.clone())).into_iter().flatten() {
+            let label = format!("VEX {}", v.origin);
+            cand.sources.insert(label.clone());
+            cand.evidence.push(json!({
+                "source": label,
+                "state": v.state,
+                "justification": v.justification,
+                "detail": v.detail,
+                "refs": v.refs,
+            }));
+            if matches!(v.state.as_str(), "not_affected" | "false_positive") {
+                cand.not_affected = Some(label);
+            }
+        }
     }
 }
 

@@ -1,9 +1,10 @@
-//! Importing a device's SBOM: its components (with CPE and purl) become matchable.
+//! Importing a device's SBOM: its components (with CPE and purl) become matchable, and the
+//! VEX statements it carries (CycloneDX) are kept for the device.
 
 use std::path::Path;
 
 use mamori_feeds::sbom::parse_sbom;
-use mamori_store::StoredComponent;
+use mamori_store::{StoredComponent, StoredVex};
 use serde::Serialize;
 use serde_json::json;
 
@@ -24,6 +25,8 @@ pub struct SbomReport {
     pub with_cpe: usize,
     /// Of which with a purl.
     pub with_purl: usize,
+    /// VEX statements stored (a CycloneDX document's `vulnerabilities` with an analysis).
+    pub vex: usize,
     /// Components left out or CPEs not used, and why.
     pub problems: Vec<String>,
 }
@@ -75,7 +78,32 @@ impl App {
                 ),
             });
         }
-        tx.replace_components(stored.id, "sbom", &rows)?;
+        // A VEX-only document (statements, no components) leaves the components as they are;
+        // one with statements replaces the device's statements.
+        let vex_only = rows.is_empty() && !sbom.vex.is_empty();
+        if !vex_only {
+            tx.replace_components(stored.id, "sbom", &rows)?;
+        }
+        let origin = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !sbom.vex.is_empty() {
+            let vex: Vec<StoredVex> = sbom
+                .vex
+                .iter()
+                .map(|v| StoredVex {
+                    asset: stored.id,
+                    vuln: v.vuln.clone(),
+                    state: v.state.clone(),
+                    justification: v.justification.clone(),
+                    detail: v.detail.clone(),
+                    refs: v.refs.clone(),
+                    origin: origin.clone(),
+                })
+                .collect();
+            tx.replace_vex(stored.id, &vex)?;
+        }
         let report = SbomReport {
             asset_id: asset_id.to_string(),
             format: sbom.format.to_string(),
@@ -83,6 +111,7 @@ impl App {
             components: rows.len(),
             with_cpe: rows.iter().filter(|r| r.cpe.is_some()).count(),
             with_purl: rows.iter().filter(|r| r.purl.is_some()).count(),
+            vex: sbom.vex.len(),
             problems,
         };
         audit(
@@ -96,6 +125,7 @@ impl App {
                 "spec_version": report.spec_version,
                 "components": report.components,
                 "with_cpe": report.with_cpe,
+                "vex": report.vex,
             }),
         )?;
         tx.commit()?;

@@ -592,6 +592,16 @@ pub fn sbom(ctx: &Ctx, command: SbomCommand) -> Result<()> {
                     ),
                 }
             );
+            if r.vex > 0 {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja =>
+                            format!("VEX の表明 {} 件を {} に記録しました", r.vex, asset_id),
+                        Lang::En => format!("{} VEX statements recorded for {}", r.vex, asset_id),
+                    }
+                );
+            }
             for p in &r.problems {
                 eprintln!("{}: {p}", lang.pick("飛ばしました", "skipped"));
             }

@@ -229,6 +229,39 @@ fn real_sboms_import_and_the_medical_device_sbom_matches() {
     assert!(!list.is_empty());
     assert!(list.iter().all(|f| f["component_source"] == "sbom"));
 
+    // The maker's VEX (CycloneDX, written for this test) says one of them does not apply:
+    // after the next match it is kept as 影響なし with the file as the reason.
+    let cleared = list[0]["vuln"].as_str().unwrap().to_string();
+    let vex = env.path("device-vex.json");
+    std::fs::write(
+        &vex,
+        format!(
+            r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,
+              "vulnerabilities":[{{"id":"{cleared}","analysis":{{"state":"not_affected",
+              "justification":"code_not_reachable","detail":"test statement"}},
+              "affects":[{{"ref":"device"}}]}}]}}"#
+        ),
+    )
+    .unwrap();
+    let r = env.run(&["--json", "sbom", "import", "MD-0001", vex.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["vex"], 1);
+    assert_eq!(
+        r.json()["components"],
+        0,
+        "a VEX-only document keeps the components"
+    );
+    let r = env.run(&["--json", "match"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let open = findings(&env, &["--asset", "MD-0001", "--min-priority", "low"]);
+    assert_eq!(open.len(), list.len() - 1);
+    let na = findings(&env, &["--asset", "MD-0001", "--status", "not_affected"]);
+    assert_eq!(vulns_of(&na, "MD-0001"), [cleared]);
+    assert_eq!(
+        na[0]["reason_code"],
+        serde_json::json!({"code": "vendor_not_affected", "advisory": "VEX device-vex.json"})
+    );
+
     // Every CycloneDX and SPDX example beside it imports (or is refused with a reason).
     let mut imported = 0;
     for dir in ["sbom/cyclonedx-bom-examples", "sbom/spdx-examples"] {

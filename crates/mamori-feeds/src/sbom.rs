@@ -41,6 +41,25 @@ pub struct Sbom {
     pub components: Vec<SbomComponent>,
     /// Components left out, and why.
     pub problems: Vec<String>,
+    /// VEX statements the document carries (CycloneDX `vulnerabilities` with an `analysis`;
+    /// JSON only).
+    pub vex: Vec<VexStatement>,
+}
+
+/// A VEX statement: what the producer says of one vulnerability in what it describes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VexStatement {
+    /// `CVE-…` or another id.
+    pub vuln: String,
+    /// CycloneDX `analysis.state`: `not_affected`, `false_positive`, `exploitable`,
+    /// `resolved`, `resolved_with_pedigree`, `in_triage`.
+    pub state: String,
+    /// Why not affected (`code_not_present`, `requires_configuration`, …).
+    pub justification: Option<String>,
+    /// The producer's words.
+    pub detail: Option<String>,
+    /// The `bom-ref`s it is about.
+    pub refs: Vec<String>,
 }
 
 /// Reads an SBOM, recognising the format from the content.
@@ -72,6 +91,8 @@ struct JsonTop {
     metadata: Option<CdxMetadata>,
     #[serde(default)]
     components: Vec<CdxComponent>,
+    #[serde(default)]
+    vulnerabilities: Vec<CdxVulnerability>,
     #[serde(rename = "spdxVersion")]
     spdx_version: Option<String>,
     #[serde(default)]
@@ -96,6 +117,27 @@ struct CdxComponent {
     publisher: Option<String>,
     #[serde(default)]
     components: Vec<CdxComponent>,
+}
+
+#[derive(Deserialize)]
+struct CdxVulnerability {
+    id: Option<String>,
+    analysis: Option<CdxAnalysis>,
+    #[serde(default)]
+    affects: Vec<CdxAffects>,
+}
+
+#[derive(Deserialize)]
+struct CdxAnalysis {
+    state: Option<String>,
+    justification: Option<String>,
+    detail: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CdxAffects {
+    #[serde(rename = "ref")]
+    reference: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -174,6 +216,29 @@ fn parse_json(bytes: &[u8]) -> Result<Sbom, FeedError> {
         }
         for (i, c) in top.components.into_iter().enumerate() {
             walk_cdx(c, format!("components[{i}]"), &mut out);
+        }
+        for (i, v) in top.vulnerabilities.into_iter().enumerate() {
+            let (Some(vuln), Some(state)) = (
+                nonempty(v.id),
+                v.analysis.as_ref().and_then(|a| nonempty(a.state.clone())),
+            ) else {
+                out.problems.push(format!(
+                    "vulnerabilities[{i}]: a VEX statement needs an id and analysis.state; left out"
+                ));
+                continue;
+            };
+            let a = v.analysis.expect("checked above");
+            out.vex.push(VexStatement {
+                vuln,
+                state,
+                justification: nonempty(a.justification),
+                detail: nonempty(a.detail),
+                refs: v
+                    .affects
+                    .into_iter()
+                    .filter_map(|r| nonempty(r.reference))
+                    .collect(),
+            });
         }
         return Ok(out);
     }
@@ -443,6 +508,32 @@ mod tests {
         assert_eq!(
             s.components[0].purl.as_deref(),
             Some("pkg:generic/busybox@1.36.0")
+        );
+    }
+
+    #[test]
+    fn cyclonedx_vex_statements_are_read() {
+        let json = br#"{"bomFormat":"CycloneDX","specVersion":"1.4","version":1,
+          "metadata":{"component":{"name":"ABC","version":"4.2","bom-ref":"product-ABC"}},
+          "vulnerabilities":[{"id":"CVE-2021-44228","analysis":{"state":"not_affected",
+            "justification":"code_not_present","detail":"removed"},"affects":[{"ref":"product-ABC"}]},
+            {"id":"CVE-2021-1"}]}"#;
+        let s = parse_sbom(json).unwrap();
+        assert_eq!(s.components.len(), 1);
+        assert_eq!(
+            s.vex,
+            [VexStatement {
+                vuln: "CVE-2021-44228".into(),
+                state: "not_affected".into(),
+                justification: Some("code_not_present".into()),
+                detail: Some("removed".into()),
+                refs: vec!["product-ABC".into()],
+            }]
+        );
+        assert!(
+            s.problems[0].starts_with("vulnerabilities[1]"),
+            "{:?}",
+            s.problems
         );
     }
 

@@ -14,3 +14,17 @@ CREATE INDEX assets_updated ON assets (updated_at);
 ALTER TABLE findings ADD COLUMN digest TEXT;
 -- The vulnerabilities with open findings (a full match resolves those nothing supports).
 CREATE INDEX findings_status_vuln ON findings (status, vuln);
+
+-- VEX statements imported with a device's SBOM (CycloneDX `vulnerabilities` with an
+-- analysis): what the device's maker says of a vulnerability in it.
+CREATE TABLE asset_vex (
+    asset         INTEGER NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
+    position      INTEGER NOT NULL,
+    vuln          TEXT NOT NULL,
+    state         TEXT NOT NULL,            -- not_affected | false_positive | exploitable | resolved | in_triage …
+    justification TEXT,
+    detail        TEXT,
+    refs          TEXT NOT NULL,            -- JSON array of bom-refs
+    origin        TEXT NOT NULL,            -- the file it came from
+    PRIMARY KEY (asset, position)
+);

@@ -444,6 +444,11 @@ pub trait Tx {
         source: &str,
         components: &[StoredComponent],
     ) -> Result<()>;
+    /// Replaces a device's VEX statements (an SBOM import that carries them) and marks the
+    /// device changed.
+    fn replace_vex(&mut self, asset: i64, statements: &[StoredVex]) -> Result<()>;
+    /// The VEX statements of these devices, or of every device.
+    fn vex(&self, assets: Option<&[i64]>) -> Result<Vec<StoredVex>>;
     /// Findings, of one device or all, with the device's id, name and department.
     fn findings(&self, asset: Option<i64>) -> Result<Vec<Finding>>;
     /// One finding.
@@ -471,6 +476,25 @@ pub trait Tx {
     ) -> Result<()>;
     /// Inserts (id 0) or updates a finding; returns its id.
     fn save_finding(&mut self, finding: &Finding) -> Result<i64>;
+}
+
+/// A VEX statement kept for a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVex {
+    /// The device's internal key.
+    pub asset: i64,
+    /// The vulnerability.
+    pub vuln: String,
+    /// CycloneDX `analysis.state`.
+    pub state: String,
+    /// Why not affected.
+    pub justification: Option<String>,
+    /// The producer's words.
+    pub detail: Option<String>,
+    /// The `bom-ref`s it is about.
+    pub refs: Vec<String>,
+    /// The file it came from.
+    pub origin: String,
 }
 
 /// The part of a finding a match run compares.

@@ -1056,6 +1056,14 @@ impl Tx for SqliteTx<'_> {
         self.finding_impl(id)
     }
 
+    fn replace_vex(&mut self, asset: i64, statements: &[crate::StoredVex]) -> Result<()> {
+        self.replace_vex_impl(asset, statements)
+    }
+
+    fn vex(&self, assets: Option<&[i64]>) -> Result<Vec<crate::StoredVex>> {
+        self.vex_impl(assets)
+    }
+
     fn open_finding_vulns(&self) -> Result<Vec<String>> {
         self.open_finding_vulns_impl()
     }

@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use crate::sqlite::{now_text, parse_time, SqliteTx};
 use crate::sqlite_vulns::vendor_product;
-use crate::{Finding, FindingHead, Result, StoreError, StoredComponent, VulnFacts};
+use crate::{Finding, FindingHead, Result, StoreError, StoredComponent, StoredVex, VulnFacts};
 
 const FINDING_COLUMNS: &str = "f.id, f.asset, a.asset_id, a.name, a.department, f.component_key,
     f.component, f.version, f.cpe, f.source, f.vuln, f.status, f.confidence, f.score, f.level,
@@ -444,6 +444,65 @@ impl SqliteTx<'_> {
             )?
             .execute(params![id, status, reason, at.map(time)])?;
         Ok(())
+    }
+
+    pub(crate) fn replace_vex_impl(&mut self, asset: i64, statements: &[StoredVex]) -> Result<()> {
+        self.tx
+            .prepare_cached("DELETE FROM asset_vex WHERE asset = ?1")?
+            .execute([asset])?;
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO asset_vex (asset, position, vuln, state, justification, detail, refs, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for (i, v) in statements.iter().enumerate() {
+            let refs =
+                serde_json::to_string(&v.refs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            stmt.execute(params![
+                asset,
+                i as i64,
+                v.vuln,
+                v.state,
+                v.justification,
+                v.detail,
+                refs,
+                v.origin
+            ])?;
+        }
+        self.tx
+            .prepare_cached("UPDATE assets SET updated_at = ?2 WHERE id = ?1")?
+            .execute(params![asset, now_text()])?;
+        Ok(())
+    }
+
+    pub(crate) fn vex_impl(&self, assets: Option<&[i64]>) -> Result<Vec<StoredVex>> {
+        // Integers only, so they are written into the statement.
+        let only = match assets {
+            None => String::new(),
+            Some(ids) => format!(
+                " WHERE asset IN ({})",
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            ),
+        };
+        let mut stmt = self.tx.prepare(&format!(
+            "SELECT asset, vuln, state, justification, detail, refs, origin FROM asset_vex{only}
+             ORDER BY asset, position"
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let refs: String = r.get(5)?;
+            out.push(StoredVex {
+                asset: r.get(0)?,
+                vuln: r.get(1)?,
+                state: r.get(2)?,
+                justification: r.get(3)?,
+                detail: r.get(4)?,
+                refs: serde_json::from_str(&refs)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                origin: r.get(6)?,
+            });
+        }
+        Ok(out)
     }
 
     pub(crate) fn open_finding_vulns_impl(&self) -> Result<Vec<String>> {
