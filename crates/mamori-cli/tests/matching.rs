@@ -399,3 +399,50 @@ fn icsma_advisories_name_medical_devices_and_a_vendor_vex_clears_one() {
     assert!(sources.contains(&serde_json::json!("CSAF MAMORI-TEST-VEX-1")));
     assert!(sources.contains(&serde_json::json!("CSAF ICSMA-21-012-01")));
 }
+
+#[test]
+fn an_sbom_with_100_000_components_imports_and_a_cut_one_changes_nothing() {
+    let env = Env::init();
+    let r = env.run(&[
+        "ledger",
+        "add",
+        "SV-0001",
+        "--name",
+        "電子カルテサーバ",
+        "--kind",
+        "サーバ",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut json =
+        String::from(r#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":["#);
+    for i in 0..100_000 {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&format!(
+            r#"{{"type":"library","name":"lib{i}","version":"1.{i}","cpe":"cpe:2.3:a:vendor{v}:lib{i}:1.{i}:*:*:*:*:*:*:*"}}"#,
+            v = i % 100
+        ));
+    }
+    json.push_str("]}");
+    let big = env.path("big.cdx.json");
+    std::fs::write(&big, &json).unwrap();
+    let r = env.run(&["--json", "sbom", "import", "SV-0001", big.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["components"], 100_000);
+    assert_eq!(r.json()["with_cpe"], 100_000);
+
+    // Cut in the middle: refused with the position, and the device keeps its 100,000.
+    let cut = env.path("cut.cdx.json");
+    std::fs::write(&cut, &json[..json.len() / 2]).unwrap();
+    let r = env.run(&["sbom", "import", "SV-0001", cut.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("line") || r.stderr.contains("行"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["--json", "match"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["components"], 100_000);
+}

@@ -1231,4 +1231,51 @@ mod tests {
             Err(StoreError::NotFound(_))
         ));
     }
+
+    #[test]
+    fn upgrading_to_schema_4_fills_the_components_cpe_vendor_and_product() {
+        // A store at schema 3 with a device whose ledger CPE and SBOM component predate the
+        // match index.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (
+                     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+            )
+            .unwrap();
+            for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v <= 3) {
+                conn.execute_batch(sql).unwrap();
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?1, ?2, '2026-01-01T00:00:00Z')",
+                    params![version, name],
+                )
+                .unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO assets (id, asset_id, kind, name, status, created_at, updated_at)
+                 VALUES (1, 'NW-1', 'network', 'VPN', 'in_use', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+                 INSERT INTO asset_components (asset, position, name, version, cpe, purl, source, created_at)
+                 VALUES (1, 0, 'fortios', '6.0.4', 'cpe:2.3:o:fortinet:fortios:6.0.4:*:*:*:*:*:*:*', NULL, 'ledger', '2026-01-01T00:00:00Z'),
+                        (1, 1, 'openssl', '1.0.2', 'cpe:/a:OpenSSL:OpenSSL:1.0.2', NULL, 'sbom', '2026-01-01T00:00:00Z'),
+                        (1, 2, 'Chrome', NULL, NULL, NULL, 'ledger', '2026-01-01T00:00:00Z');",
+            )
+            .unwrap();
+        }
+        let mut s = Store::open_sqlite(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        let tx = s.begin().unwrap();
+        assert_eq!(
+            tx.assets_with_products(&[("fortinet".into(), "fortios".into())])
+                .unwrap(),
+            [1]
+        );
+        assert_eq!(
+            tx.assets_with_products(&[("openssl".into(), "openssl".into())])
+                .unwrap(),
+            [1],
+            "a CPE 2.2 URI is read too, lower-cased"
+        );
+    }
 }
