@@ -11,31 +11,13 @@
 //! under new ids (`CVE-2014-0001` → `CVE-R2-2014-0001`) into gzip files until there are at
 //! least 320,000 records — the size of the NVD today. Results go in docs/BENCHMARKS.md.
 
+mod support;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use support::{peak_rss_mb, shared};
 
 const TARGET: usize = 320_000;
-
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nvd/api-2.0-from-1.1")
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .unwrap_or("0")
-                    .parse::<f64>()
-                    .unwrap_or(0.0)
-            })
-        })
-        .unwrap_or(0.0)
-        / 1024.0
-}
 
 fn count_records(json: &[u8]) -> usize {
     let needle = b"{\"cve\":{";

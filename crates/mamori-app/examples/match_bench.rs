@@ -26,10 +26,12 @@
 //! modifications do), so an incremental match has N changed records to evaluate.
 //! Results go in docs/BENCHMARKS.md.
 
+mod support;
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use support::{peak_rss_mb, shared};
 
 use mamori_app::matching::MatchMode;
 use mamori_core::{Asset, AssetKind};
@@ -48,26 +50,6 @@ const INSIDE: usize = 20;
 /// fleet of heavily listed legacy systems) instead of uniformly.
 static WEIGHTED: std::sync::LazyLock<bool> =
     std::sync::LazyLock::new(|| std::env::var_os("MATCH_BENCH_WEIGHTED").is_some());
-
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nvd/api-2.0-from-1.1")
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .unwrap_or("0")
-                    .parse::<f64>()
-                    .unwrap_or(0.0)
-            })
-        })
-        .unwrap_or(0.0)
-        / 1024.0
-}
 
 /// A small deterministic generator (xorshift64*): the same devices on every run.
 struct Rng(u64);
