@@ -594,58 +594,72 @@ impl App {
             today,
             now,
         };
-        for (canonical_id, mut members) in groups {
-            members.sort();
-            let mut found = Found::new();
-            for vuln in &members {
-                let facts = facts(&mut *tx, &mut facts_cache, vuln)?;
-                let (_, label) = canonical(vuln, facts.as_ref());
-                if let Some(candidates) = pairs.get(vuln) {
-                    let configs: Vec<CompiledConfig> = compile(&tx.vuln_configurations(vuln)?);
-                    for &d in candidates {
-                        evaluate_device(
-                            &mut found,
-                            &configs,
-                            &catalogue,
-                            &devices[d as usize],
-                            &canonical_id,
-                            &label,
-                        );
+        // The store's thread reads each vulnerability's records and findings and writes the
+        // plan; a second thread evaluates and plans (a hospital server has the cores).
+        let eval = EvalCtx {
+            write: &ctx,
+            pairs: &pairs,
+            affected: &affected,
+            vex: &vex,
+            changed_vulns: &changed_vulns,
+        };
+        std::thread::scope(|scope| -> Result<()> {
+            let (to_eval, inputs) = std::sync::mpsc::sync_channel::<GroupInput>(4);
+            let (to_write, plans) = std::sync::mpsc::channel::<Plan>();
+            let eval = &eval;
+            scope.spawn(move || {
+                for input in inputs {
+                    if to_write.send(evaluate_group(eval, input)).is_err() {
+                        break;
                     }
                 }
-                for a in affected.get(vuln).into_iter().flatten() {
-                    affected_entry(
-                        &mut found,
-                        a,
-                        &catalogue,
-                        &devices,
-                        is_changed_vuln(vuln),
-                        &canonical_id,
-                        &label,
-                    );
+            });
+            for (canonical_id, mut members) in groups {
+                members.sort();
+                let mut read = Vec::with_capacity(members.len());
+                for vuln in &members {
+                    let facts = facts(&mut *tx, &mut facts_cache, vuln)?;
+                    let (_, label) = canonical(vuln, facts.as_ref());
+                    let configs = match pairs.contains_key(vuln) {
+                        true => Some(tx.vuln_configurations(vuln)?),
+                        false => None,
+                    };
+                    read.push((vuln.clone(), label, configs));
+                }
+                // Existing findings of this vulnerability that this run re-evaluates.
+                let heads: Vec<FindingHead> = tx
+                    .finding_heads(None, Some(std::slice::from_ref(&canonical_id)))?
+                    .into_iter()
+                    .filter(|h| {
+                        is_changed_vuln(&canonical_id)
+                            || members.iter().any(|m| is_changed_vuln(m))
+                            || changed_assets.as_ref().is_none_or(|c| c.contains(&h.asset))
+                    })
+                    .collect();
+                let mut facts = group_facts(&mut *tx, &mut facts_cache, &canonical_id, &members)?;
+                if let Some(cvss) = by_advisory.cvss.remove(&canonical_id) {
+                    facts.cvss = facts.cvss.or(cvss);
+                }
+                let input = GroupInput {
+                    advisory: by_advisory.found.remove(&canonical_id).unwrap_or_default(),
+                    canonical: canonical_id.clone(),
+                    members: read,
+                    heads,
+                    facts,
+                };
+                done.insert(canonical_id);
+                // The evaluator stopped only if it panicked: the scope then reports that.
+                let _ = to_eval.send(input);
+                while let Ok(plan) = plans.try_recv() {
+                    write_plan(&mut *tx, plan, now, &mut report)?;
                 }
             }
-            for (d, c, cand) in by_advisory.found.remove(&canonical_id).unwrap_or_default() {
-                merge(&mut found, &catalogue, &devices[d], c, &canonical_id, cand);
+            drop(to_eval);
+            for plan in plans {
+                write_plan(&mut *tx, plan, now, &mut report)?;
             }
-            apply_vex(&mut found, &vex);
-            // Existing findings of this vulnerability that this run re-evaluated.
-            let heads: Vec<FindingHead> = tx
-                .finding_heads(None, Some(std::slice::from_ref(&canonical_id)))?
-                .into_iter()
-                .filter(|h| {
-                    is_changed_vuln(&canonical_id)
-                        || members.iter().any(|m| is_changed_vuln(m))
-                        || changed_assets.as_ref().is_none_or(|c| c.contains(&h.asset))
-                })
-                .collect();
-            let mut facts = group_facts(&mut *tx, &mut facts_cache, &canonical_id, &members)?;
-            if let Some(cvss) = by_advisory.cvss.remove(&canonical_id) {
-                facts.cvss = facts.cvss.or(cvss);
-            }
-            write_group(&mut *tx, &ctx, heads, found, &facts, &mut report)?;
-            done.insert(canonical_id);
-        }
+            Ok(())
+        })?;
         // Open findings in scope whose vulnerability no longer has any candidate.
         let leftover = match (&changed_assets, &changed_vulns) {
             (Some(a), Some(v)) => {
@@ -670,14 +684,8 @@ impl App {
                     .collect()
             }
         };
-        write_group(
-            &mut *tx,
-            &ctx,
-            leftover,
-            Found::new(),
-            &GroupFacts::default(),
-            &mut report,
-        )?;
+        let plan = plan_group(&ctx, leftover, Found::new(), &GroupFacts::default());
+        write_plan(&mut *tx, plan, now, &mut report)?;
 
         // Findings not re-evaluated: refresh priorities when KEV or EPSS changed.
         if let Some(w) = watermark {
@@ -734,13 +742,14 @@ impl App {
 }
 
 /// A new finding's fixed fields (the rest is filled by [`apply`]).
-fn new_finding(device: &Device<'_>, key: &(i64, String, String), now: DateTime<Utc>) -> Finding {
+fn new_finding(key: &(i64, String, String), now: DateTime<Utc>) -> Finding {
     Finding {
         id: 0,
         asset: key.0,
-        asset_id: device.asset.asset_id.clone(),
-        asset_name: device.asset.name.clone(),
-        department: device.asset.department.clone(),
+        // Filled when read; the store does not write them.
+        asset_id: String::new(),
+        asset_name: String::new(),
+        department: None,
         component_key: key.1.clone(),
         component: String::new(),
         version: None,
@@ -895,23 +904,36 @@ fn affected_entry(
     }
 }
 
-/// Writes the difference between existing findings (`heads`, all in scope) and what this
-/// run found: new ones opened, changed ones rewritten, resolved ones found again reopened,
-/// open ones no longer found resolved with the reason.
-fn write_group(
-    tx: &mut dyn Tx,
+/// What to write for one vulnerability, decided without the store (so that it can be
+/// computed on another thread while the store writes the previous one).
+#[derive(Default)]
+struct Plan {
+    /// Findings to insert (id 0) or rewrite.
+    save: Vec<Finding>,
+    /// Open findings to resolve: id and reason.
+    resolve: Vec<(i64, Resolution)>,
+    opened: usize,
+    reopened: usize,
+    confirmed: usize,
+    not_affected: usize,
+}
+
+/// The difference between existing findings (`heads`, all in scope) and what this run found:
+/// new ones opened, changed ones rewritten, resolved ones found again reopened, open ones no
+/// longer found resolved with the reason.
+fn plan_group(
     ctx: &WriteCtx<'_, '_>,
     heads: Vec<FindingHead>,
     mut found: Found,
     facts: &GroupFacts,
-    report: &mut MatchReport,
-) -> Result<()> {
+) -> Plan {
+    let mut plan = Plan::default();
     for h in heads {
         let key = (h.asset, h.component_key.clone(), h.vuln.clone());
         let device = ctx.device_of.get(&h.asset).map(|&d| &ctx.devices[d]);
         if let Some((cand, c)) = found.remove(&key) {
             let Some(device) = device else { continue };
-            let mut f = new_finding(device, &key, ctx.now);
+            let mut f = new_finding(&key, ctx.now);
             f.id = h.id;
             apply(
                 &mut f,
@@ -924,16 +946,16 @@ fn write_group(
             if f.status != h.status {
                 if f.status == "open" {
                     f.reason = Some(Resolution::FoundAgain.to_string());
-                    report.reopened += 1;
+                    plan.reopened += 1;
                 } else {
-                    report.not_affected += 1;
+                    plan.not_affected += 1;
                 }
-                tx.save_finding(&f)?;
+                plan.save.push(f);
             } else {
                 if f.digest != h.digest {
-                    tx.save_finding(&f)?;
+                    plan.save.push(f);
                 }
-                report.confirmed += 1;
+                plan.confirmed += 1;
             }
         } else if h.status == "open" {
             let now_recorded = device.map(|d| {
@@ -952,15 +974,14 @@ fn write_group(
                 // Same version (or the device not loaded): the records changed.
                 _ => Resolution::RecordsChanged,
             };
-            tx.set_finding_status(h.id, "resolved", Some(&reason.to_string()), Some(ctx.now))?;
-            report.resolved += 1;
+            plan.resolve.push((h.id, reason));
         }
     }
     let mut new: Vec<_> = found.into_iter().collect();
     new.sort_by(|a, b| a.0.cmp(&b.0));
     for (key, (cand, c)) in new {
         let device = &ctx.devices[ctx.device_of[&key.0]];
-        let mut f = new_finding(device, &key, ctx.now);
+        let mut f = new_finding(&key, ctx.now);
         apply(
             &mut f,
             &cand,
@@ -969,14 +990,104 @@ fn write_group(
             ctx,
             facts,
         );
-        tx.save_finding(&f)?;
         if f.status == "open" {
-            report.opened += 1;
+            plan.opened += 1;
         } else {
-            report.not_affected += 1;
+            plan.not_affected += 1;
+        }
+        plan.save.push(f);
+    }
+    plan
+}
+
+/// Writes a plan and counts it.
+fn write_plan(
+    tx: &mut dyn Tx,
+    plan: Plan,
+    now: DateTime<Utc>,
+    report: &mut MatchReport,
+) -> Result<()> {
+    for f in &plan.save {
+        tx.save_finding(f)?;
+    }
+    for (id, reason) in &plan.resolve {
+        tx.set_finding_status(*id, "resolved", Some(&reason.to_string()), Some(now))?;
+    }
+    report.opened += plan.opened;
+    report.reopened += plan.reopened;
+    report.confirmed += plan.confirmed;
+    report.not_affected += plan.not_affected;
+    report.resolved += plan.resolve.len();
+    Ok(())
+}
+
+/// What one vulnerability's evaluation needs from the store, read on the store's thread.
+struct GroupInput {
+    canonical: String,
+    /// Each supporting record: id, source label and (when it has candidates) configurations.
+    members: Vec<(
+        String,
+        String,
+        Option<Vec<mamori_core::vuln::Configuration>>,
+    )>,
+    advisory: Vec<(usize, usize, Candidate)>,
+    heads: Vec<FindingHead>,
+    facts: GroupFacts,
+}
+
+/// What the evaluating thread reads (shared, read-only).
+struct EvalCtx<'a, 'b> {
+    write: &'a WriteCtx<'a, 'b>,
+    pairs: &'a HashMap<String, Vec<u32>>,
+    affected: &'a HashMap<String, Vec<mamori_core::vuln::Affected>>,
+    vex: &'a HashMap<(i64, String), Vec<mamori_store::StoredVex>>,
+    changed_vulns: &'a Option<HashSet<String>>,
+}
+
+/// Evaluates one vulnerability's records against their candidate devices and plans the
+/// writes.
+fn evaluate_group(e: &EvalCtx<'_, '_>, input: GroupInput) -> Plan {
+    let ctx = e.write;
+    let mut found = Found::new();
+    for (vuln, label, configs) in &input.members {
+        if let (Some(candidates), Some(configs)) = (e.pairs.get(vuln), configs) {
+            let configs: Vec<CompiledConfig> = compile(configs);
+            for &d in candidates {
+                evaluate_device(
+                    &mut found,
+                    &configs,
+                    ctx.catalogue,
+                    &ctx.devices[d as usize],
+                    &input.canonical,
+                    label,
+                );
+            }
+        }
+        let vuln_changed = e.changed_vulns.as_ref().is_none_or(|c| c.contains(vuln));
+        for a in e.affected.get(vuln).into_iter().flatten() {
+            affected_entry(
+                &mut found,
+                a,
+                ctx.catalogue,
+                ctx.devices,
+                vuln_changed,
+                &input.canonical,
+                label,
+            );
         }
     }
-    Ok(())
+    for (d, c, cand) in input.advisory {
+        merge(
+            &mut found,
+            ctx.catalogue,
+            &ctx.devices[d],
+            c,
+            &input.canonical,
+            cand,
+        );
+    }
+    apply_vex(&mut found, e.vex);
+    plan_group(ctx, input.heads, found, &input.facts)
 }
 
 /// What a vulnerability's findings take from its records: the CVSS of the canonical record,
