@@ -11,6 +11,8 @@
 //! target/release/examples/match_bench full        /tmp/nvd320k-store  # again: nothing changed
 //! target/release/examples/match_bench touch       /tmp/nvd320k-store 1000
 //! target/release/examples/match_bench incremental /tmp/nvd320k-store
+//! # or with revised ranges (findings open and every re-evaluated one is rewritten):
+//! target/release/examples/match_bench touch       /tmp/nvd320k-store 1000 ranges
 //! ```
 //!
 //! The devices' components are real product names and versions taken from the vulnerable
@@ -23,7 +25,8 @@
 //! its components, another catalogue version of the same product (devices drift). Two
 //! components sit in the ledger's CPE column, 28 come from an SBOM. `touch` re-imports N real
 //! records that name the devices' products, with a changed description (as NVD's daily
-//! modifications do), so an incremental match has N changed records to evaluate.
+//! modifications do), so an incremental match has N changed records to evaluate; `ranges`
+//! also turns their `versionEndExcluding` bounds into `versionEndIncluding`.
 //! Results go in docs/BENCHMARKS.md.
 
 mod support;
@@ -264,10 +267,41 @@ fn run(store: &Path, mode: MatchMode) {
         secs,
         peak_rss_mb()
     );
+    let steps: Vec<String> = r
+        .steps
+        .iter()
+        .map(|(name, s)| format!("{name} {:.0} ms", s * 1000.0))
+        .collect();
+    println!("  steps: {}", steps.join(", "));
 }
 
 /// Re-imports `n` real records naming the devices' products, each with a changed description.
-fn touch(store: &Path, n: usize) {
+/// What `touch` changes in each record it re-imports.
+#[derive(Clone, Copy, PartialEq)]
+enum Touch {
+    /// The description (most of NVD's daily modifications).
+    Description,
+    /// Also every `versionEndExcluding` bound becomes `versionEndIncluding` (a revised range):
+    /// devices at the bound become affected and every finding's evidence changes, so they are
+    /// all rewritten.
+    Ranges,
+}
+
+/// Turns every `versionEndExcluding` in a record's configurations into `versionEndIncluding`.
+fn widen(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            if let Some(bound) = map.remove("versionEndExcluding") {
+                map.insert("versionEndIncluding".into(), bound);
+            }
+            map.values_mut().for_each(widen);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(widen),
+        _ => {}
+    }
+}
+
+fn touch(store: &Path, n: usize, what: Touch) {
     let mut products = HashSet::new();
     {
         let mut s = mamori_store::Store::open_sqlite(&store.join(mamori_app::DB_FILE)).unwrap();
@@ -301,6 +335,9 @@ fn touch(store: &Path, n: usize) {
                 v["cve"]["descriptions"][0]["value"] =
                     serde_json::json!(format!("{d} (revised {stamp})"));
             }
+            if what == Touch::Ranges {
+                widen(&mut v["cve"]["configurations"]);
+            }
             picked.push(v);
             if picked.len() == n {
                 break 'files;
@@ -324,7 +361,7 @@ fn touch(store: &Path, n: usize) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(step), Some(dir)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: match_bench setup|full|touch N|incremental STORE_DIR");
+        eprintln!("usage: match_bench setup|full|touch|incremental STORE_DIR [N [ranges]]");
         std::process::exit(1);
     };
     let dir = Path::new(dir);
@@ -335,6 +372,10 @@ fn main() {
         "touch" => touch(
             dir,
             args.get(3).and_then(|n| n.parse().ok()).unwrap_or(1000),
+            match args.get(4).map(String::as_str) {
+                Some("ranges") => Touch::Ranges,
+                _ => Touch::Description,
+            },
         ),
         other => {
             eprintln!("unknown step {other}");

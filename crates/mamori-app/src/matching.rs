@@ -87,6 +87,16 @@ pub struct MatchReport {
     pub open: usize,
     /// Seconds taken.
     pub seconds: f64,
+    /// Where the time went: each step of the run and its seconds (docs/matching.md).
+    pub steps: Vec<(&'static str, f64)>,
+}
+
+impl MatchReport {
+    /// Records that the step just ended took the time since the last one.
+    fn step(&mut self, name: &'static str, lap: &mut Instant) {
+        self.steps.push((name, lap.elapsed().as_secs_f64()));
+        *lap = Instant::now();
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -141,17 +151,24 @@ impl Catalogue {
     /// advisories that name products without a CPE: `h:<maker words>:<model words>` with the
     /// バージョン column as its version.
     fn intern_named(&mut self, asset: &Asset) -> Option<usize> {
-        let maker = names::words(asset.manufacturer.as_deref()?).join("_");
         let model_text = asset.model.as_deref().unwrap_or(&asset.name);
-        let model = names::words(model_text).join("_");
-        if maker.is_empty() || model.is_empty() {
-            return None;
-        }
-        let version = asset
-            .os_version
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty());
+        self.intern_named_parts(
+            asset.manufacturer.as_deref(),
+            model_text,
+            asset.os_version.as_deref(),
+        )
+    }
+
+    /// [`Catalogue::intern_named`] from the maker, the model (or device name) and the
+    /// バージョン column.
+    fn intern_named_parts(
+        &mut self,
+        manufacturer: Option<&str>,
+        model_text: &str,
+        version: Option<&str>,
+    ) -> Option<usize> {
+        let (maker, model) = named_key(manufacturer, model_text)?;
+        let version = version.map(str::trim).filter(|v| !v.is_empty());
         let w = Wfn::from_parts('h', &maker, &model, version);
         let cpe = w.to_fs();
         let key = (
@@ -182,6 +199,16 @@ impl Catalogue {
         self.holders.push(Vec::new());
         self.index.insert(key, id);
         Some(id)
+    }
+
+    /// Records that device `d` holds these components.
+    fn hold(&mut self, comps: &[usize], d: usize) {
+        for &c in comps {
+            let holders = &mut self.holders[c];
+            if holders.last() != Some(&d) {
+                holders.push(d);
+            }
+        }
     }
 
     /// A device's components, as `evaluate` reads them.
@@ -271,6 +298,234 @@ fn component(
     }
 }
 
+/// The devices an incremental run's changed records can affect, found without reading every
+/// device. The records' vulnerable criteria are tested against the variants (the distinct
+/// components, a few hundred) of the products they name, and against the components standing
+/// for devices' maker and model; the devices holding a component that is hit are the
+/// candidates. Each is read with its components of the products and platform vendors the hit
+/// records name: all that evaluating those records against it looks at (a criterion holds
+/// only for a component of its product, and a platform asks only whether the device records
+/// anything of its vendor).
+struct Focus {
+    /// The variants the candidates' evaluation reads.
+    variants: Vec<FocusVariant>,
+    /// Candidate device → its components among `variants`: (source rank and position, index
+    /// into `variants`), in the order a whole device lists them.
+    devices: HashMap<i64, Vec<Held>>,
+}
+
+/// A component a device holds: (source rank and position, index into [`Focus::variants`]).
+type Held = ((u8, i64), usize);
+
+/// A variant as a whole device's components would give it.
+struct FocusVariant {
+    id: i64,
+    /// The CPE's vendor and product as the store keeps them.
+    vendor: String,
+    product: String,
+    cpe: String,
+    version: Option<String>,
+    source: &'static str,
+    /// Ledger before SBOM, as a whole device lists them.
+    rank: u8,
+    scheme: Scheme,
+}
+
+impl FocusVariant {
+    /// The variants the matching reads (ledger and SBOM components).
+    fn of(v: mamori_store::ComponentVariant) -> Option<FocusVariant> {
+        let (rank, source) = match v.source.as_str() {
+            "ledger" => (0, "ledger"),
+            "sbom" => (1, "sbom"),
+            _ => return None,
+        };
+        let scheme = match v.purl_type.as_deref() {
+            Some("deb") => Scheme::Debian,
+            Some("rpm") => Scheme::Rpm,
+            _ => Scheme::Generic,
+        };
+        Some(FocusVariant {
+            id: v.id,
+            vendor: v.vendor,
+            product: v.product,
+            cpe: v.cpe,
+            version: v.version,
+            source,
+            rank,
+            scheme,
+        })
+    }
+}
+
+impl Focus {
+    /// `None` when a hit record has a platform naming no vendor in particular (every device
+    /// would have to be read).
+    fn find(
+        tx: &mut dyn Tx,
+        criteria: &[(String, mamori_core::vuln::CpeMatch, (String, String))],
+        affected: &[(String, mamori_core::vuln::Affected)],
+        changed: &[String],
+    ) -> Result<Option<Focus>> {
+        // A catalogue of its own: the run's is filled once the devices are known.
+        let mut catalogue = Catalogue::default();
+        let mut memo = Memo::new();
+        let changed_set: HashSet<&String> = changed.iter().collect();
+        let affected: Vec<(&String, (String, String))> = affected
+            .iter()
+            .filter(|(vuln, _)| changed_set.contains(vuln))
+            .filter_map(|(vuln, a)| {
+                let w = Wfn::parse(a.cpe.as_deref()?).ok()?;
+                let (_, v, p) = w.part_vendor_product();
+                Some((vuln, (v, p)))
+            })
+            .collect();
+        let named_products: BTreeSet<(String, String)> = criteria
+            .iter()
+            .map(|(_, _, p)| p.clone())
+            .chain(affected.iter().map(|(_, p)| p.clone()))
+            .collect();
+        let named_products: Vec<(String, String)> = named_products.into_iter().collect();
+        let mut variants: Vec<FocusVariant> = Vec::new();
+        let mut comp_of: Vec<usize> = Vec::new();
+        let add = |list: Vec<mamori_store::ComponentVariant>,
+                   catalogue: &mut Catalogue,
+                   variants: &mut Vec<FocusVariant>,
+                   comp_of: &mut Vec<usize>| {
+            for v in list.into_iter().filter_map(FocusVariant::of) {
+                // A CPE that does not parse is reported by a full run, with its device.
+                if let Ok(c) = catalogue.intern(&v.cpe, v.version.as_deref(), v.source, v.scheme) {
+                    variants.push(v);
+                    comp_of.push(c);
+                }
+            }
+        };
+        add(
+            tx.component_variants(&named_products, &[])?,
+            &mut catalogue,
+            &mut variants,
+            &mut comp_of,
+        );
+        // The components standing for devices' maker and model (hardware CPE names).
+        let names = tx.asset_names()?;
+        let named_of = |catalogue: &mut Catalogue, keep: &dyn Fn(&str, &str) -> bool| {
+            let mut out: Vec<(i64, usize)> = Vec::new();
+            for n in &names {
+                if n.status == AssetStatus::Retired {
+                    continue;
+                }
+                let model_text = n.model.as_deref().unwrap_or(&n.name);
+                let Some((maker, model)) = named_key(n.manufacturer.as_deref(), model_text) else {
+                    continue;
+                };
+                if keep(&maker, &model) {
+                    if let Some(c) = catalogue.intern_named_parts(
+                        n.manufacturer.as_deref(),
+                        model_text,
+                        n.os_version.as_deref(),
+                    ) {
+                        out.push((n.id, c));
+                    }
+                }
+            }
+            out
+        };
+        let product_set: HashSet<&(String, String)> = named_products.iter().collect();
+        let mut named = named_of(&mut catalogue, &|v, p| {
+            product_set.contains(&(v.to_string(), p.to_string()))
+        });
+
+        // The records with a hit, and the components hit.
+        let mut hit: HashSet<usize> = HashSet::new();
+        let mut hit_records: BTreeSet<String> = BTreeSet::new();
+        for (vuln, m, product) in criteria {
+            if let Some(ids) = catalogue.by_product.get(product) {
+                let hits = criterion_hits(&mut memo, m, ids, &catalogue);
+                if !hits.is_empty() {
+                    hit.extend(hits.iter().copied());
+                    hit_records.insert(vuln.clone());
+                }
+            }
+        }
+        // Affected-product entries (JVN): every component of their product.
+        for (vuln, product) in &affected {
+            if let Some(ids) = catalogue.by_product.get(product) {
+                hit.extend(ids.iter().copied());
+                hit_records.insert(vuln.to_string());
+            }
+        }
+
+        // What evaluating the hit records reads: every product they name and the vendors of
+        // their platforms.
+        let hit_records: Vec<String> = hit_records.into_iter().collect();
+        let vendors = tx.platform_vendors_of(&hit_records)?;
+        if vendors
+            .iter()
+            .any(|v| v.is_empty() || v == "-" || v.contains(['*', '?']))
+        {
+            return Ok(None);
+        }
+        let products = tx.products_of(&hit_records)?;
+        let already = variants.len();
+        add(
+            tx.component_variants(&products, &vendors)?,
+            &mut catalogue,
+            &mut variants,
+            &mut comp_of,
+        );
+        let products: HashSet<(String, String)> = products.into_iter().collect();
+        let vendor_set: HashSet<&String> = vendors.iter().collect();
+        named.extend(named_of(&mut catalogue, &|v, p| {
+            products.contains(&(v.to_string(), p.to_string()))
+                || vendor_set.contains(&v.to_string())
+        }));
+        // Variants of products only non-hit records name are not read.
+        let relevant: Vec<usize> = (0..variants.len())
+            .filter(|&i| {
+                let v = &variants[i];
+                i >= already
+                    || products.contains(&(v.vendor.clone(), v.product.clone()))
+                    || vendor_set.contains(&v.vendor)
+            })
+            .collect();
+        let ids: Vec<i64> = relevant.iter().map(|&i| variants[i].id).collect();
+        let holders = tx.variant_holders(&ids)?;
+        let mut candidates: HashSet<i64> = holders
+            .iter()
+            .zip(&relevant)
+            .filter(|(_, &i)| hit.contains(&comp_of[i]))
+            .flat_map(|(h, _)| h.iter().map(|&(a, _)| a))
+            .collect();
+        candidates.extend(
+            named
+                .iter()
+                .filter(|(_, c)| hit.contains(c))
+                .map(|&(a, _)| a),
+        );
+        let mut devices: HashMap<i64, Vec<Held>> =
+            candidates.iter().map(|&a| (a, Vec::new())).collect();
+        for (h, &i) in holders.iter().zip(&relevant) {
+            for &(a, position) in h {
+                if let Some(comps) = devices.get_mut(&a) {
+                    comps.push(((variants[i].rank, position), i));
+                }
+            }
+        }
+        for comps in devices.values_mut() {
+            comps.sort_unstable();
+            comps.dedup();
+        }
+        Ok(Some(Focus { variants, devices }))
+    }
+}
+
+/// The catalogue key (`h:<maker words>:<model words>`) of a device named by maker and model
+/// (or device name).
+fn named_key(manufacturer: Option<&str>, model_or_name: &str) -> Option<(String, String)> {
+    let maker = names::words(manufacturer?).join("_");
+    let model = names::words(model_or_name).join("_");
+    (!maker.is_empty() && !model.is_empty()).then_some((maker, model))
+}
+
 /// Whether the match evaluates everything or only what changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchMode {
@@ -291,6 +546,8 @@ struct Device<'a> {
     /// Changed since the last run (always, in a full run).
     changed: bool,
     retired: bool,
+    /// Read with only its components of the changed records' products ([`Focus`]).
+    partial: bool,
 }
 
 /// Criteria already tested, by their text and bounds: replicated and repeated criteria
@@ -349,6 +606,7 @@ impl App {
             .into(),
             ..MatchReport::default()
         };
+        let mut lap = Instant::now();
 
         // What changed: devices, and records (with the records sharing their CVE, since one
         // finding merges them).
@@ -386,37 +644,75 @@ impl App {
                     (Some(assets), Some(vulns))
                 }
             };
+        report.step("changes", &mut lap);
         let is_changed_vuln = |v: &str| changed_vulns.as_ref().is_none_or(|c| c.contains(v));
 
-        // Devices to load: all (full), or those changed and those holding a changed record's
-        // products (incremental).
-        // A changed advisory names products by name: every device is looked at.
-        let load: Option<Vec<i64>> = match (&changed_assets, &changed_vulns) {
-            (Some(a), Some(v)) if changed_advisories.is_empty() => {
-                let mut list: Vec<String> = v.iter().cloned().collect();
-                list.sort();
-                let products = tx.products_of(&list)?;
-                let mut ids: BTreeSet<i64> =
-                    tx.assets_with_products(&products)?.into_iter().collect();
+        // The changed records' vulnerable criteria, each with the product it names (only those
+        // naming a product some device has).
+        let mut changed_list: Vec<String> = changed_vulns.iter().flatten().cloned().collect();
+        changed_list.sort();
+        let changed_criteria: Vec<(String, mamori_core::vuln::CpeMatch, (String, String))> = tx
+            .vulnerable_criteria_of(&changed_list)?
+            .into_iter()
+            .filter_map(|(vuln, m)| {
+                let (_, v, p) = Wfn::parse(&m.criteria).ok()?.part_vendor_product();
+                Some((vuln, m, (v, p)))
+            })
+            .collect();
+        let all_affected = tx.affected_with_cpe()?;
+        report.step("changed records", &mut lap);
+
+        // Devices read whole: all (full), or those changed (incremental). The other devices a
+        // changed record can affect are found through component variants ([`Focus`]) and read
+        // with only the components the changed records look at — unless a CSAF advisory names
+        // a changed record (advisories name products by maker and model, which takes every
+        // device), or a changed record's platform names no vendor in particular: then every
+        // holder of the changed records' products is read whole.
+        let eligible = changed_assets.is_some()
+            && changed_advisories.is_empty()
+            && tx.advisories_naming(&changed_list)?.is_empty();
+        let focus = match eligible {
+            true => Focus::find(&mut *tx, &changed_criteria, &all_affected, &changed_list)?,
+            false => None,
+        };
+        let whole: Option<Vec<i64>> = match (&changed_assets, &focus) {
+            (Some(a), Some(_)) => {
+                let mut ids: Vec<i64> = a.iter().copied().collect();
+                ids.sort_unstable();
+                Some(ids)
+            }
+            (Some(a), None) if changed_advisories.is_empty() => {
+                let products = tx.products_of(&changed_list)?;
+                let variants: Vec<i64> = tx
+                    .component_variants(&products, &[])?
+                    .iter()
+                    .map(|v| v.id)
+                    .collect();
+                let mut ids: BTreeSet<i64> = tx
+                    .variant_holders(&variants)?
+                    .into_iter()
+                    .flatten()
+                    .map(|(a, _)| a)
+                    .collect();
                 ids.extend(a.iter().copied());
                 Some(ids.into_iter().collect())
             }
             _ => None,
         };
+        report.step("scope", &mut lap);
         let stored = tx.assets(&AssetFilter {
-            ids: load.clone(),
+            ids: whole.clone(),
             ..AssetFilter::default()
         })?;
-        let sbom = tx.components("sbom", load.as_deref())?;
-        // The makers' VEX statements (from SBOM imports), by device and vulnerability.
-        let mut vex: HashMap<(i64, String), Vec<mamori_store::StoredVex>> = HashMap::new();
-        for v in tx.vex(load.as_deref())? {
-            vex.entry((v.asset, v.vuln.clone())).or_default().push(v);
-        }
+        report.step("devices", &mut lap);
+        let sbom = tx.components("sbom", whole.as_deref())?;
+        report.step("components", &mut lap);
         let mut sbom_by_asset: HashMap<i64, Vec<&mamori_store::StoredComponent>> = HashMap::new();
         for c in &sbom {
             sbom_by_asset.entry(c.asset).or_default().push(c);
         }
+        // Declared before `devices`, which borrow from it.
+        let focus_stored: Vec<mamori_store::StoredAsset>;
         let mut devices: Vec<Device<'_>> = Vec::with_capacity(stored.len());
         let mut catalogue = Catalogue::default();
         for s in &stored {
@@ -429,6 +725,7 @@ impl App {
                     named: None,
                     changed,
                     retired: true,
+                    partial: false,
                 });
                 continue;
             }
@@ -442,12 +739,7 @@ impl App {
             let mut comps = comps;
             let named = catalogue.intern_named(&s.asset);
             comps.extend(named);
-            for &c in &comps {
-                let holders = &mut catalogue.holders[c];
-                if holders.last() != Some(&devices.len()) {
-                    holders.push(devices.len());
-                }
-            }
+            catalogue.hold(&comps, devices.len());
             devices.push(Device {
                 pk: s.id,
                 asset: &s.asset,
@@ -455,7 +747,76 @@ impl App {
                 named,
                 changed,
                 retired: false,
+                partial: false,
             });
+        }
+        report.step("catalogue", &mut lap);
+        if let Some(focus) = &focus {
+            let ids: Vec<i64> = focus
+                .devices
+                .keys()
+                .copied()
+                .filter(|id| !changed_assets.as_ref().is_some_and(|c| c.contains(id)))
+                .collect::<BTreeSet<i64>>()
+                .into_iter()
+                .collect();
+            focus_stored = tx.asset_records(&ids)?;
+            // The variants' components in this run's catalogue.
+            let comp_of: Vec<Option<usize>> = focus
+                .variants
+                .iter()
+                .map(|v| {
+                    catalogue
+                        .intern(&v.cpe, v.version.as_deref(), v.source, v.scheme)
+                        .ok()
+                })
+                .collect();
+            for s in &focus_stored {
+                let retired = s.asset.status == AssetStatus::Retired;
+                let mut comps: Vec<usize> = match retired {
+                    true => Vec::new(),
+                    false => focus.devices[&s.id]
+                        .iter()
+                        .filter_map(|&(_, v)| comp_of[v])
+                        .collect(),
+                };
+                report.components += comps.len();
+                report.assets += 1;
+                let named = (!retired)
+                    .then(|| catalogue.intern_named(&s.asset))
+                    .flatten();
+                comps.extend(named);
+                catalogue.hold(&comps, devices.len());
+                devices.push(Device {
+                    pk: s.id,
+                    asset: &s.asset,
+                    comps,
+                    named,
+                    changed: false,
+                    retired,
+                    partial: true,
+                });
+            }
+            report.step("devices a change can affect", &mut lap);
+        }
+
+        // Every component is in the catalogue now: the components each changed record's
+        // criteria hold (or may hold) for.
+        let mut memo = Memo::new();
+        let mut changed_hits: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (vuln, m, product) in &changed_criteria {
+            if let Some(ids) = catalogue.by_product.get(product) {
+                let hits = criterion_hits(&mut memo, m, ids, &catalogue);
+                if !hits.is_empty() {
+                    changed_hits.push((vuln, hits.to_vec()));
+                }
+            }
+        }
+        let loaded: Vec<i64> = devices.iter().map(|d| d.pk).collect();
+        // The makers' VEX statements (from SBOM imports), by device and vulnerability.
+        let mut vex: HashMap<(i64, String), Vec<mamori_store::StoredVex>> = HashMap::new();
+        for v in tx.vex(whole.as_ref().map(|_| loaded.as_slice()))? {
+            vex.entry((v.asset, v.vuln.clone())).or_default().push(v);
         }
         let device_of: HashMap<i64, usize> =
             devices.iter().enumerate().map(|(i, d)| (d.pk, i)).collect();
@@ -464,7 +825,6 @@ impl App {
         // Candidates: (record, devices) where a vulnerable criterion of the record holds, or
         // may hold, for a component of the device. Each distinct criterion is tested once
         // against the distinct components of its product.
-        let mut memo = Memo::new();
         let mut pairs: HashMap<String, Vec<u32>> = HashMap::new();
         let mut products: Vec<(&(String, String), &Vec<usize>)> =
             catalogue.by_product.iter().collect();
@@ -488,27 +848,10 @@ impl App {
                 }
             }
         }
-        if let Some(changed) = &changed_vulns {
-            let mut list: Vec<&String> = changed.iter().collect();
-            list.sort();
-            for vuln in list {
-                for c in tx.vuln_configurations(vuln)? {
-                    for n in c.nodes {
-                        for m in n.matches.into_iter().filter(|m| m.vulnerable) {
-                            let Ok(w) = Wfn::parse(&m.criteria) else {
-                                continue;
-                            };
-                            let (_, v, p) = w.part_vendor_product();
-                            let Some(ids) = catalogue.by_product.get(&(v, p)) else {
-                                continue;
-                            };
-                            for &c in criterion_hits(&mut memo, &m, ids, &catalogue) {
-                                for &d in &catalogue.holders[c] {
-                                    pairs.entry(vuln.clone()).or_default().push(d as u32);
-                                }
-                            }
-                        }
-                    }
+        for (vuln, hits) in &changed_hits {
+            for &c in hits.iter() {
+                for &d in &catalogue.holders[c] {
+                    pairs.entry(vuln.to_string()).or_default().push(d as u32);
                 }
             }
         }
@@ -516,9 +859,10 @@ impl App {
             devices.sort_unstable();
             devices.dedup();
         }
+        report.step("candidates", &mut lap);
         // JVN (and other) affected-product entries naming the devices' products.
         let mut affected: HashMap<String, Vec<mamori_core::vuln::Affected>> = HashMap::new();
-        for (vuln, a) in tx.affected_with_cpe()? {
+        for (vuln, a) in all_affected {
             let Some(w) = a.cpe.as_deref().and_then(|c| Wfn::parse(c).ok()) else {
                 continue;
             };
@@ -527,8 +871,6 @@ impl App {
                 affected.entry(vuln).or_default().push(a);
             }
         }
-        // CSAF advisories (CISA's ICSMA, vendors' own, VEX): every advisory when devices
-        // changed, else only changed ones.
         // CSAF advisories (CISA's ICSMA, vendors' own, VEX). All are read when anything changed:
         // an advisory supports the same finding as the NVD record of its CVE, so a change to
         // either re-evaluates both.
@@ -557,6 +899,7 @@ impl App {
             }
         }
 
+        report.step("jvn and csaf", &mut lap);
         // Records supporting the same vulnerability (a JVNDB entry and its CVE) make one
         // finding: evaluate and write one vulnerability at a time, so memory stays bounded by
         // the largest one, not by the number of findings.
@@ -603,18 +946,42 @@ impl App {
             vex: &vex,
             changed_vulns: &changed_vulns,
         };
+        // Evaluators: one per core beside the store's thread (at least one, at most four).
+        let evaluators = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let (to_eval, inputs) = std::sync::mpsc::sync_channel::<(usize, GroupInput)>(8);
+        let inputs = std::sync::Mutex::new(inputs);
         std::thread::scope(|scope| -> Result<()> {
-            let (to_eval, inputs) = std::sync::mpsc::sync_channel::<GroupInput>(4);
-            let (to_write, plans) = std::sync::mpsc::channel::<Plan>();
+            let (to_write, plans) = std::sync::mpsc::channel::<(usize, Plan)>();
             let eval = &eval;
-            scope.spawn(move || {
-                for input in inputs {
-                    if to_write.send(evaluate_group(eval, input)).is_err() {
+            for _ in 0..evaluators {
+                let (inputs, to_write) = (&inputs, to_write.clone());
+                scope.spawn(move || loop {
+                    // The lock is held only to take the next input.
+                    let next = inputs.lock().map(|r| r.recv());
+                    let Ok(Ok((seq, input))) = next else { break };
+                    if to_write.send((seq, evaluate_group(eval, input))).is_err() {
                         break;
                     }
+                });
+            }
+            drop(to_write);
+            // Plans are written in the order of the vulnerabilities, whichever evaluator
+            // finished first: a run writes the same rows in the same order every time.
+            let mut pending: BTreeMap<usize, Plan> = BTreeMap::new();
+            let mut next_write = 0usize;
+            let mut write_ready = |pending: &mut BTreeMap<usize, Plan>,
+                                   tx: &mut dyn Tx,
+                                   report: &mut MatchReport|
+             -> Result<()> {
+                while let Some(plan) = pending.remove(&next_write) {
+                    write_plan(tx, plan, now, report)?;
+                    next_write += 1;
                 }
-            });
-            for (canonical_id, mut members) in groups {
+                Ok(())
+            };
+            for (seq, (canonical_id, mut members)) in groups.into_iter().enumerate() {
                 members.sort();
                 let mut read = Vec::with_capacity(members.len());
                 for vuln in &members {
@@ -648,24 +1015,28 @@ impl App {
                     facts,
                 };
                 done.insert(canonical_id);
-                // The evaluator stopped only if it panicked: the scope then reports that.
-                let _ = to_eval.send(input);
-                while let Ok(plan) = plans.try_recv() {
-                    write_plan(&mut *tx, plan, now, &mut report)?;
+                // The evaluators stopped only if one panicked: the scope then reports that.
+                let _ = to_eval.send((seq, input));
+                while let Ok((seq, plan)) = plans.try_recv() {
+                    pending.insert(seq, plan);
                 }
+                write_ready(&mut pending, &mut *tx, &mut report)?;
             }
             drop(to_eval);
-            for plan in plans {
-                write_plan(&mut *tx, plan, now, &mut report)?;
+            for (seq, plan) in plans {
+                pending.insert(seq, plan);
+                write_ready(&mut pending, &mut *tx, &mut report)?;
             }
             Ok(())
         })?;
+        report.step("evaluate and write", &mut lap);
         // Open findings in scope whose vulnerability no longer has any candidate.
         let leftover = match (&changed_assets, &changed_vulns) {
             (Some(a), Some(v)) => {
                 let mut a: Vec<i64> = a.iter().copied().collect();
                 a.sort_unstable();
-                let mut v: Vec<String> = v.iter().cloned().collect();
+                // Vulnerabilities evaluated above had their findings compared there.
+                let mut v: Vec<String> = v.iter().filter(|v| !done.contains(*v)).cloned().collect();
                 v.sort();
                 tx.finding_heads(Some(&a), Some(&v))?
                     .into_iter()
@@ -718,6 +1089,7 @@ impl App {
                 }
             }
         }
+        report.step("leftovers and scores", &mut lap);
         report.open = tx.count_open_findings()? as usize;
         tx.set_setting(WATERMARK, &now.to_rfc3339())?;
         report.seconds = started.elapsed().as_secs_f64();
@@ -737,6 +1109,7 @@ impl App {
             }),
         )?;
         tx.commit()?;
+        report.step("commit", &mut lap);
         Ok(report)
     }
 }
@@ -937,7 +1310,7 @@ fn plan_group(
             f.id = h.id;
             apply(
                 &mut f,
-                &cand,
+                cand,
                 &ctx.catalogue.comps[c],
                 device.asset,
                 ctx,
@@ -958,19 +1331,27 @@ fn plan_group(
                 plan.confirmed += 1;
             }
         } else if h.status == "open" {
-            let now_recorded = device.map(|d| {
+            // The device's components of the same product now: one still at the version the
+            // finding was on means the records changed (a device may hold a product twice,
+            // e.g. from its ledger row and from a package).
+            let now_recorded: Option<Vec<&Component>> = device.map(|d| {
                 d.comps
                     .iter()
                     .map(|&c| &ctx.catalogue.comps[c])
-                    .find(|c| c.key == h.component_key)
+                    .filter(|c| c.key == h.component_key)
+                    .collect()
             });
             let reason = match (device, now_recorded) {
                 (Some(d), _) if d.retired => Resolution::Retired,
-                (Some(_), Some(Some(c))) if c.version != h.version => Resolution::Updated {
-                    from: h.version.clone(),
-                    to: c.version.clone(),
-                },
-                (Some(_), Some(None)) => Resolution::ComponentRemoved,
+                // Not changed, so only its records can have.
+                (Some(d), _) if d.partial => Resolution::RecordsChanged,
+                (Some(_), Some(same)) if same.is_empty() => Resolution::ComponentRemoved,
+                (Some(_), Some(same)) if same.iter().all(|c| c.version != h.version) => {
+                    Resolution::Updated {
+                        from: h.version.clone(),
+                        to: same[0].version.clone(),
+                    }
+                }
                 // Same version (or the device not loaded): the records changed.
                 _ => Resolution::RecordsChanged,
             };
@@ -984,7 +1365,7 @@ fn plan_group(
         let mut f = new_finding(&key, ctx.now);
         apply(
             &mut f,
-            &cand,
+            cand,
             &ctx.catalogue.comps[c],
             device.asset,
             ctx,
@@ -1116,22 +1497,24 @@ fn group_facts(
 /// SHA-256 of what matching wrote: a finding is rewritten only when this changes.
 fn digest(f: &Finding) -> String {
     use sha2::{Digest, Sha256};
-    let content = json!([
-        f.component,
-        f.version,
-        f.cpe,
-        f.source,
-        f.confidence,
+    // A tuple of references serializes as the JSON array of its fields, without copying the
+    // evidence into a new value first.
+    let content = (
+        &f.component,
+        &f.version,
+        &f.cpe,
+        &f.source,
+        &f.confidence,
         f.score,
-        f.level,
+        &f.level,
         f.kev,
-        f.sources,
-        f.evidence
-    ]);
-    let mut hasher = Sha256::new();
-    // Serialized straight into the hash: no intermediate text.
-    let _ = serde_json::to_writer(&mut hasher, &content);
-    let hash = hasher.finalize();
+        &f.sources,
+        &f.evidence,
+    );
+    // Serialized into one buffer, then hashed: many small writes into the hash cost more.
+    let mut text = Vec::with_capacity(1024);
+    let _ = serde_json::to_writer(&mut text, &content);
+    let hash = Sha256::digest(&text);
     let mut hex = String::with_capacity(64);
     for b in hash {
         use std::fmt::Write;
@@ -1466,7 +1849,7 @@ fn score(
 
 fn apply(
     f: &mut Finding,
-    cand: &Candidate,
+    cand: Candidate,
     c: &Component,
     asset: &Asset,
     ctx: &WriteCtx<'_, '_>,
@@ -1483,22 +1866,18 @@ fn apply(
     f.score = p.score;
     f.level = p.level.code().into();
     f.kev = kev.contains_key(&f.vuln);
-    f.sources = cand.sources.iter().cloned().collect();
+    f.sources = cand.sources.into_iter().collect();
     f.evidence = json!({
         "truth": truth_code(cand.truth),
         "doubt": cand.doubt,
         "cvss": cvss,
-        "matched": cand.evidence,
         "priority": p,
     });
-    if let Some(advisory) = &cand.not_affected {
+    // Moved in, not copied through `json!`.
+    f.evidence["matched"] = serde_json::Value::Array(cand.evidence);
+    if let Some(advisory) = cand.not_affected {
         f.status = "not_affected".into();
-        f.reason = Some(
-            Resolution::VendorNotAffected {
-                advisory: advisory.clone(),
-            }
-            .to_string(),
-        );
+        f.reason = Some(Resolution::VendorNotAffected { advisory }.to_string());
     }
     f.digest = Some(digest(f));
 }

@@ -446,3 +446,275 @@ fn an_sbom_with_100_000_components_imports_and_a_cut_one_changes_nothing() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["components"], 100_000);
 }
+
+/// An NVD 2.0 document of records written for this test (ids in a range NVD does not use
+/// yet; the products are invented): each record is (id, last modified, configurations).
+fn nvd_doc(records: &[(&str, &str, serde_json::Value)]) -> String {
+    let vulnerabilities: Vec<serde_json::Value> = records
+        .iter()
+        .map(|(id, modified, configurations)| {
+            serde_json::json!({"cve": {
+                "id": id, "sourceIdentifier": "test", "published": "2026-01-05T00:00:00.000",
+                "lastModified": modified, "vulnStatus": "Analyzed",
+                "descriptions": [{"lang": "en", "value": format!("{id}: a flaw written for mamori's tests.")}],
+                "metrics": {"cvssMetricV31": [{"source": "nvd@nist.gov", "type": "Primary",
+                    "cvssData": {"version": "3.1", "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                    "baseScore": 9.8, "baseSeverity": "CRITICAL"}}]},
+                "configurations": configurations,
+            }})
+        })
+        .collect();
+    serde_json::json!({
+        "resultsPerPage": records.len(), "startIndex": 0, "totalResults": records.len(),
+        "format": "NVD_CVE", "version": "2.0", "timestamp": "2026-11-26T00:00:00.000",
+        "vulnerabilities": vulnerabilities,
+    })
+    .to_string()
+}
+
+/// One OR node of vulnerable criteria: (criteria, bound name, bound).
+fn or_node(criteria: &[(&str, &str, &str)]) -> serde_json::Value {
+    let matches: Vec<serde_json::Value> = criteria
+        .iter()
+        .map(|(c, bound, v)| {
+            let mut m = serde_json::json!({"vulnerable": true, "criteria": c,
+                "matchCriteriaId": "00000000-0000-0000-0000-000000000000"});
+            if !bound.is_empty() {
+                m[*bound] = serde_json::json!(v);
+            }
+            m
+        })
+        .collect();
+    serde_json::json!({"operator": "OR", "negate": false, "cpeMatch": matches})
+}
+
+/// Firmware below `below`, running on the given hardware (an AND of two nodes).
+fn running_on(below: &str, hardware: &str) -> serde_json::Value {
+    serde_json::json!([{"operator": "AND", "nodes": [
+        or_node(&[("cpe:2.3:o:mamori_test:router_firmware:*:*:*:*:*:*:*:*", "versionEndExcluding", below)]),
+        {"operator": "OR", "negate": false, "cpeMatch": [{"vulnerable": false,
+            "criteria": hardware, "matchCriteriaId": "00000000-0000-0000-0000-000000000001"}]},
+    ]}])
+}
+
+/// Findings of every status, by (device, vulnerability, product): status, component,
+/// version, score and evidence — what a full match and an incremental one must agree on.
+fn all_findings(env: &Env) -> std::collections::BTreeMap<[String; 3], serde_json::Value> {
+    findings(env, &["--status", "all"])
+        .into_iter()
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap().to_string();
+            let key = [text("asset_id"), text("vuln"), text("component_key")];
+            let kept = serde_json::json!([
+                f["id"],
+                f["status"],
+                f["component"],
+                f["version"],
+                f["score"],
+                f["evidence"]
+            ]);
+            (key, kept)
+        })
+        .collect()
+}
+
+#[test]
+fn changed_records_are_matched_incrementally_as_a_full_match_would() {
+    let env = Env::init();
+    let csv = env.path("ledger.csv");
+    std::fs::write(
+        &csv,
+        "管理番号,機器名,機器種別,メーカー,型番,バージョン,状態,CPE\n\
+         PC-0001,外来PC1,PC,,,1.0,使用中,cpe:2.3:a:mamori_test:viewer:*:*:*:*:*:*:*:*\n\
+         PC-0002,外来PC2,PC,,,2.0,使用中,cpe:2.3:a:mamori_test:viewer:*:*:*:*:*:*:*:*\n\
+         PC-0003,外来PC3,PC,,,3.0,使用中,cpe:2.3:a:mamori_test:viewer:*:*:*:*:*:*:*:*\n\
+         PC-0004,旧PC,PC,,,1.0,廃棄,cpe:2.3:a:mamori_test:viewer:*:*:*:*:*:*:*:*\n\
+         PC-0005,事務PC,PC,,,7.0,使用中,cpe:2.3:a:mamori_test:office:*:*:*:*:*:*:*:*\n\
+         NW-0001,ルータ,ネットワーク機器,,,,使用中,\n\
+         MD-0001,輸液ポンプ,医療機器,Mamori Test,Infusion Pump,1.0,使用中,\n",
+    )
+    .unwrap();
+    let r = env.run(&["ledger", "import", csv.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The router's firmware and hardware come from its maker's SBOM; the viewer on PC-0003
+    // also comes as a Debian package.
+    let sbom = env.path("router.cdx.json");
+    std::fs::write(
+        &sbom,
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[
+            {"type":"firmware","name":"router_firmware","version":"5.1","cpe":"cpe:2.3:o:mamori_test:router_firmware:5.1:*:*:*:*:*:*:*"},
+            {"type":"device","name":"router","cpe":"cpe:2.3:h:mamori_test:router:-:*:*:*:*:*:*:*"}]}"#,
+    )
+    .unwrap();
+    let r = env.run(&["sbom", "import", "NW-0001", sbom.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let deb = env.path("pc3.cdx.json");
+    std::fs::write(
+        &deb,
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[
+            {"type":"library","name":"viewer","version":"2.4-1","purl":"pkg:deb/debian/viewer@2.4-1","cpe":"cpe:2.3:a:mamori_test:viewer:*:*:*:*:*:*:*:*"}]}"#,
+    )
+    .unwrap();
+    let r = env.run(&["sbom", "import", "PC-0003", deb.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let tool = env.path("pc5.cdx.json");
+    std::fs::write(
+        &tool,
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[
+            {"type":"application","name":"dicom_tool","version":"1.0","cpe":"cpe:2.3:a:mamori_test:dicom_tool:1.0:*:*:*:*:*:*:*"}]}"#,
+    )
+    .unwrap();
+    let r = env.run(&["sbom", "import", "PC-0005", tool.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let viewer = "cpe:2.3:a:mamori_test:viewer:*:*:*:*:*:*:*:*";
+    let router = "cpe:2.3:h:mamori_test:router:-:*:*:*:*:*:*:*";
+    let office = "cpe:2.3:a:mamori_test:office:*:*:*:*:*:*:*:*";
+    let dicom_tool = "cpe:2.3:a:mamori_test:dicom_tool:*:*:*:*:*:*:*:*";
+    let before = env.path("nvd-before.json");
+    std::fs::write(
+        &before,
+        nvd_doc(&[
+            (
+                "CVE-2026-90001",
+                "2026-01-05T00:00:00.000",
+                serde_json::json!([{"nodes": [or_node(&[(viewer, "versionEndExcluding", "2.5")])]}]),
+            ),
+            (
+                "CVE-2026-90002",
+                "2026-01-05T00:00:00.000",
+                running_on("6.0", router),
+            ),
+            (
+                "CVE-2026-90003",
+                "2026-01-05T00:00:00.000",
+                serde_json::json!([{"nodes": [or_node(&[(viewer, "versionStartIncluding", "3.0")])]}]),
+            ),
+            (
+                "CVE-2026-90005",
+                "2026-01-05T00:00:00.000",
+                serde_json::json!([{"nodes": [or_node(&[(office, "versionEndIncluding", "8.0")])]}]),
+            ),
+        ]),
+    )
+    .unwrap();
+    import(&env, &[before]);
+    let r = env.run(&["--json", "match"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let open = |env: &Env| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = findings(env, &[])
+            .iter()
+            .map(|f| {
+                (
+                    f["asset_id"].as_str().unwrap().to_string(),
+                    f["vuln"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let pair = |a: &str, v: &str| (a.to_string(), v.to_string());
+    assert_eq!(
+        open(&env),
+        [
+            pair("NW-0001", "CVE-2026-90002"),
+            pair("PC-0001", "CVE-2026-90001"),
+            pair("PC-0002", "CVE-2026-90001"),
+            pair("PC-0003", "CVE-2026-90001"),
+            pair("PC-0003", "CVE-2026-90003"),
+            pair("PC-0005", "CVE-2026-90005"),
+        ],
+        "the retired PC has none; PC-0003's Debian viewer 2.4-1 is below 2.5"
+    );
+
+    // NVD revises the records: a narrower range, a wider one, another platform, and a new
+    // record; a description-only change to none of them.
+    let after = env.path("nvd-after.json");
+    std::fs::write(
+        &after,
+        nvd_doc(&[
+            (
+                "CVE-2026-90001",
+                "2026-11-20T00:00:00.000",
+                serde_json::json!([{"nodes": [or_node(&[(viewer, "versionEndExcluding", "1.5")])]}]),
+            ),
+            (
+                "CVE-2026-90002",
+                "2026-11-20T00:00:00.000",
+                running_on("6.0", "cpe:2.3:h:mamori_test:router2:-:*:*:*:*:*:*:*"),
+            ),
+            (
+                "CVE-2026-90003",
+                "2026-11-20T00:00:00.000",
+                serde_json::json!([{"nodes": [or_node(&[(viewer, "versionStartIncluding", "2.0")])]}]),
+            ),
+            (
+                "CVE-2026-90004",
+                "2026-11-20T00:00:00.000",
+                serde_json::json!([{"nodes": [or_node(&[(viewer, "versionEndIncluding", "9.0")])]}]),
+            ),
+            // A hardware flaw of the pump, known to the ledger only by maker and model.
+            (
+                "CVE-2026-90006",
+                "2026-11-20T00:00:00.000",
+                serde_json::json!([{"nodes": [or_node(&[(
+                    "cpe:2.3:h:mamori_test:infusion_pump:*:*:*:*:*:*:*:*",
+                    "versionEndExcluding",
+                    "2.0",
+                )])]}]),
+            ),
+            // Now names another product of PC-0005's, not its office suite.
+            (
+                "CVE-2026-90005",
+                "2026-11-20T00:00:00.000",
+                serde_json::json!([{"nodes": [or_node(&[(dicom_tool, "versionEndIncluding", "2.0")])]}]),
+            ),
+        ]),
+    )
+    .unwrap();
+    import(&env, &[after]);
+    let r = env.run(&["--json", "match"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    assert_eq!(report["mode"], "incremental");
+    // Only the devices holding a component a changed record's vulnerable criterion holds for
+    // are read: the four viewer PCs (the retired one is read to be skipped), the router (its
+    // firmware is still in range), PC-0005 (its DICOM tool) and the pump (its maker and model).
+    assert_eq!(report["assets"], 7, "{report}");
+    assert_eq!(
+        open(&env),
+        [
+            pair("MD-0001", "CVE-2026-90006"),
+            pair("PC-0001", "CVE-2026-90001"),
+            pair("PC-0001", "CVE-2026-90004"),
+            pair("PC-0002", "CVE-2026-90003"),
+            pair("PC-0002", "CVE-2026-90004"),
+            pair("PC-0003", "CVE-2026-90003"),
+            pair("PC-0003", "CVE-2026-90004"),
+            pair("PC-0005", "CVE-2026-90005"),
+        ],
+        "{report}"
+    );
+    // PC-0002 and PC-0003 (both viewers: 2.0 and the 2.4-1 package) are outside the narrower
+    // range, the router's platform is another model, PC-0005's office suite no longer named.
+    let resolved = findings(&env, &["--status", "resolved"]);
+    assert_eq!(resolved.len(), 4, "{resolved:?}");
+    assert!(
+        resolved
+            .iter()
+            .all(|f| f["reason_code"]["code"] == "records_changed"),
+        "{resolved:?}"
+    );
+    let incremental = all_findings(&env);
+
+    // A full match finds nothing to change: same findings, same ids, same evidence.
+    let r = env.run(&["--json", "match", "--full"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let full = r.json();
+    assert_eq!(full["mode"], "full");
+    for k in ["opened", "reopened", "resolved"] {
+        assert_eq!(full[k], 0, "{k}: {full}");
+    }
+    assert_eq!(all_findings(&env), incremental);
+}

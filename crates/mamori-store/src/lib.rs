@@ -420,8 +420,33 @@ pub trait Tx {
     fn assets_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<i64>>;
     /// The vendor and product pairs these records' criteria and affected entries name.
     fn products_of(&self, vulns: &[String]) -> Result<Vec<(String, String)>>;
-    /// Devices (internal keys) with a component naming one of these vendor and product pairs.
-    fn assets_with_products(&self, products: &[(String, String)]) -> Result<Vec<i64>>;
+    /// The distinct components (variants) naming one of these vendor and product pairs, or
+    /// made by one of these vendors, including variants no device holds any more.
+    fn component_variants(
+        &self,
+        products: &[(String, String)],
+        vendors: &[String],
+    ) -> Result<Vec<ComponentVariant>>;
+    /// The vendors (lower case, as written) these records' platform criteria ("running
+    /// on/with", not vulnerable) name.
+    fn platform_vendors_of(&self, vulns: &[String]) -> Result<Vec<String>>;
+    /// For each of these variants, in order, the devices (internal keys, any status) holding
+    /// it: (device, position of the component among the device's components of its source).
+    fn variant_holders(&self, variants: &[i64]) -> Result<Vec<Vec<(i64, i64)>>>;
+    /// The vulnerable CPE criteria of these records, with their records' ids: those naming a
+    /// product some device's component has, and every hardware criterion.
+    fn vulnerable_criteria_of(
+        &self,
+        vulns: &[String],
+    ) -> Result<Vec<(String, mamori_core::vuln::CpeMatch)>>;
+    /// These devices' own columns only — no CPEs, software or addresses — by internal key:
+    /// what scoring a finding reads, for matches that take components from variants.
+    fn asset_records(&self, ids: &[i64]) -> Result<Vec<StoredAsset>>;
+    /// Every device's maker, model, name, version and status (in the order of their internal
+    /// keys): what names a device for matching when it has no CPE.
+    fn asset_names(&self) -> Result<Vec<AssetNaming>>;
+    /// The CSAF advisories that name one of these vulnerabilities.
+    fn advisories_naming(&self, vulns: &[String]) -> Result<Vec<String>>;
     /// Whether KEV or EPSS data was imported after `since` (priorities then change).
     fn scores_changed_since(&self, since: DateTime<Utc>) -> Result<bool>;
     /// A record's applicability configurations, exactly as stored.
@@ -544,6 +569,44 @@ pub struct StoredComponent {
     pub purl: Option<String>,
     /// Extra facts (e.g. the SBOM file and the component's bom-ref), as JSON.
     pub detail: Option<String>,
+}
+
+/// What names a device (see [`Tx::asset_names`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetNaming {
+    /// Internal key.
+    pub id: i64,
+    /// 状態.
+    pub status: mamori_core::AssetStatus,
+    /// メーカー.
+    pub manufacturer: Option<String>,
+    /// 型番.
+    pub model: Option<String>,
+    /// 機器名.
+    pub name: String,
+    /// バージョン.
+    pub os_version: Option<String>,
+}
+
+/// A distinct component: every device component with the same CPE, version, source and
+/// package-URL type is one variant (`component_variants`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentVariant {
+    /// Internal id.
+    pub id: i64,
+    /// The CPE's vendor and product, lower case.
+    pub vendor: String,
+    /// See `vendor`.
+    pub product: String,
+    /// The CPE name as given.
+    pub cpe: String,
+    /// The version matching gives a CPE without one: the component's version, or for a
+    /// ledger CPE the device's バージョン column.
+    pub version: Option<String>,
+    /// `ledger`, `sbom`, `scan`, `collector`.
+    pub source: String,
+    /// The package URL's type (`deb`, `rpm`, …), if it has one.
+    pub purl_type: Option<String>,
 }
 
 /// A finding as stored.

@@ -36,10 +36,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "match index",
         include_str!("../migrations/0004_match_index.sql"),
     ),
+    (
+        5,
+        "component variants",
+        include_str!("../migrations/0005_component_variants.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Fills the CPE vendor and product of components written before migration 4.
 fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -53,6 +58,35 @@ fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     for (id, cpe) in rows {
         let (vendor, product) = crate::sqlite_vulns::vendor_product(&cpe);
         stmt.execute(params![id, vendor, product])?;
+    }
+    Ok(())
+}
+
+/// Names the variant of every component with a CPE written before migration 5.
+fn backfill_component_variants(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    /// Row id, CPE, version (the device's for a ledger CPE), source, package URL.
+    type Row = (i64, String, Option<String>, String, Option<String>);
+    let rows: Vec<Row> = {
+        let mut stmt = tx.prepare(
+            "SELECT c.id, c.cpe, CASE c.source WHEN 'ledger' THEN a.os_version ELSE c.version END,
+                    c.source, c.purl
+             FROM asset_components c JOIN assets a ON a.id = c.asset WHERE c.cpe IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut stmt = tx.prepare("UPDATE asset_components SET variant = ?2 WHERE id = ?1")?;
+    for (id, cpe, version, source, purl) in rows {
+        let variant = crate::sqlite_findings::variant_id(
+            tx,
+            &cpe,
+            version.as_deref(),
+            &source,
+            purl.as_deref(),
+        )?;
+        stmt.execute(params![id, variant])?;
     }
     Ok(())
 }
@@ -131,6 +165,9 @@ impl SqliteStore {
             tx.execute_batch(sql)?;
             if *version == 4 {
                 backfill_component_products(&tx)?;
+            }
+            if *version == 5 {
+                backfill_component_variants(&tx)?;
             }
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
@@ -406,8 +443,8 @@ impl SqliteTx<'_> {
             .prepare_cached("DELETE FROM asset_addresses WHERE asset = ?1")?
             .execute([id])?;
         let mut comp = self.tx.prepare_cached(
-            "INSERT INTO asset_components (asset, position, name, version, cpe, purl, source, created_at, vendor, product)
-             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9)",
+            "INSERT INTO asset_components (asset, position, name, version, cpe, purl, source, created_at, vendor, product, variant)
+             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9, ?10)",
         )?;
         let source = ComponentSource::Ledger.code();
         let mut position = 0i64;
@@ -421,15 +458,24 @@ impl SqliteTx<'_> {
                 source,
                 now,
                 None::<String>,
-                None::<String>
+                None::<String>,
+                None::<i64>
             ])?;
             position += 1;
         }
         for cpe in &asset.cpe {
             let (name, version) = cpe_name_version(cpe);
             let (vendor, product) = crate::sqlite_vulns::vendor_product(cpe);
+            // A ledger CPE without a version takes the device's バージョン column.
+            let variant = crate::sqlite_findings::variant_id(
+                &self.tx,
+                cpe,
+                asset.os_version.as_deref(),
+                source,
+                None,
+            )?;
             comp.execute(params![
-                id, position, name, version, cpe, source, now, vendor, product
+                id, position, name, version, cpe, source, now, vendor, product, variant
             ])?;
             position += 1;
         }
@@ -1007,8 +1053,89 @@ impl Tx for SqliteTx<'_> {
         self.products_of_impl(vulns)
     }
 
-    fn assets_with_products(&self, products: &[(String, String)]) -> Result<Vec<i64>> {
-        self.assets_with_products_impl(products)
+    fn component_variants(
+        &self,
+        products: &[(String, String)],
+        vendors: &[String],
+    ) -> Result<Vec<crate::ComponentVariant>> {
+        self.component_variants_impl(products, vendors)
+    }
+
+    fn platform_vendors_of(&self, vulns: &[String]) -> Result<Vec<String>> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT DISTINCT vendor FROM vuln_cpe_matches WHERE vuln = ?1 AND vulnerable = 0",
+        )?;
+        for v in vulns {
+            let rows = stmt.query_map([v], |r| r.get::<_, String>(0))?;
+            for r in rows {
+                out.insert(r?);
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    fn variant_holders(&self, variants: &[i64]) -> Result<Vec<Vec<(i64, i64)>>> {
+        self.variant_holders_impl(variants)
+    }
+
+    fn vulnerable_criteria_of(
+        &self,
+        vulns: &[String],
+    ) -> Result<Vec<(String, mamori_core::vuln::CpeMatch)>> {
+        self.vulnerable_criteria_of_impl(vulns)
+    }
+
+    fn asset_records(&self, ids: &[i64]) -> Result<Vec<StoredAsset>> {
+        let mut out = Vec::with_capacity(ids.len());
+        // Integers only, so they are written into the statement, 500 at a time.
+        for chunk in ids.chunks(500) {
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let sql = format!(
+                "SELECT {ASSET_COLUMNS} FROM assets a WHERE a.id IN ({})",
+                list.join(",")
+            );
+            let mut stmt = self.tx.prepare(&sql)?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                out.push(asset_from_row(r)?);
+            }
+        }
+        out.sort_unstable_by_key(|s| s.id);
+        Ok(out)
+    }
+
+    fn asset_names(&self) -> Result<Vec<crate::AssetNaming>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, status, manufacturer, model, name, os_version FROM assets ORDER BY id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(crate::AssetNaming {
+                id: r.get(0)?,
+                status: from_code::<AssetStatus>(&r.get::<_, String>(1)?)?,
+                manufacturer: r.get(2)?,
+                model: r.get(3)?,
+                name: r.get(4)?,
+                os_version: r.get(5)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn advisories_naming(&self, vulns: &[String]) -> Result<Vec<String>> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT DISTINCT advisory FROM advisory_vulns WHERE cve = ?1")?;
+        for v in vulns {
+            let rows = stmt.query_map([v], |r| r.get::<_, String>(0))?;
+            for r in rows {
+                out.insert(r?);
+            }
+        }
+        Ok(out.into_iter().collect())
     }
 
     fn scores_changed_since(&self, since: chrono::DateTime<chrono::Utc>) -> Result<bool> {
@@ -1233,7 +1360,7 @@ mod tests {
     }
 
     #[test]
-    fn upgrading_to_schema_4_fills_the_components_cpe_vendor_and_product() {
+    fn upgrading_fills_the_components_cpe_vendor_product_and_variant() {
         // A store at schema 3 with a device whose ledger CPE and SBOM component predate the
         // match index.
         let dir = tempfile::tempdir().unwrap();
@@ -1255,27 +1382,44 @@ mod tests {
             }
             conn.execute_batch(
                 "INSERT INTO assets (id, asset_id, kind, name, status, created_at, updated_at)
-                 VALUES (1, 'NW-1', 'network', 'VPN', 'in_use', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+                 VALUES (1, 'NW-1', 'network', 'VPN', 'in_use', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+                        (2, 'PC-1', 'pc', 'PC', 'in_use', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+                 UPDATE assets SET os_version = '6.0.4' WHERE id = 1;
                  INSERT INTO asset_components (asset, position, name, version, cpe, purl, source, created_at)
                  VALUES (1, 0, 'fortios', '6.0.4', 'cpe:2.3:o:fortinet:fortios:6.0.4:*:*:*:*:*:*:*', NULL, 'ledger', '2026-01-01T00:00:00Z'),
                         (1, 1, 'openssl', '1.0.2', 'cpe:/a:OpenSSL:OpenSSL:1.0.2', NULL, 'sbom', '2026-01-01T00:00:00Z'),
-                        (1, 2, 'Chrome', NULL, NULL, NULL, 'ledger', '2026-01-01T00:00:00Z');",
+                        (1, 2, 'Chrome', NULL, NULL, NULL, 'ledger', '2026-01-01T00:00:00Z'),
+                        (2, 0, 'openssl', '1.0.2', 'cpe:/a:OpenSSL:OpenSSL:1.0.2', NULL, 'sbom', '2026-01-01T00:00:00Z'),
+                        (2, 1, 'openssl', '1.0.2', 'cpe:/a:OpenSSL:OpenSSL:1.0.2', 'pkg:deb/debian/openssl@1.0.2', 'sbom', '2026-01-01T00:00:00Z');",
             )
             .unwrap();
         }
         let mut s = Store::open_sqlite(&path).unwrap();
         assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
         let tx = s.begin().unwrap();
+        let fortios = tx
+            .component_variants(&[("fortinet".into(), "fortios".into())], &[])
+            .unwrap();
+        assert_eq!(fortios.len(), 1);
         assert_eq!(
-            tx.assets_with_products(&[("fortinet".into(), "fortios".into())])
-                .unwrap(),
-            [1]
+            fortios[0].version.as_deref(),
+            Some("6.0.4"),
+            "a ledger CPE's variant takes the device's バージョン column"
+        );
+        assert_eq!(tx.variant_holders(&[fortios[0].id]).unwrap(), [[(1, 0)]]);
+        let openssl = tx.component_variants(&[], &["openssl".into()]).unwrap();
+        assert_eq!(
+            openssl
+                .iter()
+                .map(|v| v.purl_type.as_deref())
+                .collect::<Vec<_>>(),
+            [None, Some("deb")],
+            "a CPE 2.2 URI is read too, lower-cased; the same component from a Debian package is another variant"
         );
         assert_eq!(
-            tx.assets_with_products(&[("openssl".into(), "openssl".into())])
-                .unwrap(),
-            [1],
-            "a CPE 2.2 URI is read too, lower-cased"
+            tx.variant_holders(&[openssl[0].id]).unwrap(),
+            [[(1, 1), (2, 0)]],
+            "two devices with the same component share its variant"
         );
     }
 }

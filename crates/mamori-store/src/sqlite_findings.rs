@@ -8,7 +8,10 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use crate::sqlite::{now_text, parse_time, SqliteTx};
 use crate::sqlite_vulns::vendor_product;
-use crate::{Finding, FindingHead, Result, StoreError, StoredComponent, StoredVex, VulnFacts};
+use crate::{
+    ComponentVariant, Finding, FindingHead, Result, StoreError, StoredComponent, StoredVex,
+    VulnFacts,
+};
 
 const FINDING_COLUMNS: &str = "f.id, f.asset, a.asset_id, a.name, a.department, f.component_key,
     f.component, f.version, f.cpe, f.source, f.vuln, f.status, f.confidence, f.score, f.level,
@@ -47,6 +50,45 @@ fn finding_row(r: &Row<'_>) -> Result<Finding> {
             .transpose()?,
         digest: r.get(22)?,
     })
+}
+
+/// The type of a package URL (`pkg:deb/debian/openssl@…` → `deb`), lower case; '' when none.
+pub(crate) fn purl_type(purl: Option<&str>) -> String {
+    purl.and_then(|p| p.strip_prefix("pkg:"))
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(t, _)| t.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// The id of the variant of a component with this CPE, version (for a ledger CPE, the
+/// device's バージョン column), source and package URL, added the first time it is seen.
+pub(crate) fn variant_id(
+    conn: &rusqlite::Connection,
+    cpe: &str,
+    version: Option<&str>,
+    source: &str,
+    purl: Option<&str>,
+) -> Result<i64> {
+    let (vendor, product) = vendor_product(cpe);
+    let version = version.unwrap_or("");
+    let purl_type = purl_type(purl);
+    let key = params![vendor, product, cpe, version, source, purl_type];
+    let found: Option<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM component_variants WHERE vendor = ?1 AND product = ?2 AND cpe = ?3
+             AND version = ?4 AND source = ?5 AND purl_type = ?6",
+        )?
+        .query_row(key, |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    conn.prepare_cached(
+        "INSERT INTO component_variants (vendor, product, cpe, version, source, purl_type)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(key)?;
+    Ok(conn.last_insert_rowid())
 }
 
 fn time(t: DateTime<Utc>) -> String {
@@ -110,21 +152,96 @@ impl SqliteTx<'_> {
         Ok(out.into_iter().collect())
     }
 
-    pub(crate) fn assets_with_products_impl(
+    pub(crate) fn component_variants_impl(
         &self,
         products: &[(String, String)],
-    ) -> Result<Vec<i64>> {
-        let mut out = BTreeSet::new();
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT DISTINCT asset FROM asset_components WHERE vendor = ?1 AND product = ?2",
-        )?;
+        vendors: &[String],
+    ) -> Result<Vec<ComponentVariant>> {
+        const COLUMNS: &str = "id, vendor, product, cpe, version, source, purl_type";
+        fn variant(r: &Row<'_>) -> rusqlite::Result<ComponentVariant> {
+            let some = |s: String| (!s.is_empty()).then_some(s);
+            Ok(ComponentVariant {
+                id: r.get(0)?,
+                vendor: r.get(1)?,
+                product: r.get(2)?,
+                cpe: r.get(3)?,
+                version: some(r.get(4)?),
+                source: r.get(5)?,
+                purl_type: some(r.get(6)?),
+            })
+        }
+        let mut out: BTreeMap<i64, ComponentVariant> = BTreeMap::new();
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM component_variants WHERE vendor = ?1 AND product = ?2"
+        ))?;
         for (v, p) in products {
-            let mut rows = stmt.query([v, p])?;
-            while let Some(r) = rows.next()? {
-                out.insert(r.get(0)?);
+            for r in stmt.query_map([v, p], variant)? {
+                let r = r?;
+                out.insert(r.id, r);
             }
         }
-        Ok(out.into_iter().collect())
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM component_variants WHERE vendor = ?1"
+        ))?;
+        for v in vendors {
+            for r in stmt.query_map([v], variant)? {
+                let r = r?;
+                out.insert(r.id, r);
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+
+    pub(crate) fn variant_holders_impl(&self, variants: &[i64]) -> Result<Vec<Vec<(i64, i64)>>> {
+        let mut out = Vec::with_capacity(variants.len());
+        // Answered from the index (variant, asset, position) alone.
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT asset, position FROM asset_components WHERE variant = ?1")?;
+        for &v in variants {
+            let mut holders = Vec::new();
+            let mut rows = stmt.query([v])?;
+            while let Some(r) = rows.next()? {
+                holders.push((r.get(0)?, r.get(1)?));
+            }
+            out.push(holders);
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn vulnerable_criteria_of_impl(
+        &self,
+        vulns: &[String],
+    ) -> Result<Vec<(String, CpeMatch)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT criteria, version_start_including, version_start_excluding,
+                    version_end_including, version_end_excluding, match_criteria_id
+             FROM vuln_cpe_matches m WHERE vuln = ?1 AND vulnerable = 1
+             -- Only criteria naming a product some device has (every component with a CPE
+             -- has a variant), or hardware (devices named by maker and model have no CPE).
+             AND (criteria LIKE 'cpe:2.3:h:%' OR criteria LIKE 'cpe:/h:%'
+                  OR EXISTS (SELECT 1 FROM component_variants v
+                             WHERE v.vendor = m.vendor AND v.product = m.product))
+             ORDER BY config, node, position",
+        )?;
+        let mut out = Vec::new();
+        for v in vulns {
+            let rows = stmt.query_map([v], |r| {
+                Ok(CpeMatch {
+                    vulnerable: true,
+                    criteria: r.get(0)?,
+                    version_start_including: r.get(1)?,
+                    version_start_excluding: r.get(2)?,
+                    version_end_including: r.get(3)?,
+                    version_end_excluding: r.get(4)?,
+                    match_criteria_id: r.get(5)?,
+                })
+            })?;
+            for m in rows {
+                out.push((v.clone(), m?));
+            }
+        }
+        Ok(out)
     }
 
     pub(crate) fn scores_changed_since_impl(&self, since: DateTime<Utc>) -> Result<bool> {
@@ -276,17 +393,27 @@ impl SqliteTx<'_> {
             .prepare_cached("DELETE FROM asset_components WHERE asset = ?1 AND source = ?2")?
             .execute(params![asset, source])?;
         let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO asset_components (asset, position, name, version, cpe, purl, source, created_at, detail, vendor, product)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO asset_components (asset, position, name, version, cpe, purl, source, created_at, detail, vendor, product, variant)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         for (i, c) in components.iter().enumerate() {
-            let (vendor, product) = match c.cpe.as_deref().map(vendor_product) {
-                Some((v, p)) => (Some(v), Some(p)),
-                None => (None, None),
+            let (vendor, product, variant) = match c.cpe.as_deref() {
+                Some(cpe) => {
+                    let (v, p) = vendor_product(cpe);
+                    let variant = variant_id(
+                        &self.tx,
+                        cpe,
+                        c.version.as_deref(),
+                        source,
+                        c.purl.as_deref(),
+                    )?;
+                    (Some(v), Some(p), Some(variant))
+                }
+                None => (None, None, None),
             };
             stmt.execute(params![
                 asset, i as i64, c.name, c.version, c.cpe, c.purl, source, now, c.detail, vendor,
-                product
+                product, variant
             ])?;
         }
         self.tx
