@@ -11,8 +11,8 @@
 //! target/release/examples/match_bench full        /tmp/nvd320k-store  # again: nothing changed
 //! target/release/examples/match_bench touch       /tmp/nvd320k-store 1000
 //! target/release/examples/match_bench incremental /tmp/nvd320k-store
-//! # or with revised ranges (findings open and every re-evaluated one is rewritten):
-//! target/release/examples/match_bench touch       /tmp/nvd320k-store 1000 ranges
+//! # or re-scored (every re-evaluated finding changes and is rewritten):
+//! target/release/examples/match_bench touch       /tmp/nvd320k-store 1000 rescore
 //! ```
 //!
 //! The devices' components are real product names and versions taken from the vulnerable
@@ -25,8 +25,8 @@
 //! its components, another catalogue version of the same product (devices drift). Two
 //! components sit in the ledger's CPE column, 28 come from an SBOM. `touch` re-imports N real
 //! records that name the devices' products, with a changed description (as NVD's daily
-//! modifications do), so an incremental match has N changed records to evaluate; `ranges`
-//! also turns their `versionEndExcluding` bounds into `versionEndIncluding`.
+//! modifications do), so an incremental match has N changed records to evaluate; `rescore`
+//! also lowers their CVSS base scores by one point.
 //! Results go in docs/BENCHMARKS.md.
 
 mod support;
@@ -255,7 +255,7 @@ fn run(store: &Path, mode: MatchMode) {
     let r = app.run_match(mode).unwrap();
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "{}: {} devices, {} components, {} records evaluated; opened {}, reopened {}, resolved {}, open {}; {:.3} s; peak RSS {:.0} MB",
+        "{}: {} devices, {} components, {} records evaluated; opened {}, reopened {}, resolved {}, rewritten {}, open {}; {:.3} s; peak RSS {:.0} MB",
         r.mode,
         r.assets,
         r.components,
@@ -263,6 +263,7 @@ fn run(store: &Path, mode: MatchMode) {
         r.opened,
         r.reopened,
         r.resolved,
+        r.updated,
         r.open,
         secs,
         peak_rss_mb()
@@ -281,22 +282,22 @@ fn run(store: &Path, mode: MatchMode) {
 enum Touch {
     /// The description (most of NVD's daily modifications).
     Description,
-    /// Also every `versionEndExcluding` bound becomes `versionEndIncluding` (a revised range):
-    /// devices at the bound become affected and every finding's evidence changes, so they are
-    /// all rewritten.
-    Ranges,
+    /// Also every CVSS base score one point lower (NVD re-scoring a record): every finding of
+    /// the record changes its score and evidence, so each is rewritten.
+    Rescore,
 }
 
-/// Turns every `versionEndExcluding` in a record's configurations into `versionEndIncluding`.
-fn widen(v: &mut serde_json::Value) {
+/// Lowers every CVSS `baseScore` in a record's metrics by one point (not below 0.1).
+fn rescore(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(map) => {
-            if let Some(bound) = map.remove("versionEndExcluding") {
-                map.insert("versionEndIncluding".into(), bound);
+            if let Some(score) = map.get("baseScore").and_then(|s| s.as_f64()) {
+                let lower = ((score - 1.0).max(0.1) * 10.0).round() / 10.0;
+                map.insert("baseScore".into(), serde_json::json!(lower));
             }
-            map.values_mut().for_each(widen);
+            map.values_mut().for_each(rescore);
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(widen),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(rescore),
         _ => {}
     }
 }
@@ -335,8 +336,8 @@ fn touch(store: &Path, n: usize, what: Touch) {
                 v["cve"]["descriptions"][0]["value"] =
                     serde_json::json!(format!("{d} (revised {stamp})"));
             }
-            if what == Touch::Ranges {
-                widen(&mut v["cve"]["configurations"]);
+            if what == Touch::Rescore {
+                rescore(&mut v["cve"]["metrics"]);
             }
             picked.push(v);
             if picked.len() == n {
@@ -361,7 +362,7 @@ fn touch(store: &Path, n: usize, what: Touch) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(step), Some(dir)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: match_bench setup|full|touch|incremental STORE_DIR [N [ranges]]");
+        eprintln!("usage: match_bench setup|full|touch|incremental STORE_DIR [N [rescore]]");
         std::process::exit(1);
     };
     let dir = Path::new(dir);
@@ -373,7 +374,7 @@ fn main() {
             dir,
             args.get(3).and_then(|n| n.parse().ok()).unwrap_or(1000),
             match args.get(4).map(String::as_str) {
-                Some("ranges") => Touch::Ranges,
+                Some("rescore") => Touch::Rescore,
                 _ => Touch::Description,
             },
         ),

@@ -79,8 +79,10 @@ pub struct MatchReport {
     pub reopened: usize,
     /// Findings resolved.
     pub resolved: usize,
-    /// Findings still open, updated.
+    /// Findings found again that were open: still open.
     pub confirmed: usize,
+    /// Of those, findings whose content changed (evidence, score, version…) and was rewritten.
+    pub updated: usize,
     /// Findings kept as 影響なし because the vendor says the product is not affected.
     pub not_affected: usize,
     /// Open findings now.
@@ -967,6 +969,10 @@ impl App {
                 });
             }
             drop(to_write);
+            // Written plans are freed on another thread: freeing thousands of findings'
+            // evidence trees is a good part of the store thread's time otherwise.
+            let (to_free, written) = std::sync::mpsc::channel::<Plan>();
+            scope.spawn(move || written.into_iter().for_each(drop));
             // Plans are written in the order of the vulnerabilities, whichever evaluator
             // finished first: a run writes the same rows in the same order every time.
             let mut pending: BTreeMap<usize, Plan> = BTreeMap::new();
@@ -976,7 +982,8 @@ impl App {
                                    report: &mut MatchReport|
              -> Result<()> {
                 while let Some(plan) = pending.remove(&next_write) {
-                    write_plan(tx, plan, now, report)?;
+                    write_plan(tx, &plan, now, report)?;
+                    let _ = to_free.send(plan);
                     next_write += 1;
                 }
                 Ok(())
@@ -1056,7 +1063,7 @@ impl App {
             }
         };
         let plan = plan_group(&ctx, leftover, Found::new(), &GroupFacts::default());
-        write_plan(&mut *tx, plan, now, &mut report)?;
+        write_plan(&mut *tx, &plan, now, &mut report)?;
 
         // Findings not re-evaluated: refresh priorities when KEV or EPSS changed.
         if let Some(w) = watermark {
@@ -1288,6 +1295,7 @@ struct Plan {
     opened: usize,
     reopened: usize,
     confirmed: usize,
+    updated: usize,
     not_affected: usize,
 }
 
@@ -1327,6 +1335,7 @@ fn plan_group(
             } else {
                 if f.digest != h.digest {
                     plan.save.push(f);
+                    plan.updated += 1;
                 }
                 plan.confirmed += 1;
             }
@@ -1384,7 +1393,7 @@ fn plan_group(
 /// Writes a plan and counts it.
 fn write_plan(
     tx: &mut dyn Tx,
-    plan: Plan,
+    plan: &Plan,
     now: DateTime<Utc>,
     report: &mut MatchReport,
 ) -> Result<()> {
@@ -1397,6 +1406,7 @@ fn write_plan(
     report.opened += plan.opened;
     report.reopened += plan.reopened;
     report.confirmed += plan.confirmed;
+    report.updated += plan.updated;
     report.not_affected += plan.not_affected;
     report.resolved += plan.resolve.len();
     Ok(())

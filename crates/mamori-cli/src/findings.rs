@@ -56,12 +56,12 @@ pub fn run_match(ctx: &Ctx, full: bool) -> Result<()> {
         "{}",
         match lang {
             Lang::Ja => format!(
-                "検出: 新規 {} ・再検出 {} ・解消 {} ・継続 {} ／ 未対応 計 {}",
-                r.opened, r.reopened, r.resolved, r.confirmed, r.open
+                "検出: 新規 {} ・再検出 {} ・解消 {} ・継続 {}（内容更新 {}） ／ 未対応 計 {}",
+                r.opened, r.reopened, r.resolved, r.confirmed, r.updated, r.open
             ),
             Lang::En => format!(
-                "findings: {} new, {} reopened, {} resolved, {} still open / {} open in total",
-                r.opened, r.reopened, r.resolved, r.confirmed, r.open
+                "findings: {} new, {} reopened, {} resolved, {} still open ({} updated) / {} open in total",
+                r.opened, r.reopened, r.resolved, r.confirmed, r.updated, r.open
             ),
         }
     );

@@ -713,7 +713,7 @@ fn changed_records_are_matched_incrementally_as_a_full_match_would() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let full = r.json();
     assert_eq!(full["mode"], "full");
-    for k in ["opened", "reopened", "resolved"] {
+    for k in ["opened", "reopened", "resolved", "updated"] {
         assert_eq!(full[k], 0, "{k}: {full}");
     }
     assert_eq!(all_findings(&env), incremental);

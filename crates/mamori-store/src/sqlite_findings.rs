@@ -484,11 +484,16 @@ impl SqliteTx<'_> {
                 ])?;
             Ok(self.tx.last_insert_rowid())
         } else {
+            // The status (an indexed column) is set by its own statement, only when it
+            // changes: rewriting a finding's content then leaves the index alone.
+            self.tx
+                .prepare_cached("UPDATE findings SET status = ?2 WHERE id = ?1 AND status <> ?2")?
+                .execute(params![f.id, f.status])?;
             self.tx
                 .prepare_cached(
-                    "UPDATE findings SET component = ?2, version = ?3, cpe = ?4, source = ?5, status = ?6,
-                        confidence = ?7, score = ?8, level = ?9, kev = ?10, sources = ?11, evidence = ?12,
-                        reason = ?13, last_seen = ?14, resolved_at = ?15, digest = ?16
+                    "UPDATE findings SET component = ?2, version = ?3, cpe = ?4, source = ?5,
+                        confidence = ?6, score = ?7, level = ?8, kev = ?9, sources = ?10, evidence = ?11,
+                        reason = ?12, last_seen = ?13, resolved_at = ?14, digest = ?15
                      WHERE id = ?1",
                 )?
                 .execute(params![
@@ -497,7 +502,6 @@ impl SqliteTx<'_> {
                     f.version,
                     f.cpe,
                     f.source,
-                    f.status,
                     f.confidence,
                     f.score,
                     f.level,
