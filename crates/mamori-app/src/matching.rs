@@ -552,6 +552,42 @@ struct Device<'a> {
     partial: bool,
 }
 
+impl<'a> Device<'a> {
+    /// Adds a device with these components and the one standing for its maker and model; a
+    /// retired device is added without components (nothing matches it; its open findings are
+    /// resolved).
+    fn add(
+        devices: &mut Vec<Device<'a>>,
+        catalogue: &mut Catalogue,
+        report: &mut MatchReport,
+        s: &'a mamori_store::StoredAsset,
+        mut comps: Vec<usize>,
+        changed: bool,
+        partial: bool,
+    ) {
+        let retired = s.asset.status == AssetStatus::Retired;
+        let mut named = None;
+        if retired {
+            comps.clear();
+        } else {
+            report.components += comps.len();
+            report.assets += 1;
+            named = catalogue.intern_named(&s.asset);
+            comps.extend(named);
+            catalogue.hold(&comps, devices.len());
+        }
+        devices.push(Device {
+            pk: s.id,
+            asset: &s.asset,
+            comps,
+            named,
+            changed,
+            retired,
+            partial,
+        });
+    }
+}
+
 /// Criteria already tested, by their text and bounds: replicated and repeated criteria
 /// (the same range in many records) are tested once.
 type Memo = HashMap<String, Vec<usize>>;
@@ -719,38 +755,23 @@ impl App {
         let mut catalogue = Catalogue::default();
         for s in &stored {
             let changed = changed_assets.as_ref().is_none_or(|c| c.contains(&s.id));
-            if s.asset.status == AssetStatus::Retired {
-                devices.push(Device {
-                    pk: s.id,
-                    asset: &s.asset,
-                    comps: Vec::new(),
-                    named: None,
-                    changed,
-                    retired: true,
-                    partial: false,
-                });
-                continue;
+            let mut comps = Vec::new();
+            if s.asset.status != AssetStatus::Retired {
+                let sb = sbom_by_asset.get(&s.id).map(Vec::as_slice).unwrap_or(&[]);
+                comps = components_of(&s.asset, sb, &mut catalogue, &mut report.skipped);
+                if comps.is_empty() && (s.asset.os.is_some() || !s.asset.software.is_empty()) {
+                    report.assets_without_cpe.push(s.asset.asset_id.clone());
+                }
             }
-            let sb = sbom_by_asset.get(&s.id).map(Vec::as_slice).unwrap_or(&[]);
-            let comps = components_of(&s.asset, sb, &mut catalogue, &mut report.skipped);
-            if comps.is_empty() && (s.asset.os.is_some() || !s.asset.software.is_empty()) {
-                report.assets_without_cpe.push(s.asset.asset_id.clone());
-            }
-            report.components += comps.len();
-            report.assets += 1;
-            let mut comps = comps;
-            let named = catalogue.intern_named(&s.asset);
-            comps.extend(named);
-            catalogue.hold(&comps, devices.len());
-            devices.push(Device {
-                pk: s.id,
-                asset: &s.asset,
+            Device::add(
+                &mut devices,
+                &mut catalogue,
+                &mut report,
+                s,
                 comps,
-                named,
                 changed,
-                retired: false,
-                partial: false,
-            });
+                false,
+            );
         }
         report.step("catalogue", &mut lap);
         if let Some(focus) = &focus {
@@ -774,30 +795,19 @@ impl App {
                 })
                 .collect();
             for s in &focus_stored {
-                let retired = s.asset.status == AssetStatus::Retired;
-                let mut comps: Vec<usize> = match retired {
-                    true => Vec::new(),
-                    false => focus.devices[&s.id]
-                        .iter()
-                        .filter_map(|&(_, v)| comp_of[v])
-                        .collect(),
-                };
-                report.components += comps.len();
-                report.assets += 1;
-                let named = (!retired)
-                    .then(|| catalogue.intern_named(&s.asset))
-                    .flatten();
-                comps.extend(named);
-                catalogue.hold(&comps, devices.len());
-                devices.push(Device {
-                    pk: s.id,
-                    asset: &s.asset,
+                let comps: Vec<usize> = focus.devices[&s.id]
+                    .iter()
+                    .filter_map(|&(_, v)| comp_of[v])
+                    .collect();
+                Device::add(
+                    &mut devices,
+                    &mut catalogue,
+                    &mut report,
+                    s,
                     comps,
-                    named,
-                    changed: false,
-                    retired,
-                    partial: true,
-                });
+                    false,
+                    true,
+                );
             }
             report.step("devices a change can affect", &mut lap);
         }
