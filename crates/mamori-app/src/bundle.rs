@@ -293,6 +293,7 @@ impl App {
         key: &Path,
         since: Option<DateTime<Utc>>,
     ) -> Result<BundleReport> {
+        self.require(mamori_core::access::Permission::ImportFeeds)?;
         let signer = signing_key(key)?;
         let dir = out
             .parent()
@@ -406,6 +407,7 @@ impl App {
     /// Verifies a bundle against the trusted public key and imports it in one transaction.
     /// Nothing changes unless the signature and every digest are right.
     pub fn import_bundle(&mut self, path: &Path, trust: &Path) -> Result<BundleReport> {
+        self.require(mamori_core::access::Permission::ImportFeeds)?;
         let key = trusted_key(trust)?;
         // Pass 1: signature and digests, before any change.
         let (manifest, manifest_bytes, signature, digests) = {

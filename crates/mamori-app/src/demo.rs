@@ -1227,7 +1227,7 @@ pub fn create_demo(dir: &Path, actor: &str) -> Result<DemoOutcome> {
     }
     counts.sort();
     let past_eos = app
-        .read()?
+        .read(mamori_core::access::Permission::View)?
         .assets(&AssetFilter::default())?
         .into_iter()
         .filter(|s| s.asset.status != AssetStatus::Retired && s.asset.is_past_eos(today))
@@ -1248,7 +1248,11 @@ fn is_demo_dir(dir: &Path, actor: &str) -> bool {
         return false;
     }
     App::open(dir, actor)
-        .and_then(|mut app| Ok(app.read()?.setting(DEMO_MARKER)?))
+        .and_then(|mut app| {
+            Ok(app
+                .read(mamori_core::access::Permission::View)?
+                .setting(DEMO_MARKER)?)
+        })
         .map(|v| v.is_some())
         .unwrap_or(false)
 }

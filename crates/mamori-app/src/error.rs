@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use mamori_core::Lang;
+use mamori_core::{Labelled, Lang};
 use mamori_ledger::columns::MappingError;
 use mamori_ledger::write::ExportError;
 use mamori_ledger::{Problem, TableError};
@@ -76,6 +76,23 @@ pub enum AppError {
         /// English message.
         message_en: String,
     },
+    /// The acting user's roles do not allow this.
+    #[error("{actor} may not {}", permission.label(Lang::En))]
+    Forbidden {
+        /// Who tried.
+        actor: String,
+        /// What was needed.
+        permission: mamori_core::access::Permission,
+    },
+    /// Wrong user name or password, or a disabled user (not told apart, on purpose).
+    #[error("login failed")]
+    LoginFailed,
+    /// The user must change the one-time password before doing anything else.
+    #[error("{0} must change the password first")]
+    MustChangePassword(String),
+    /// No user with that name.
+    #[error("no user {0}")]
+    UserNotFound(String),
     /// The user declined a confirmation; nothing changed.
     #[error("cancelled")]
     Cancelled,
@@ -172,6 +189,14 @@ impl AppError {
             (AppError::AssetExists(id), Lang::En) => format!("a device with asset_id \"{id}\" already exists; change it with `mamori ledger edit {id}`"),
             (AppError::UnknownField(f), Lang::Ja) => format!("「{f}」は台帳の列名ではありません。列名は `mamori ledger columns` で確認できます"),
             (AppError::UnknownField(f), Lang::En) => format!("\"{f}\" is not a ledger column; list the columns with `mamori ledger columns`"),
+            (AppError::Forbidden { actor, permission }, Lang::Ja) => format!("{actor} には「{}」の権限がありません。権限のある利用者で実行するか、管理者に役割の追加を依頼してください（mamori user role）", permission.label(Lang::Ja)),
+            (AppError::Forbidden { actor, permission }, Lang::En) => format!("{actor} may not {}: act as a user with that role, or ask an administrator to add it (mamori user role)", permission.label(Lang::En).to_lowercase()),
+            (AppError::LoginFailed, Lang::Ja) => "ログインできません。利用者名とパスワードを確認してください（無効化された利用者もログインできません）".into(),
+            (AppError::LoginFailed, Lang::En) => "login failed: check the user name and password (a disabled user cannot log in)".into(),
+            (AppError::MustChangePassword(u), Lang::Ja) => format!("{u} は初回パスワードのままです。先に `mamori --user {u} user passwd {u}` でパスワードを変更してください"),
+            (AppError::MustChangePassword(u), Lang::En) => format!("{u} still has a one-time password: change it first with `mamori --user {u} user passwd {u}`"),
+            (AppError::UserNotFound(u), Lang::Ja) => format!("利用者 {u} はいません。`mamori user list` で確認してください"),
+            (AppError::UserNotFound(u), Lang::En) => format!("there is no user {u}; see `mamori user list`"),
             (AppError::BadValue { field, message_ja, .. }, Lang::Ja) => format!("{field}: {message_ja}"),
             (AppError::BadValue { field, message_en, .. }, Lang::En) => format!("{field}: {message_en}"),
             (AppError::Cancelled, Lang::Ja) => "中止しました。台帳は変更していません".into(),

@@ -233,6 +233,7 @@ impl App {
         paths: &[PathBuf],
         progress: &dyn Fn(FeedProgress<'_>),
     ) -> Result<Vec<FeedFileReport>> {
+        self.require(mamori_core::access::Permission::ImportFeeds)?;
         let mut files = Vec::new();
         for p in paths {
             if !p.exists() {

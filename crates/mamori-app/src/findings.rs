@@ -154,6 +154,7 @@ pub struct Group {
 impl App {
     /// Findings matching `q`, most urgent first.
     pub fn findings(&mut self, q: &FindingQuery) -> Result<Vec<Finding>> {
+        self.require(mamori_core::access::Permission::View)?;
         let tx = self.store.begin_read()?;
         let asset = match &q.asset {
             Some(a) => Some(
@@ -193,6 +194,7 @@ impl App {
     /// One finding, with the vulnerability's title in `evidence.title` (read from its records
     /// or advisories, not kept per finding).
     pub fn finding(&mut self, id: i64) -> Result<Finding> {
+        self.require(mamori_core::access::Permission::View)?;
         let tx = self.store.begin_read()?;
         let mut f = tx.finding(id)?.ok_or_else(|| {
             AppError::bad_value(
@@ -459,6 +461,7 @@ pub fn suggest(known: &[(String, String, String, i64)], asset: &Asset) -> Vec<Su
 impl App {
     /// CPE suggestions for a device, from the vendor and product names the store knows.
     pub fn suggest_cpe(&mut self, asset_id: &str) -> Result<(Asset, Vec<Suggestion>)> {
+        self.require(mamori_core::access::Permission::View)?;
         let tx = self.store.begin_read()?;
         let stored = tx
             .asset(asset_id)?
@@ -470,6 +473,7 @@ impl App {
 
     /// Sets a device's CPE names (replacing the CPE column), after checking each binds.
     pub fn set_cpe(&mut self, asset_id: &str, cpes: &[String], reason: Option<&str>) -> Result<()> {
+        self.require(mamori_core::access::Permission::EditLedger)?;
         for c in cpes {
             if let Err(e) = Wfn::parse(c) {
                 return Err(AppError::bad_value(

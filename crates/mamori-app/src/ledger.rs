@@ -222,6 +222,7 @@ impl App {
     /// Imports a ledger file (xlsx/xls/ods/csv/tsv). One transaction: on any error, or
     /// with `dry_run`, the ledger is left exactly as it was.
     pub fn import_ledger(&mut self, path: &Path, opts: ImportOptions<'_>) -> Result<ImportReport> {
+        self.require(mamori_core::access::Permission::EditLedger)?;
         let bytes = std::fs::read(path).map_err(io(path))?;
         let name = path
             .file_name()
@@ -249,6 +250,7 @@ impl App {
         mapping: &Mapping,
         opts: ImportOptions<'_>,
     ) -> Result<ImportReport> {
+        self.require(mamori_core::access::Permission::EditLedger)?;
         (opts.progress)(Progress::Reading);
         let table =
             read_table(name, bytes, opts.sheet.as_deref()).map_err(|error| AppError::Table {
@@ -380,6 +382,7 @@ impl App {
         encoding: CsvEncoding,
         filter: &AssetFilter,
     ) -> Result<usize> {
+        self.require(mamori_core::access::Permission::View)?;
         let assets: Vec<Asset> = self
             .list_assets(filter)?
             .into_iter()
@@ -411,11 +414,13 @@ impl App {
 
     /// The devices matching `filter`, ordered by 管理番号.
     pub fn list_assets(&mut self, filter: &AssetFilter) -> Result<Vec<StoredAsset>> {
+        self.require(mamori_core::access::Permission::View)?;
         Ok(self.store.begin_read()?.assets(filter)?)
     }
 
     /// One device with its status history.
     pub fn show_asset(&mut self, asset_id: &str) -> Result<(StoredAsset, Vec<StatusChange>)> {
+        self.require(mamori_core::access::Permission::View)?;
         let tx = self.store.begin_read()?;
         let stored = tx
             .asset(asset_id)?
@@ -427,6 +432,7 @@ impl App {
     /// Adds a device from column/value pairs (columns named in Japanese or English).
     /// 機器名 is required; 機器種別 defaults to その他 and 状態 to 稼働中.
     pub fn add_asset(&mut self, asset_id: &str, values: &[(String, String)]) -> Result<Asset> {
+        self.require(mamori_core::access::Permission::EditLedger)?;
         let mut asset = Asset::new("", AssetKind::Other, "");
         apply_values(
             &mut asset,
@@ -462,6 +468,7 @@ impl App {
         values: &[(String, String)],
         reason: Option<&str>,
     ) -> Result<Vec<String>> {
+        self.require(mamori_core::access::Permission::EditLedger)?;
         let actor = self.actor.clone();
         let mut tx = self.store.begin()?;
         let stored = tx
@@ -484,6 +491,7 @@ impl App {
 
     /// Marks a device 廃棄済 (retired), keeping it and its history in the ledger.
     pub fn retire_asset(&mut self, asset_id: &str, reason: Option<&str>) -> Result<()> {
+        self.require(mamori_core::access::Permission::EditLedger)?;
         let actor = self.actor.clone();
         let mut tx = self.store.begin()?;
         let stored = tx

@@ -24,11 +24,14 @@ pub mod password;
 pub mod sbom;
 pub mod stocktake;
 pub mod sync;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 
 pub(crate) use error::io;
 pub use error::AppError;
+use mamori_core::access::{self, Permission};
+use mamori_core::Role;
 use mamori_store::{AuditEntry, Store, Tx};
 
 /// The database file inside a data directory.
@@ -42,10 +45,25 @@ pub struct App {
     store: Store,
     data_dir: PathBuf,
     actor: String,
+    /// What the acting user may do ([`mamori_core::access`]).
+    roles: Vec<Role>,
+    /// A named user with a one-time password may only change it.
+    must_change_password: bool,
 }
 
+/// The roles of the local session: the operating-system user who owns the data directory
+/// (and so could read the database anyway) acts as its administrator, as one person does
+/// in a small clinic. Named users (`App::login`) have the roles given to them.
+pub const LOCAL_SESSION_ROLES: &[Role] = &[
+    Role::Administrator,
+    Role::Operator,
+    Role::Planner,
+    Role::SecurityManager,
+];
+
 impl App {
-    /// Opens the store in `data_dir` (created by `mamori init`).
+    /// Opens the store in `data_dir` (created by `mamori init`) as the local session of the
+    /// operating-system user `actor` (`os:NAME`), with [`LOCAL_SESSION_ROLES`].
     pub fn open(data_dir: &Path, actor: impl Into<String>) -> Result<App> {
         let db = data_dir.join(DB_FILE);
         if !db.is_file() {
@@ -56,7 +74,30 @@ impl App {
             store,
             data_dir: data_dir.to_path_buf(),
             actor: actor.into(),
+            roles: LOCAL_SESSION_ROLES.to_vec(),
+            must_change_password: false,
         })
+    }
+
+    /// The acting user's roles.
+    pub fn roles(&self) -> &[Role] {
+        &self.roles
+    }
+
+    /// Refuses unless the acting user's roles allow `permission`: every use case asks this
+    /// first, so the command line and the web are checked alike.
+    pub(crate) fn require(&self, permission: Permission) -> Result<()> {
+        if self.must_change_password {
+            return Err(AppError::MustChangePassword(self.actor.clone()));
+        }
+        if access::any_allows(&self.roles, permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden {
+                actor: self.actor.clone(),
+                permission,
+            })
+        }
     }
 
     /// The data directory.
@@ -69,13 +110,16 @@ impl App {
         &self.actor
     }
 
-    /// A read-only view: a transaction that is never committed.
-    pub fn read(&mut self) -> Result<Box<dyn Tx + '_>> {
+    /// A read-only view (a transaction that is never committed) for a user allowed to
+    /// `need` (`View` for the ledger, vulnerabilities and findings; `ViewAudit` for the log).
+    pub fn read(&mut self, need: Permission) -> Result<Box<dyn Tx + '_>> {
+        self.require(need)?;
         Ok(self.store.begin_read()?)
     }
 
     /// Checks the audit log's hash chain; returns the first broken entry, if any.
     pub fn verify_audit_log(&mut self) -> Result<Option<i64>> {
+        self.require(Permission::ViewAudit)?;
         Ok(self.store.begin_read()?.verify_audit_chain()?)
     }
 }

@@ -624,6 +624,7 @@ fn criterion_hits<'m>(
 impl App {
     /// Matches the ledger against the store and updates findings (see the module docs).
     pub fn run_match(&mut self, mode: MatchMode) -> Result<MatchReport> {
+        self.require(mamori_core::access::Permission::RunMatch)?;
         let started = Instant::now();
         let now = Utc::now();
         let actor = self.actor.clone();

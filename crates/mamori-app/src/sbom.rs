@@ -34,6 +34,7 @@ pub struct SbomReport {
 impl App {
     /// Replaces `asset_id`'s SBOM components with those of `file`, in one transaction.
     pub fn import_sbom(&mut self, asset_id: &str, file: &Path) -> Result<SbomReport> {
+        self.require(mamori_core::access::Permission::EditLedger)?;
         let bytes = std::fs::read(file).map_err(io(file))?;
         let sbom = parse_sbom(&bytes).map_err(|e| {
             AppError::bad_value(

@@ -130,6 +130,7 @@ impl App {
     /// Records a stock-take. Every 管理番号 must be in the ledger (all unknown ones are
     /// listed in the error). Found devices get 棚卸日 set to the stock-take's date.
     pub fn stocktake(&mut self, input: &StocktakeInput) -> Result<StocktakeOutcome> {
+        self.require(mamori_core::access::Permission::EditLedger)?;
         let actor = self.actor.clone();
         let mut tx = self.store.begin()?;
         let all: HashMap<String, mamori_store::StoredAsset> = tx
@@ -240,6 +241,7 @@ impl App {
 
     /// Past stock-takes, newest first.
     pub fn stocktakes(&mut self) -> Result<Vec<Stocktake>> {
+        self.require(mamori_core::access::Permission::View)?;
         Ok(self.store.begin_read()?.stocktakes()?)
     }
 }

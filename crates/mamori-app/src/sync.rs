@@ -231,6 +231,7 @@ impl App {
         config: &SyncConfig,
         progress: &dyn Fn(SyncProgress<'_>),
     ) -> Result<Vec<SyncReport>> {
+        self.require(mamori_core::access::Permission::ImportFeeds)?;
         let wanted: Vec<String> = if sources.is_empty() {
             ["nvd", "jvn", "kev", "epss", "alerts", "csaf"]
                 .map(String::from)

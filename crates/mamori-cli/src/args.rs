@@ -26,6 +26,14 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// この mamori 利用者として実行 (パスワードは MAMORI_PASSWORD か --password-file)。既定はデータ保存先の所有者 (管理者) — act as this mamori user (password from MAMORI_PASSWORD or --password-file); default: the data directory's owner, as administrator
+    #[arg(long, global = true, env = "MAMORI_USER")]
+    pub user: Option<String>,
+
+    /// --user のパスワードを読むファイル — file holding --user's password
+    #[arg(long, global = true)]
+    pub password_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -77,6 +85,64 @@ pub enum Command {
     /// SBOM (CycloneDX / SPDX) — software bills of materials
     #[command(subcommand)]
     Sbom(SbomCommand),
+    /// 利用者と役割 — mamori's users and their roles
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// 利用者を追加 (パスワード未指定なら初回パスワードを発行) — add a user (a one-time password unless one is given)
+    Add {
+        /// 利用者名 (半角英数字 . _ -) — login name
+        username: String,
+        /// 役割 (複数可): operator, planner, security_manager, auditor, vendor, administrator または日本語名 — role(s)
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// 表示名 — display name
+        #[arg(long)]
+        name: Option<String>,
+        /// パスワードをこのファイルから読む (13文字以上) — read the password from this file (13+ characters)
+        #[arg(long)]
+        new_password_file: Option<PathBuf>,
+    },
+    /// 利用者の一覧 — list users
+    List,
+    /// 利用者を無効化 (削除はしない) — disable a user (users are never deleted)
+    Disable {
+        /// 利用者名 — login name
+        username: String,
+        /// 理由 — why
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// 無効化した利用者を戻す — enable a disabled user
+    Enable {
+        /// 利用者名 — login name
+        username: String,
+        /// 理由 — why
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// パスワードを変更 (本人) または再発行 (管理者) — change your password, or (administrator) issue a new one-time password
+    Passwd {
+        /// 利用者名 — login name
+        username: String,
+        /// 新しいパスワードをこのファイルから読む (本人の変更では必須。環境変数 MAMORI_NEW_PASSWORD でも可) — read the new password from this file (required for your own; or the MAMORI_NEW_PASSWORD variable)
+        #[arg(long)]
+        new_password_file: Option<PathBuf>,
+    },
+    /// 役割を置き換え — replace a user's roles
+    Role {
+        /// 利用者名 — login name
+        username: String,
+        /// 役割 (複数可) — role(s)
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// 理由 — why
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -26,6 +26,10 @@ pub struct Ctx {
     pub interactive: bool,
     pub data_dir: PathBuf,
     pub actor: String,
+    /// `--user`: act as this mamori user instead of the local session.
+    pub user: Option<String>,
+    /// `--password-file`: where `--user`'s password is (else `MAMORI_PASSWORD`).
+    pub password_file: Option<PathBuf>,
 }
 
 /// A command-line value that cannot be used (exit code 1).
@@ -67,11 +71,35 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Match { full } => crate::findings::run_match(ctx, full),
         Command::Findings(c) => crate::findings::findings(ctx, c),
         Command::Sbom(c) => crate::findings::sbom(ctx, c),
+        Command::User(c) => crate::users::user(ctx, c),
     }
 }
 
 pub(crate) fn open(ctx: &Ctx) -> Result<App> {
-    Ok(App::open(&ctx.data_dir, ctx.actor.clone())?)
+    let Some(user) = &ctx.user else {
+        return Ok(App::open(&ctx.data_dir, ctx.actor.clone())?);
+    };
+    let password = match &ctx.password_file {
+        Some(f) => read_secret(f)?,
+        None => std::env::var("MAMORI_PASSWORD").map_err(|_| {
+            UsageError::err(
+                "--user にはパスワードが必要です。環境変数 MAMORI_PASSWORD か --password-file で渡してください",
+                "--user needs a password: give it in the MAMORI_PASSWORD variable or with --password-file",
+            )
+        })?,
+    };
+    Ok(App::login(&ctx.data_dir, user, &password)?)
+}
+
+/// A password from a file: its first line, without the line ending.
+pub(crate) fn read_secret(path: &std::path::Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        UsageError::err(
+            format!("{} を読めません: {e}", path.display()),
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    Ok(text.lines().next().unwrap_or_default().to_string())
 }
 
 pub(crate) fn print_json(v: &Value) {
@@ -873,7 +901,9 @@ fn audit(ctx: &Ctx, command: AuditCommand) -> Result<()> {
     let mut app = open(ctx)?;
     match command {
         AuditCommand::Tail { limit } => {
-            let records = app.read()?.audit_tail(limit)?;
+            let records = app
+                .read(mamori_core::access::Permission::ViewAudit)?
+                .audit_tail(limit)?;
             if ctx.json {
                 let v: Vec<Value> = records
                     .iter()

@@ -7,6 +7,7 @@ mod args;
 mod commands;
 mod findings;
 mod output;
+mod users;
 mod vulns;
 
 use std::io::IsTerminal;
@@ -74,6 +75,8 @@ fn main() -> ExitCode {
         interactive: std::io::stderr().is_terminal() && !cli.json,
         data_dir: cli.data_dir.clone(),
         actor: actor(),
+        user: cli.user.clone(),
+        password_file: cli.password_file.clone(),
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         commands::run(&ctx, cli.command)

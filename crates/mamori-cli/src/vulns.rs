@@ -257,7 +257,9 @@ fn sync(ctx: &Ctx, sources: &[String], since: Option<&str>) -> Result<()> {
 fn status(ctx: &Ctx) -> Result<()> {
     let lang = ctx.lang;
     let mut app = open(ctx)?;
-    let list = app.read()?.feed_status()?;
+    let list = app
+        .read(mamori_core::access::Permission::View)?
+        .feed_status()?;
     if ctx.json {
         let v: Vec<Value> = list
             .iter()
@@ -316,7 +318,7 @@ pub fn vuln(ctx: &Ctx, command: VulnCommand) -> Result<()> {
 fn show(ctx: &Ctx, id: &str) -> Result<()> {
     let lang = ctx.lang;
     let mut app = open(ctx)?;
-    let tx = app.read()?;
+    let tx = app.read(mamori_core::access::Permission::View)?;
     let wanted = id.trim().to_ascii_uppercase();
     let stored = match tx.vulnerability(&wanted)? {
         Some(s) => s,
@@ -567,7 +569,7 @@ fn search(ctx: &Ctx, text: &str, limit: i64) -> Result<()> {
     let lang = ctx.lang;
     let mut app = open(ctx)?;
     let hits = app
-        .read()?
+        .read(mamori_core::access::Permission::View)?
         .search_vulnerabilities(text, lang.code(), limit)?;
     if ctx.json {
         let v: Vec<Value> = hits

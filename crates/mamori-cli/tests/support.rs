@@ -65,7 +65,10 @@ impl Env {
         cmd.env_remove("LANG")
             .env_remove("LC_ALL")
             .env_remove("LC_MESSAGES")
-            .env_remove("MAMORI_DATA");
+            .env_remove("MAMORI_DATA")
+            .env_remove("MAMORI_USER")
+            .env_remove("MAMORI_PASSWORD")
+            .env_remove("MAMORI_NEW_PASSWORD");
         cmd.env("USER", "tester");
         // Nothing a test starts may leave this machine: no proxies, loopback only.
         for v in [

@@ -72,6 +72,7 @@ macro_rules! labelled {
         }
     };
 }
+pub(crate) use labelled;
 
 labelled! {
     /// 機器種別: what kind of device a ledger row describes.

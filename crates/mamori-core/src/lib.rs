@@ -10,10 +10,13 @@
 //! references and exact applicability logic ([`vuln::Configuration`] → [`vuln::Node`] →
 //! [`vuln::CpeMatch`]), KEV entries and EPSS scores.
 //!
+//! [`access`] is the one table of who may do what ([`Role`] × [`access::Permission`]).
+//!
 //! It deliberately does no IO, knows no file formats, SQL or HTTP, and has no async code:
 //! spreadsheet handling lives in `mamori-ledger`, persistence in `mamori-store`.
 #![forbid(unsafe_code)]
 
+pub mod access;
 mod asset;
 mod labels;
 mod lang;

@@ -116,6 +116,8 @@ pub struct User {
     pub password_hash: String,
     /// Whether the password must be changed at next login.
     pub must_change_password: bool,
+    /// A disabled user cannot log in (users are never deleted: the audit log names them).
+    pub disabled: bool,
 }
 
 /// A user to create.
@@ -314,6 +316,10 @@ pub trait Tx {
     fn insert_user(&mut self, user: &NewUser) -> Result<i64>;
     /// How many users exist.
     fn count_users(&self) -> Result<i64>;
+    /// Every user, by login name.
+    fn users(&self) -> Result<Vec<User>>;
+    /// Writes a user's display name, roles, password hash and flags (by internal key).
+    fn update_user(&mut self, user: &User) -> Result<()>;
     /// One user by login name.
     fn user(&self, username: &str) -> Result<Option<User>>;
 

@@ -91,6 +91,27 @@ fn backfill_component_variants(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+const USER_COLUMNS: &str =
+    "id, username, display_name, roles, password_hash, must_change_password, disabled";
+
+fn user_from_row(r: &Row<'_>) -> Result<User> {
+    let roles: String = r.get(3)?;
+    let roles = roles
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(from_code::<Role>)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        display_name: r.get(2)?,
+        roles,
+        password_hash: r.get(4)?,
+        must_change_password: r.get(5)?,
+        disabled: r.get(6)?,
+    })
+}
+
 /// An open SQLite database.
 pub struct SqliteStore {
     conn: Connection,
@@ -714,41 +735,42 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn user(&self, username: &str) -> Result<Option<User>> {
-        let row = self
-            .tx
-            .query_row(
-                "SELECT id, username, display_name, roles, password_hash, must_change_password FROM users WHERE username = ?1",
-                [username],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, bool>(5)?,
-                    ))
-                },
-            )
-            .optional()?;
-        row.map(
-            |(id, username, display_name, roles, password_hash, must_change_password)| {
-                let roles = roles
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(from_code::<Role>)
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(User {
-                    id,
-                    username,
-                    display_name,
-                    roles,
-                    password_hash,
-                    must_change_password,
-                })
-            },
-        )
-        .transpose()
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = ?1"
+        ))?;
+        let mut rows = stmt.query([username])?;
+        rows.next()?.map(user_from_row).transpose()
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(user_from_row(r)?);
+        }
+        Ok(out)
+    }
+
+    fn update_user(&mut self, user: &User) -> Result<()> {
+        let roles: Vec<&str> = user.roles.iter().map(|r| r.code()).collect();
+        self.tx
+            .prepare_cached(
+                "UPDATE users SET display_name = ?2, roles = ?3, password_hash = ?4,
+                    must_change_password = ?5, disabled = ?6, updated_at = ?7 WHERE id = ?1",
+            )?
+            .execute(params![
+                user.id,
+                user.display_name,
+                roles.join(","),
+                user.password_hash,
+                user.must_change_password,
+                user.disabled,
+                now_text()
+            ])?;
+        Ok(())
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<AuditRecord> {

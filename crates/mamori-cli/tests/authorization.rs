@@ -1,0 +1,344 @@
+//! Who may do what, through the command line as each role: every role × every action that
+//! exists, against a table written here (the specification, docs/roles.md) — not read from
+//! the code under test. Also logging in: wrong passwords, disabled users, one-time passwords.
+
+mod support;
+
+use support::Env;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A role's user name.
+fn user(role: &str) -> String {
+    format!("u_{role}")
+}
+
+const ROLES: [&str; 6] = [
+    "administrator",
+    "operator",
+    "planner",
+    "security_manager",
+    "auditor",
+    "vendor",
+];
+
+/// One action: its name, the command (`{role}` is replaced by the role, for values that must
+/// be unique), and whether each role in [`ROLES`] order may do it.
+struct Action {
+    name: &'static str,
+    args: &'static [&'static str],
+    allowed: [bool; 6],
+}
+
+//                                                  admin  oper   plan   secmgr audit  vendor
+const Y: bool = true;
+const N: bool = false;
+
+fn actions() -> Vec<Action> {
+    vec![
+        Action {
+            name: "view the ledger",
+            args: &["ledger", "list"],
+            allowed: [Y, Y, Y, Y, Y, N],
+        },
+        Action {
+            name: "show a device",
+            args: &["ledger", "show", "PC-0001"],
+            allowed: [Y, Y, Y, Y, Y, N],
+        },
+        Action {
+            name: "export the ledger",
+            args: &["ledger", "export", "{dir}/out-{role}.csv"],
+            allowed: [Y, Y, Y, Y, Y, N],
+        },
+        Action {
+            name: "import the ledger",
+            args: &["ledger", "import", "{dir}/ledger.csv"],
+            allowed: [N, Y, Y, N, N, N],
+        },
+        Action {
+            name: "add a device",
+            args: &[
+                "ledger",
+                "add",
+                "PC-{role}",
+                "--name",
+                "端末",
+                "--kind",
+                "PC",
+            ],
+            allowed: [N, Y, Y, N, N, N],
+        },
+        Action {
+            name: "edit a device",
+            args: &["ledger", "edit", "PC-0001", "--set", "location=2F"],
+            allowed: [N, Y, Y, N, N, N],
+        },
+        Action {
+            name: "set a CPE",
+            args: &[
+                "ledger",
+                "cpe",
+                "set",
+                "PC-0001",
+                "cpe:2.3:a:mamori_test:viewer:1.0:*:*:*:*:*:*:*",
+            ],
+            allowed: [N, Y, Y, N, N, N],
+        },
+        Action {
+            name: "import an SBOM",
+            args: &["sbom", "import", "PC-0001", "{dir}/sbom.cdx.json"],
+            allowed: [N, Y, Y, N, N, N],
+        },
+        Action {
+            name: "import feeds",
+            args: &["feeds", "import", "{dir}/nvd.json"],
+            allowed: [Y, Y, N, N, N, N],
+        },
+        Action {
+            name: "see feed status",
+            args: &["feeds", "status"],
+            allowed: [Y, Y, Y, Y, Y, N],
+        },
+        Action {
+            name: "run matching",
+            args: &["match"],
+            allowed: [N, Y, N, N, N, N],
+        },
+        Action {
+            name: "list findings",
+            args: &["findings", "list"],
+            allowed: [Y, Y, Y, Y, Y, N],
+        },
+        Action {
+            name: "read the audit log",
+            args: &["audit", "tail"],
+            allowed: [Y, N, N, Y, Y, N],
+        },
+        Action {
+            name: "verify the audit log",
+            args: &["audit", "verify"],
+            allowed: [Y, N, N, Y, Y, N],
+        },
+        Action {
+            name: "list users",
+            args: &["user", "list"],
+            allowed: [Y, N, N, N, N, N],
+        },
+        Action {
+            name: "add a user",
+            args: &["user", "add", "new_{role}", "--role", "auditor"],
+            allowed: [Y, N, N, N, N, N],
+        },
+        Action {
+            name: "change roles",
+            args: &["user", "role", "u_vendor", "--role", "vendor"],
+            allowed: [Y, N, N, N, N, N],
+        },
+    ]
+}
+
+fn setup() -> Env {
+    let env = Env::init();
+    let pw = env.path("pw");
+    std::fs::write(&pw, format!("{PASSWORD}\n")).unwrap();
+    for role in ROLES {
+        let r = env.run(&[
+            "user",
+            "add",
+            &user(role),
+            "--role",
+            role,
+            "--new-password-file",
+            pw.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    std::fs::write(
+        env.path("ledger.csv"),
+        "管理番号,機器名,機器種別,バージョン\nPC-0001,外来PC1,PC,1.0\n",
+    )
+    .unwrap();
+    let r = env.run(&["ledger", "import", env.path("ledger.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::write(
+        env.path("sbom.cdx.json"),
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[
+            {"type":"library","name":"viewer","version":"1.0","cpe":"cpe:2.3:a:mamori_test:viewer:1.0:*:*:*:*:*:*:*"}]}"#,
+    )
+    .unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nvd-cve-2017-6022.json"),
+        env.path("nvd.json"),
+    )
+    .unwrap();
+    env
+}
+
+#[test]
+fn every_role_may_do_what_the_table_says_and_nothing_else() {
+    let env = setup();
+    let dir = env.dir.path().to_str().unwrap().to_string();
+    let mut checked = 0;
+    for action in actions() {
+        for (i, role) in ROLES.iter().enumerate() {
+            let args: Vec<String> = action
+                .args
+                .iter()
+                .map(|a| a.replace("{role}", role).replace("{dir}", &dir))
+                .collect();
+            let mut all = vec![
+                "--lang".to_string(),
+                "en".into(),
+                "--user".into(),
+                user(role),
+            ];
+            all.extend(args);
+            let all: Vec<&str> = all.iter().map(String::as_str).collect();
+            let r = env.run_env(&all, &[("MAMORI_PASSWORD", PASSWORD)]);
+            if action.allowed[i] {
+                assert_eq!(
+                    r.code, 0,
+                    "{role} should be able to {}: {}",
+                    action.name, r.stderr
+                );
+            } else {
+                assert_eq!(
+                    r.code, 1,
+                    "{role} should not be able to {}: {}",
+                    action.name, r.stdout
+                );
+                assert!(
+                    r.stderr.contains(&format!("u_{role} may not")),
+                    "{role} / {}: {}",
+                    action.name,
+                    r.stderr
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, actions().len() * ROLES.len());
+    // A refusal changes nothing: the devices the refused roles tried to add are absent.
+    let r = env.run(&["--json", "ledger", "list"]);
+    let ids: Vec<String> = r.json()["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["asset_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.contains(&"PC-operator".to_string()) && ids.contains(&"PC-planner".to_string()));
+    for role in ["administrator", "security_manager", "auditor", "vendor"] {
+        assert!(!ids.contains(&format!("PC-{role}")), "{ids:?}");
+    }
+}
+
+#[test]
+fn logins_fail_alike_are_audited_and_one_time_passwords_must_be_changed() {
+    let env = setup();
+    let as_user = |user: &str, password: &str, args: &[&str]| {
+        let mut all = vec!["--lang", "en", "--user", user];
+        all.extend(args);
+        env.run_env(&all, &[("MAMORI_PASSWORD", password)])
+    };
+    // Wrong password, unknown user, disabled user: the same message.
+    let wrong = as_user("u_operator", "not the password at all", &["ledger", "list"]);
+    let unknown = as_user("nobody", PASSWORD, &["ledger", "list"]);
+    assert_eq!(env.run(&["user", "disable", "u_planner"]).code, 0);
+    let disabled = as_user("u_planner", PASSWORD, &["ledger", "list"]);
+    for r in [&wrong, &unknown, &disabled] {
+        assert_eq!(r.code, 1);
+        assert!(r.stderr.contains("login failed"), "{}", r.stderr);
+    }
+    // No password given: told how to give one.
+    let r = env.run(&["--lang", "en", "--user", "u_operator", "ledger", "list"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("MAMORI_PASSWORD"), "{}", r.stderr);
+
+    // A one-time password allows only changing it.
+    let r = env.run(&["--json", "user", "add", "nurse", "--role", "operator"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let one_time = r.json()["one_time_password"].as_str().unwrap().to_string();
+    let r = as_user("nurse", &one_time, &["ledger", "list"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("one-time password"), "{}", r.stderr);
+    let short = env.path("short");
+    std::fs::write(&short, "short\n").unwrap();
+    let r = as_user(
+        "nurse",
+        &one_time,
+        &[
+            "user",
+            "passwd",
+            "nurse",
+            "--new-password-file",
+            short.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1, "a short password is refused");
+    let new = env.path("new");
+    std::fs::write(&new, "a much longer new passphrase\n").unwrap();
+    let r = as_user(
+        "nurse",
+        &one_time,
+        &[
+            "user",
+            "passwd",
+            "nurse",
+            "--new-password-file",
+            new.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        as_user("nurse", "a much longer new passphrase", &["ledger", "list"]).code,
+        0
+    );
+    assert_eq!(as_user("nurse", &one_time, &["ledger", "list"]).code, 1);
+
+    // The last administrator stays one.
+    let r = env.run(&[
+        "--lang", "en", "user", "role", "admin", "--role", "operator",
+    ]);
+    assert_eq!(
+        r.code, 0,
+        "u_administrator is another administrator: {}",
+        r.stderr
+    );
+    let r = env.run(&["--lang", "en", "user", "disable", "u_administrator"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("last enabled administrator"),
+        "{}",
+        r.stderr
+    );
+
+    // The log names every attempt and change; no password appears in it.
+    let r = env.run(&["--json", "audit", "tail", "--limit", "200"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let log = r.stdout.clone();
+    let entries = r.json()["entries"].as_array().unwrap().clone();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "user.add",
+        "user.login",
+        "user.login_failed",
+        "user.disable",
+        "user.password",
+        "user.roles",
+    ] {
+        assert!(actions.contains(&a), "{a}: {actions:?}");
+    }
+    for secret in [
+        PASSWORD,
+        one_time.as_str(),
+        "a much longer new passphrase",
+        "not the password at all",
+    ] {
+        assert!(!log.contains(secret), "a password is in the audit log");
+    }
+    assert_eq!(env.run(&["audit", "verify"]).code, 0);
+}
