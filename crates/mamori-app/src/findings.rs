@@ -117,6 +117,8 @@ pub struct FindingQuery {
     pub status: Option<String>,
     /// 部署 (exact).
     pub department: Option<String>,
+    /// Only findings in this 対応状況.
+    pub state: Option<mamori_core::remediation::Remediation>,
 }
 
 /// How to group findings.
@@ -170,6 +172,7 @@ impl App {
             .into_iter()
             .filter(|f| status == "all" || f.status == status)
             .filter(|f| !q.kev || f.kev)
+            .filter(|f| q.state.is_none_or(|s| f.state == s.code()))
             .filter(|f| {
                 q.min_level
                     .is_none_or(|m| Level::parse(&f.level).is_some_and(|l| l >= m))
@@ -190,7 +193,6 @@ impl App {
             .collect())
     }
 
-    /// One finding.
     /// One finding, with the vulnerability's title in `evidence.title` (read from its records
     /// or advisories, not kept per finding).
     pub fn finding(&mut self, id: i64) -> Result<Finding> {

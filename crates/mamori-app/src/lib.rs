@@ -21,6 +21,7 @@ pub mod init;
 pub mod ledger;
 pub mod matching;
 pub mod password;
+pub mod remediation;
 pub mod sbom;
 pub mod stocktake;
 pub mod sync;
@@ -90,14 +91,7 @@ impl App {
         if self.must_change_password {
             return Err(AppError::MustChangePassword(self.actor.clone()));
         }
-        if access::any_allows(&self.roles, permission) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden {
-                actor: self.actor.clone(),
-                permission,
-            })
-        }
+        allowed(&self.actor, &self.roles, permission)
     }
 
     /// The data directory.
@@ -121,6 +115,19 @@ impl App {
     pub fn verify_audit_log(&mut self) -> Result<Option<i64>> {
         self.require(Permission::ViewAudit)?;
         Ok(self.store.begin_read()?.verify_audit_chain()?)
+    }
+}
+
+/// Whether `roles` allow `permission`, as [`App::require`] says it (for use inside a
+/// transaction, where `self` is borrowed).
+pub(crate) fn allowed(actor: &str, roles: &[Role], permission: Permission) -> Result<()> {
+    if access::any_allows(roles, permission) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden {
+            actor: actor.to_string(),
+            permission,
+        })
     }
 }
 

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
+use mamori_core::remediation::Remediation;
 use mamori_core::{Asset, AssetStatus, Labelled};
 use mamori_matching::applicability::{
     compile, evaluate, CompiledConfig, Criterion, Doubt, Target, Truth,
@@ -24,7 +25,7 @@ use mamori_matching::applicability::{
 use mamori_matching::priority::{self, Inputs};
 use mamori_matching::version::{self, Scheme};
 use mamori_matching::{names, Wfn};
-use mamori_store::{AssetFilter, Finding, FindingHead, Tx};
+use mamori_store::{AssetFilter, Finding, FindingEvent, FindingHead, Tx};
 
 pub use crate::findings::Resolution;
 use serde::Serialize;
@@ -33,6 +34,9 @@ use serde_json::json;
 use crate::{audit, App, Result};
 
 const WATERMARK: &str = "match.watermark";
+
+/// Who a match's state changes are recorded as.
+pub const MATCH_ACTOR: &str = "match";
 
 /// One component as matched.
 #[derive(Debug, Clone)]
@@ -1159,6 +1163,8 @@ fn new_finding(key: &(i64, String, String), now: DateTime<Utc>) -> Finding {
         last_seen: now,
         resolved_at: None,
         digest: None,
+        state: Remediation::New.code().into(),
+        planned_date: None,
     }
 }
 
@@ -1303,6 +1309,9 @@ struct Plan {
     save: Vec<Finding>,
     /// Open findings to resolve: id and reason.
     resolve: Vec<(i64, Resolution)>,
+    /// 対応状況 that the match decides: 適用済 when it sees the fixed version, 未対応 when
+    /// it finds a finding again, 該当なし on the vendor's word.
+    events: Vec<FindingEvent>,
     opened: usize,
     reopened: usize,
     confirmed: usize,
@@ -1339,8 +1348,20 @@ fn plan_group(
                 if f.status == "open" {
                     f.reason = Some(Resolution::FoundAgain.to_string());
                     plan.reopened += 1;
+                    plan.events.extend(system_event(
+                        h.id,
+                        &h.state,
+                        Remediation::New,
+                        "found_again",
+                    ));
                 } else {
                     plan.not_affected += 1;
+                    plan.events.extend(system_event(
+                        h.id,
+                        &h.state,
+                        Remediation::NotAffected,
+                        "vendor_not_affected",
+                    ));
                 }
                 plan.save.push(f);
             } else {
@@ -1375,6 +1396,16 @@ fn plan_group(
                 // Same version (or the device not loaded): the records changed.
                 _ => Resolution::RecordsChanged,
             };
+            // Seeing the fixed version (or the component gone) is what 適用済 means.
+            let code = match &reason {
+                Resolution::Updated { .. } => Some("fixed_version_detected"),
+                Resolution::ComponentRemoved => Some("component_removed"),
+                _ => None,
+            };
+            if let Some(code) = code {
+                plan.events
+                    .extend(system_event(h.id, &h.state, Remediation::Fixed, code));
+            }
             plan.resolve.push((h.id, reason));
         }
     }
@@ -1401,6 +1432,19 @@ fn plan_group(
     plan
 }
 
+/// The event of a state change a match decides (`None` when the finding is already there).
+fn system_event(id: i64, from: &str, to: Remediation, reason: &str) -> Option<FindingEvent> {
+    (from != to.code()).then(|| FindingEvent {
+        finding: id,
+        actor: MATCH_ACTOR.into(),
+        from: from.to_string(),
+        to: to.code().into(),
+        reason: Some(reason.into()),
+        detail: json!({}),
+        planned_date: None,
+    })
+}
+
 /// Writes a plan and counts it.
 fn write_plan(
     tx: &mut dyn Tx,
@@ -1413,6 +1457,9 @@ fn write_plan(
     }
     for (id, reason) in &plan.resolve {
         tx.set_finding_status(*id, "resolved", Some(&reason.to_string()), Some(now))?;
+    }
+    for e in &plan.events {
+        tx.set_finding_state(e)?;
     }
     report.opened += plan.opened;
     report.reopened += plan.reopened;
@@ -1898,6 +1945,8 @@ fn apply(
     f.evidence["matched"] = serde_json::Value::Array(cand.evidence);
     if let Some(advisory) = cand.not_affected {
         f.status = "not_affected".into();
+        // Written only when the finding is new; a known one changes through an event.
+        f.state = Remediation::NotAffected.code().into();
         f.reason = Some(Resolution::VendorNotAffected { advisory }.to_string());
     }
     f.digest = Some(digest(f));

@@ -147,7 +147,7 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum FindingsCommand {
-    /// 一覧 (既定: 未対応のみ、緊急度順) — list (default: open ones, most urgent first)
+    /// 一覧 (既定: 検出中のみ、緊急度順) — list (default: those still present, most urgent first)
     List {
         /// 管理番号 — asset id
         #[arg(long)]
@@ -167,6 +167,9 @@ pub enum FindingsCommand {
         /// 部署 — department
         #[arg(long)]
         department: Option<String>,
+        /// 対応状況 (未対応|調査中|事業者確認中|適用予定|適用済|代替策|リスク受容|該当なし|誤検知 または new, investigating, …) — remediation state
+        #[arg(long)]
+        state: Option<String>,
         /// まとめ方 — group by
         #[arg(long, value_enum)]
         group_by: Option<GroupByArg>,
@@ -178,6 +181,26 @@ pub enum FindingsCommand {
     Show {
         /// 検出番号 — finding id
         id: i64,
+    },
+    /// 対応状況を変更 (番号指定、または --cve で同じ脆弱性の全機器) — change the remediation state (of these findings, or with --cve of every device's finding of that vulnerability)
+    State {
+        /// 検出番号 (複数可) — finding ids
+        ids: Vec<i64>,
+        /// この脆弱性の未解消の検出すべて — every still-present finding of this vulnerability
+        #[arg(long, conflicts_with = "ids")]
+        cve: Option<String>,
+        /// 新しい対応状況 (調査中|事業者確認中|適用予定|該当なし|誤検知|未対応 または investigating, asked_vendor, fix_planned, not_affected, false_positive, new) — the new state
+        #[arg(long)]
+        to: String,
+        /// 理由 (該当なし・誤検知では必須) — why (required for not affected and false positive)
+        #[arg(long)]
+        reason: Option<String>,
+        /// 適用予定日 YYYY-MM-DD (適用予定では必須) — planned date (required for fix planned)
+        #[arg(long)]
+        planned: Option<String>,
+        /// 該当なしの根拠 (code_not_present, requires_configuration, … または日本語) — not-affected justification
+        #[arg(long)]
+        justification: Option<String>,
     },
 }
 

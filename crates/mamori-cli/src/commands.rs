@@ -215,7 +215,7 @@ fn demo(ctx: &Ctx, dir: PathBuf) -> Result<()> {
         "{}",
         match lang {
             Lang::Ja => format!(
-                "デモ脆弱性情報との突合: 未対応の検出 {} 件 (機器 {} 台を評価)",
+                "デモ脆弱性情報との突合: 検出中 {} 件 (機器 {} 台を評価)",
                 out.matched.open, out.matched.assets
             ),
             Lang::En => format!(

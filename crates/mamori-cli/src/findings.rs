@@ -4,6 +4,8 @@ use anyhow::Result;
 use mamori_app::findings::Level;
 use mamori_app::findings::{group, FindingQuery, GroupBy, Resolution};
 use mamori_app::matching::MatchMode;
+use mamori_app::remediation::{event_reason, Findings, StateChange};
+use mamori_core::remediation::{Justification, Remediation};
 use mamori_core::{Confidence, FindingStatus, Labelled, Lang};
 use mamori_ledger::write::guard_formula;
 use mamori_store::Finding;
@@ -56,11 +58,11 @@ pub fn run_match(ctx: &Ctx, full: bool) -> Result<()> {
         "{}",
         match lang {
             Lang::Ja => format!(
-                "検出: 新規 {} ・再検出 {} ・解消 {} ・継続 {}（内容更新 {}） ／ 未対応 計 {}",
+                "検出: 新規 {} ・再検出 {} ・解消 {} ・継続 {}（内容更新 {}） ／ 検出中 計 {}",
                 r.opened, r.reopened, r.resolved, r.confirmed, r.updated, r.open
             ),
             Lang::En => format!(
-                "findings: {} new, {} reopened, {} resolved, {} still open ({} updated) / {} open in total",
+                "findings: {} new, {} reopened, {} resolved, {} still present ({} updated) / {} present in total",
                 r.opened, r.reopened, r.resolved, r.confirmed, r.updated, r.open
             ),
         }
@@ -111,9 +113,11 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
             min_priority,
             status,
             department,
+            state,
             group_by,
             csv,
         } => {
+            let state = state.as_deref().map(parse_state).transpose()?;
             let min_level = match min_priority {
                 Some(p) => Some(Level::parse(&p).ok_or_else(|| {
                     UsageError::err(
@@ -145,6 +149,7 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
                 min_level,
                 status: Some(status),
                 department,
+                state,
             };
             let list = open(ctx)?.findings(&q)?;
             match group_by {
@@ -153,15 +158,134 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
             }
         }
         FindingsCommand::Show { id } => {
-            let f = open(ctx)?.finding(id)?;
+            let mut app = open(ctx)?;
+            let f = app.finding(id)?;
+            let history = app.finding_history(id)?;
             if ctx.json {
-                print_json(&finding_json(&f, lang));
+                let mut v = finding_json(&f, lang);
+                v["history"] = history
+                    .iter()
+                    .map(|e| {
+                        json!({
+                            "at": e.at.to_rfc3339(), "actor": e.event.actor,
+                            "from": e.event.from, "to": e.event.to,
+                            "reason": event_reason(e.event.reason.as_deref(), lang),
+                            "reason_code": e.event.reason, "detail": e.event.detail,
+                        })
+                    })
+                    .collect();
+                print_json(&v);
                 return Ok(());
             }
             print_finding(&f, lang);
+            if !history.is_empty() {
+                println!("  {}:", lang.pick("対応の履歴", "history"));
+                for e in &history {
+                    println!(
+                        "    {}  {}  {} → {}  {}",
+                        e.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
+                        e.event.actor,
+                        label::<Remediation>(&e.event.from, lang),
+                        label::<Remediation>(&e.event.to, lang),
+                        event_reason(e.event.reason.as_deref(), lang)
+                    );
+                }
+            }
+            Ok(())
+        }
+        FindingsCommand::State {
+            ids,
+            cve,
+            to,
+            reason,
+            planned,
+            justification,
+        } => {
+            let which = match (cve, ids.is_empty()) {
+                (Some(v), _) => Findings::Vuln(v),
+                (None, false) => Findings::Ids(ids),
+                (None, true) => {
+                    return Err(UsageError::err(
+                        "検出番号か --cve を指定してください",
+                        "give finding ids or --cve",
+                    ))
+                }
+            };
+            let change = StateChange {
+                to: parse_state(&to)?,
+                reason,
+                planned_date: planned
+                    .as_deref()
+                    .map(|d| {
+                        mamori_core::value::parse_date(d).map_err(|_| {
+                            UsageError::err(
+                                format!("--planned「{d}」は日付ではありません (YYYY-MM-DD)"),
+                                format!("--planned \"{d}\" is not a date (YYYY-MM-DD)"),
+                            )
+                        })
+                    })
+                    .transpose()?,
+                justification: justification
+                    .as_deref()
+                    .map(|j| {
+                        Justification::parse(j).ok_or_else(|| {
+                            UsageError::err(
+                                format!(
+                                    "--justification「{j}」は使えません。{} のいずれかです",
+                                    Justification::choices(Lang::Ja)
+                                ),
+                                format!(
+                                    "--justification \"{j}\": use one of {}",
+                                    Justification::choices(Lang::En)
+                                ),
+                            )
+                        })
+                    })
+                    .transpose()?,
+            };
+            let today = chrono::Local::now().date_naive();
+            let report = open(ctx)?.set_state(&which, &change, today)?;
+            if ctx.json {
+                print_json(
+                    &json!({ "to": change.to, "changed": report.changed, "unchanged": report.unchanged }),
+                );
+            } else {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => format!(
+                            "{} 件を「{}」にしました（変更なし {} 件）",
+                            report.changed.len(),
+                            change.to.label(lang),
+                            report.unchanged.len()
+                        ),
+                        Lang::En => format!(
+                            "{} findings now {} ({} already were)",
+                            report.changed.len(),
+                            change.to.label(lang),
+                            report.unchanged.len()
+                        ),
+                    }
+                );
+            }
             Ok(())
         }
     }
+}
+
+fn parse_state(text: &str) -> Result<Remediation> {
+    Remediation::parse(text).ok_or_else(|| {
+        UsageError::err(
+            format!(
+                "対応状況「{text}」はありません。{} のいずれかです",
+                Remediation::choices(Lang::Ja)
+            ),
+            format!(
+                "no remediation state {text:?}: use one of {}",
+                Remediation::choices(Lang::En)
+            ),
+        )
+    })
 }
 
 fn finding_json(f: &Finding, lang: Lang) -> serde_json::Value {
@@ -177,6 +301,8 @@ fn finding_json(f: &Finding, lang: Lang) -> serde_json::Value {
         "component_source": f.source,
         "vuln": f.vuln,
         "status": f.status,
+        "state": f.state,
+        "planned_date": f.planned_date,
         "confidence": f.confidence,
         "score": f.score,
         "level": f.level,
@@ -212,6 +338,7 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
             "構成要素",
             "脆弱性",
             "状態",
+            "対応状況",
         ],
         Lang::En => [
             "id",
@@ -224,6 +351,7 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
             "component",
             "vuln",
             "status",
+            "remediation",
         ],
     };
     let rows: Vec<Vec<String>> = list
@@ -240,6 +368,7 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
                 f.component.clone(),
                 f.vuln.clone(),
                 label::<FindingStatus>(&f.status, lang).to_string(),
+                label::<Remediation>(&f.state, lang).to_string(),
             ]
         })
         .collect();
@@ -250,7 +379,7 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
         println!("{}", lang.pick("該当する検出はありません", "no findings"));
         return Ok(());
     }
-    table(&headers, &rows, &[7, 6, 5, 3, 10, 12, 20, 24, 18, 8]);
+    table(&headers, &rows, &[7, 6, 5, 3, 10, 12, 20, 24, 18, 8, 12]);
     println!(
         "{}",
         match lang {
@@ -373,6 +502,14 @@ fn print_finding(f: &Finding, lang: Lang) {
         "  {}: {}",
         l("状態", "status"),
         label::<FindingStatus>(&f.status, lang)
+    );
+    println!(
+        "  {}: {}{}",
+        l("対応状況", "remediation"),
+        label::<Remediation>(&f.state, lang),
+        f.planned_date
+            .map(|d| format!(" ({} {d})", l("予定日", "planned")))
+            .unwrap_or_default()
     );
     if let Some(r) = &f.reason {
         println!("    {}", Resolution::render(r, lang));

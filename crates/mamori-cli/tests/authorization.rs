@@ -30,111 +30,32 @@ struct Action {
     allowed: [bool; 6],
 }
 
-//                                                  admin  oper   plan   secmgr audit  vendor
 const Y: bool = true;
 const N: bool = false;
 
+#[rustfmt::skip]
 fn actions() -> Vec<Action> {
+    // allowed: [administrator, operator, planner, security_manager, auditor, vendor]
     vec![
-        Action {
-            name: "view the ledger",
-            args: &["ledger", "list"],
-            allowed: [Y, Y, Y, Y, Y, N],
-        },
-        Action {
-            name: "show a device",
-            args: &["ledger", "show", "PC-0001"],
-            allowed: [Y, Y, Y, Y, Y, N],
-        },
-        Action {
-            name: "export the ledger",
-            args: &["ledger", "export", "{dir}/out-{role}.csv"],
-            allowed: [Y, Y, Y, Y, Y, N],
-        },
-        Action {
-            name: "import the ledger",
-            args: &["ledger", "import", "{dir}/ledger.csv"],
-            allowed: [N, Y, Y, N, N, N],
-        },
-        Action {
-            name: "add a device",
-            args: &[
-                "ledger",
-                "add",
-                "PC-{role}",
-                "--name",
-                "端末",
-                "--kind",
-                "PC",
-            ],
-            allowed: [N, Y, Y, N, N, N],
-        },
-        Action {
-            name: "edit a device",
-            args: &["ledger", "edit", "PC-0001", "--set", "location=2F"],
-            allowed: [N, Y, Y, N, N, N],
-        },
-        Action {
-            name: "set a CPE",
-            args: &[
-                "ledger",
-                "cpe",
-                "set",
-                "PC-0001",
-                "cpe:2.3:a:mamori_test:viewer:1.0:*:*:*:*:*:*:*",
-            ],
-            allowed: [N, Y, Y, N, N, N],
-        },
-        Action {
-            name: "import an SBOM",
-            args: &["sbom", "import", "PC-0001", "{dir}/sbom.cdx.json"],
-            allowed: [N, Y, Y, N, N, N],
-        },
-        Action {
-            name: "import feeds",
-            args: &["feeds", "import", "{dir}/nvd.json"],
-            allowed: [Y, Y, N, N, N, N],
-        },
-        Action {
-            name: "see feed status",
-            args: &["feeds", "status"],
-            allowed: [Y, Y, Y, Y, Y, N],
-        },
-        Action {
-            name: "run matching",
-            args: &["match"],
-            allowed: [N, Y, N, N, N, N],
-        },
-        Action {
-            name: "list findings",
-            args: &["findings", "list"],
-            allowed: [Y, Y, Y, Y, Y, N],
-        },
-        Action {
-            name: "read the audit log",
-            args: &["audit", "tail"],
-            allowed: [Y, N, N, Y, Y, N],
-        },
-        Action {
-            name: "verify the audit log",
-            args: &["audit", "verify"],
-            allowed: [Y, N, N, Y, Y, N],
-        },
-        Action {
-            name: "list users",
-            args: &["user", "list"],
-            allowed: [Y, N, N, N, N, N],
-        },
-        Action {
-            name: "add a user",
-            args: &["user", "add", "new_{role}", "--role", "auditor"],
-            allowed: [Y, N, N, N, N, N],
-        },
-        Action {
-            name: "change roles",
-            args: &["user", "role", "u_vendor", "--role", "vendor"],
-            allowed: [Y, N, N, N, N, N],
-        },
+        Action { name: "view the ledger", args: &["ledger", "list"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "show a device", args: &["ledger", "show", "PC-0001"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "export the ledger", args: &["ledger", "export", "{dir}/out-{role}.csv"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "import the ledger", args: &["ledger", "import", "{dir}/ledger.csv"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "add a device", args: &["ledger", "add", "PC-{role}", "--name", "端末", "--kind", "PC"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "edit a device", args: &["ledger", "edit", "PC-0001", "--set", "location=2F"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "set a CPE", args: &["ledger", "cpe", "set", "PC-0001", "cpe:2.3:a:mamori_test:viewer:1.0:*:*:*:*:*:*:*"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "import an SBOM", args: &["sbom", "import", "PC-0001", "{dir}/sbom.cdx.json"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "import feeds", args: &["feeds", "import", "{dir}/nvd.json"], allowed: [Y, Y, N, N, N, N] },
+        Action { name: "see feed status", args: &["feeds", "status"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "run matching", args: &["match"], allowed: [N, Y, N, N, N, N] },
+        Action { name: "list findings", args: &["findings", "list"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "show a finding", args: &["findings", "show", "1"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "triage findings", args: &["findings", "state", "--cve", "CVE-2026-90001", "--to", "investigating"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "read the audit log", args: &["audit", "tail"], allowed: [Y, N, N, Y, Y, N] },
+        Action { name: "verify the audit log", args: &["audit", "verify"], allowed: [Y, N, N, Y, Y, N] },
+        Action { name: "list users", args: &["user", "list"], allowed: [Y, N, N, N, N, N] },
+        Action { name: "add a user", args: &["user", "add", "new_{role}", "--role", "auditor"], allowed: [Y, N, N, N, N, N] },
+        Action { name: "change roles", args: &["user", "role", "u_vendor", "--role", "vendor"], allowed: [Y, N, N, N, N, N] },
     ]
 }
 
@@ -168,7 +89,7 @@ fn setup() -> Env {
     )
     .unwrap();
     std::fs::copy(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nvd-cve-2017-6022.json"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nvd-remediation.json"),
         env.path("nvd.json"),
     )
     .unwrap();

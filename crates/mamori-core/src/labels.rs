@@ -187,10 +187,11 @@ labelled! {
 }
 
 labelled! {
-    /// 対応状況 of a finding as matching leaves it.
+    /// 検出状態: whether the data still says the device is affected (matching sets it; the
+    /// people's 対応状況 is `remediation::Remediation`).
     FindingStatus {
-        /// 未対応.
-        Open = "open", "未対応", "Open", [];
+        /// 検出中: the data says the device is affected.
+        Open = "open", "検出中", "Present", ["未対応"];
         /// 解消.
         Resolved = "resolved", "解消", "Resolved", [];
         /// 影響なし.

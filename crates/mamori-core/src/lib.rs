@@ -10,6 +10,7 @@
 //! references and exact applicability logic ([`vuln::Configuration`] → [`vuln::Node`] →
 //! [`vuln::CpeMatch`]), KEV entries and EPSS scores.
 //!
+//! [`remediation`] holds the 対応状況 of findings and the one table of their transitions.
 //! [`access`] is the one table of who may do what ([`Role`] × [`access::Permission`]).
 //!
 //! It deliberately does no IO, knows no file formats, SQL or HTTP, and has no async code:
@@ -20,6 +21,7 @@ pub mod access;
 mod asset;
 mod labels;
 mod lang;
+pub mod remediation;
 pub mod value;
 pub mod vuln;
 

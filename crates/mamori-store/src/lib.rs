@@ -497,6 +497,10 @@ pub trait Tx {
         assets: Option<&[i64]>,
         vulns: Option<&[String]>,
     ) -> Result<Vec<FindingHead>>;
+    /// Changes a finding's 対応状況 (and 適用予定日) and records the change in its history.
+    fn set_finding_state(&mut self, event: &FindingEvent) -> Result<()>;
+    /// A finding's history of 対応状況, oldest first.
+    fn finding_events(&self, finding: i64) -> Result<Vec<StoredFindingEvent>>;
     /// Marks a finding resolved (or reopened: `status` open, no time) with the reason.
     fn set_finding_status(
         &mut self,
@@ -545,6 +549,36 @@ pub struct FindingHead {
     pub version: Option<String>,
     /// Digest of the content last written.
     pub digest: Option<String>,
+    /// 対応状況 (a `mamori_core::remediation::Remediation` code).
+    pub state: String,
+}
+
+/// A change of a finding's 対応状況, to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingEvent {
+    /// The finding.
+    pub finding: i64,
+    /// Who: a user name, `os:NAME`, or `match`.
+    pub actor: String,
+    /// State before (a remediation code).
+    pub from: String,
+    /// State after.
+    pub to: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// Details (planned date, VEX justification…), as JSON.
+    pub detail: serde_json::Value,
+    /// 適用予定日, set on the finding with the change (kept when `None`).
+    pub planned_date: Option<chrono::NaiveDate>,
+}
+
+/// A recorded change of a finding's 対応状況.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFindingEvent {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The change.
+    pub event: FindingEvent,
 }
 
 /// What matching needs of a vulnerability record besides its configurations.
@@ -664,6 +698,11 @@ pub struct Finding {
     pub resolved_at: Option<DateTime<Utc>>,
     /// Digest of the matched content (see [`FindingHead::digest`]).
     pub digest: Option<String>,
+    /// 対応状況 (a `mamori_core::remediation::Remediation` code); written when a finding is
+    /// created, then only through [`Tx::set_finding_state`].
+    pub state: String,
+    /// 適用予定日.
+    pub planned_date: Option<chrono::NaiveDate>,
 }
 
 /// An open store.

@@ -41,10 +41,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "component variants",
         include_str!("../migrations/0005_component_variants.sql"),
     ),
+    (
+        6,
+        "remediation",
+        include_str!("../migrations/0006_remediation.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Fills the CPE vendor and product of components written before migration 4.
 fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -1195,6 +1200,14 @@ impl Tx for SqliteTx<'_> {
         components: &[crate::StoredComponent],
     ) -> Result<()> {
         self.replace_components_impl(asset, source, components)
+    }
+
+    fn set_finding_state(&mut self, event: &crate::FindingEvent) -> Result<()> {
+        self.set_finding_state_impl(event)
+    }
+
+    fn finding_events(&self, finding: i64) -> Result<Vec<crate::StoredFindingEvent>> {
+        self.finding_events_impl(finding)
     }
 
     fn findings(&self, asset: Option<i64>) -> Result<Vec<crate::Finding>> {

@@ -15,7 +15,8 @@ use crate::{
 
 const FINDING_COLUMNS: &str = "f.id, f.asset, a.asset_id, a.name, a.department, f.component_key,
     f.component, f.version, f.cpe, f.source, f.vuln, f.status, f.confidence, f.score, f.level,
-    f.kev, f.sources, f.evidence, f.reason, f.first_seen, f.last_seen, f.resolved_at, f.digest";
+    f.kev, f.sources, f.evidence, f.reason, f.first_seen, f.last_seen, f.resolved_at, f.digest,
+    f.state, f.planned_date";
 
 fn finding_row(r: &Row<'_>) -> Result<Finding> {
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
@@ -49,6 +50,15 @@ fn finding_row(r: &Row<'_>) -> Result<Finding> {
             .map(parse_time)
             .transpose()?,
         digest: r.get(22)?,
+        state: r.get(23)?,
+        planned_date: r
+            .get::<_, Option<String>>(24)?
+            .as_deref()
+            .map(|d| {
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| StoreError::Corrupt(format!("planned date {d:?}")))
+            })
+            .transpose()?,
     })
 }
 
@@ -458,8 +468,8 @@ impl SqliteTx<'_> {
                 .prepare_cached(
                     "INSERT INTO findings (asset, component_key, component, version, cpe, source, vuln,
                         status, confidence, score, level, kev, sources, evidence, reason, first_seen,
-                        last_seen, resolved_at, digest)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                        last_seen, resolved_at, digest, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
                 )?
                 .execute(params![
                     f.asset,
@@ -481,6 +491,7 @@ impl SqliteTx<'_> {
                     time(f.last_seen),
                     f.resolved_at.map(time),
                     f.digest,
+                    f.state,
                 ])?;
             Ok(self.tx.last_insert_rowid())
         } else {
@@ -517,12 +528,62 @@ impl SqliteTx<'_> {
         }
     }
 
+    pub(crate) fn set_finding_state_impl(&mut self, e: &crate::FindingEvent) -> Result<()> {
+        let detail =
+            serde_json::to_string(&e.detail).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+        self.tx
+            .prepare_cached(
+                "UPDATE findings SET state = ?2, planned_date = COALESCE(?3, planned_date) WHERE id = ?1",
+            )?
+            .execute(params![
+                e.finding,
+                e.to,
+                e.planned_date.map(|d| d.format("%Y-%m-%d").to_string())
+            ])?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO finding_events (finding, at, actor, from_state, to_state, reason, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![e.finding, now_text(), e.actor, e.from, e.to, e.reason, detail])?;
+        Ok(())
+    }
+
+    pub(crate) fn finding_events_impl(
+        &self,
+        finding: i64,
+    ) -> Result<Vec<crate::StoredFindingEvent>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT at, actor, from_state, to_state, reason, detail FROM finding_events
+             WHERE finding = ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([finding])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let detail: String = r.get(5)?;
+            out.push(crate::StoredFindingEvent {
+                at: parse_time(&r.get::<_, String>(0)?)?,
+                event: crate::FindingEvent {
+                    finding,
+                    actor: r.get(1)?,
+                    from: r.get(2)?,
+                    to: r.get(3)?,
+                    reason: r.get(4)?,
+                    detail: serde_json::from_str(&detail)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    planned_date: None,
+                },
+            });
+        }
+        Ok(out)
+    }
+
     pub(crate) fn finding_heads_impl(
         &self,
         assets: Option<&[i64]>,
         vulns: Option<&[String]>,
     ) -> Result<Vec<FindingHead>> {
-        const COLUMNS: &str = "id, asset, component_key, vuln, status, version, digest";
+        const COLUMNS: &str = "id, asset, component_key, vuln, status, version, digest, state";
         let head = |r: &Row<'_>| {
             Ok(FindingHead {
                 id: r.get(0)?,
@@ -532,6 +593,7 @@ impl SqliteTx<'_> {
                 status: r.get(4)?,
                 version: r.get(5)?,
                 digest: r.get(6)?,
+                state: r.get(7)?,
             })
         };
         let mut out: BTreeMap<i64, FindingHead> = BTreeMap::new();

@@ -1,0 +1,240 @@
+//! The remediation workflow's state changes made by people: one finding, several, or every
+//! finding of one vulnerability at once (the same CVE on 200 PCs), each recorded in the
+//! finding's history and in the audit log. The transitions are `mamori_core::remediation`'s
+//! one table; the match makes the others (適用済 on seeing the fixed version).
+
+use chrono::NaiveDate;
+use mamori_core::remediation::{transition, Justification, Remediation};
+use mamori_core::{Labelled, Lang};
+use mamori_store::{FindingEvent, StoredFindingEvent};
+use serde_json::json;
+
+use crate::{allowed, audit, App, AppError, Result};
+
+/// Which findings a change applies to.
+#[derive(Debug, Clone)]
+pub enum Findings {
+    /// These findings (by number).
+    Ids(Vec<i64>),
+    /// Every finding of this vulnerability (CVE or other id) the data still says is present
+    /// (matching status open), whatever device.
+    Vuln(String),
+}
+
+/// A change of 対応状況 and what it needs.
+#[derive(Debug, Clone)]
+pub struct StateChange {
+    /// The new state.
+    pub to: Remediation,
+    /// Why (required for 該当なし and 誤検知).
+    pub reason: Option<String>,
+    /// 適用予定日 (required for 適用予定; not in the past).
+    pub planned_date: Option<NaiveDate>,
+    /// Why not affected (required for 該当なし).
+    pub justification: Option<Justification>,
+}
+
+/// What a change did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StateReport {
+    /// The findings changed.
+    pub changed: Vec<i64>,
+    /// Findings of the vulnerability already in that state (left alone).
+    pub unchanged: Vec<i64>,
+}
+
+fn required(field: &str, ja: &str, en: &str) -> AppError {
+    AppError::bad_value(field, ja, en)
+}
+
+impl StateChange {
+    /// Checks what the target state needs, before anything is read or written.
+    fn check(&self, today: NaiveDate) -> Result<()> {
+        let reason = self
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        match self.to {
+            Remediation::FixPlanned => match self.planned_date {
+                None => {
+                    return Err(required(
+                        "planned",
+                        "適用予定には予定日が必要です (--planned YYYY-MM-DD)",
+                        "a planned fix needs its date (--planned YYYY-MM-DD)",
+                    ))
+                }
+                Some(d) if d < today => {
+                    return Err(AppError::bad_value(
+                        "planned",
+                        format!(
+                        "予定日 {d} は過去の日付です。今日 ({today}) 以降の日付を指定してください"
+                    ),
+                        format!(
+                            "the planned date {d} is in the past; give today ({today}) or later"
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            },
+            Remediation::NotAffected => {
+                if self.justification.is_none() {
+                    return Err(AppError::bad_value(
+                        "justification",
+                        format!(
+                            "該当なしには根拠が必要です (--justification): {}",
+                            Justification::choices(Lang::Ja)
+                        ),
+                        format!(
+                            "not affected needs a justification (--justification): {}",
+                            Justification::choices(Lang::En)
+                        ),
+                    ));
+                }
+                if reason.is_none() {
+                    return Err(required(
+                        "reason",
+                        "該当なしには理由が必要です (--reason)",
+                        "not affected needs a reason (--reason)",
+                    ));
+                }
+            }
+            Remediation::FalsePositive if reason.is_none() => {
+                return Err(required(
+                    "reason",
+                    "誤検知には理由が必要です (--reason)",
+                    "a false positive needs a reason (--reason)",
+                ));
+            }
+            Remediation::Mitigated | Remediation::RiskAccepted => {
+                return Err(required(
+                    "to",
+                    "代替策・リスク受容は、措置・残存リスク・承認者・見直し期限と共に `mamori findings exception` で記録します",
+                    "alternative measures and risk acceptance are recorded with their measures, residual risk, approver and review date: `mamori findings exception`",
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl App {
+    /// Moves findings to another 対応状況. All or nothing: if one of them may not move (or
+    /// the acting user may not move it), nothing changes and the error names it.
+    pub fn set_state(
+        &mut self,
+        which: &Findings,
+        change: &StateChange,
+        today: NaiveDate,
+    ) -> Result<StateReport> {
+        self.require(mamori_core::access::Permission::Triage)?;
+        change.check(today)?;
+        let (actor, roles) = (self.actor.clone(), self.roles.clone());
+        let mut tx = self.store.begin()?;
+        let found = match which {
+            Findings::Ids(ids) => {
+                let mut out = Vec::new();
+                for &id in ids {
+                    out.push(tx.finding(id)?.ok_or_else(|| {
+                        AppError::bad_value(
+                            "id",
+                            format!("検出 {id} はありません (`mamori findings list --status all`)"),
+                            format!("there is no finding {id} (see `mamori findings list --status all`)"),
+                        )
+                    })?);
+                }
+                out
+            }
+            Findings::Vuln(v) => {
+                let heads = tx.finding_heads(None, Some(std::slice::from_ref(v)))?;
+                let mut out = Vec::new();
+                for h in heads.into_iter().filter(|h| h.status == "open") {
+                    out.extend(tx.finding(h.id)?);
+                }
+                if out.is_empty() {
+                    return Err(AppError::bad_value(
+                        "cve",
+                        format!("{v} の未解消の検出はありません"),
+                        format!("{v} has no finding that is still present"),
+                    ));
+                }
+                out
+            }
+        };
+        let mut report = StateReport {
+            changed: Vec::new(),
+            unchanged: Vec::new(),
+        };
+        for f in &found {
+            let from = Remediation::parse(&f.state).unwrap_or(Remediation::New);
+            if from == change.to && matches!(which, Findings::Vuln(_)) {
+                report.unchanged.push(f.id);
+                continue;
+            }
+            let need = transition(from, change.to).map_err(|e| AppError::BadValue {
+                field: format!("#{}", f.id),
+                message_ja: e.message(Lang::Ja),
+                message_en: e.message(Lang::En),
+            })?;
+            allowed(&actor, &roles, need)?;
+            let detail = json!({
+                "planned_date": change.planned_date,
+                "justification": change.justification,
+            });
+            tx.set_finding_state(&FindingEvent {
+                finding: f.id,
+                actor: actor.clone(),
+                from: from.code().into(),
+                to: change.to.code().into(),
+                reason: change.reason.clone(),
+                detail: detail.clone(),
+                planned_date: change.planned_date,
+            })?;
+            audit(
+                tx.as_mut(),
+                &actor,
+                "finding.state",
+                Some(&format!("finding:{}", f.id)),
+                json!({
+                    "asset": f.asset_id, "vuln": f.vuln,
+                    "before": from.code(), "after": change.to.code(),
+                    "reason": change.reason, "detail": detail,
+                }),
+            )?;
+            report.changed.push(f.id);
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// A finding's history of 対応状況, oldest first.
+    pub fn finding_history(&mut self, id: i64) -> Result<Vec<StoredFindingEvent>> {
+        self.require(mamori_core::access::Permission::View)?;
+        Ok(self.store.begin_read()?.finding_events(id)?)
+    }
+}
+
+/// A state change's reason in words: the match's codes rendered, people's text as written.
+pub fn event_reason(reason: Option<&str>, lang: Lang) -> String {
+    match reason {
+        Some("fixed_version_detected") => {
+            lang.pick("修正版を検出", "fixed version detected").into()
+        }
+        Some("component_removed") => lang
+            .pick(
+                "該当コンポーネントの削除を検出",
+                "component removal detected",
+            )
+            .into(),
+        Some("found_again") => lang.pick("再び検出", "found again").into(),
+        Some("vendor_not_affected") => lang
+            .pick(
+                "製造業者が影響なしと表明",
+                "the vendor states it is not affected",
+            )
+            .into(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
