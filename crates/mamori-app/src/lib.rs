@@ -15,6 +15,7 @@
 pub mod bundle;
 pub mod demo;
 mod error;
+pub mod exceptions;
 pub mod feeds;
 pub mod findings;
 pub mod init;
@@ -50,6 +51,8 @@ pub struct App {
     roles: Vec<Role>,
     /// A named user with a one-time password may only change it.
     must_change_password: bool,
+    /// Today, when set ([`App::set_today`]); else the local date.
+    today: Option<chrono::NaiveDate>,
 }
 
 /// The roles of the local session: the operating-system user who owns the data directory
@@ -77,7 +80,20 @@ impl App {
             actor: actor.into(),
             roles: LOCAL_SESSION_ROLES.to_vec(),
             must_change_password: false,
+            today: None,
         })
+    }
+
+    /// Today's date as the workflow sees it (review dates, planned dates).
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.today
+            .unwrap_or_else(|| chrono::Local::now().date_naive())
+    }
+
+    /// Sets the date the workflow takes as today: an injectable clock, for tests and for
+    /// replaying a day (review dates expire against it).
+    pub fn set_today(&mut self, today: chrono::NaiveDate) {
+        self.today = Some(today);
     }
 
     /// The acting user's roles.

@@ -629,6 +629,8 @@ impl App {
     /// Matches the ledger against the store and updates findings (see the module docs).
     pub fn run_match(&mut self, mode: MatchMode) -> Result<MatchReport> {
         self.require(mamori_core::access::Permission::RunMatch)?;
+        // Exceptions past their review date reopen their findings before anything is matched.
+        self.review_exceptions()?;
         let started = Instant::now();
         let now = Utc::now();
         let actor = self.actor.clone();
@@ -1165,6 +1167,7 @@ fn new_finding(key: &(i64, String, String), now: DateTime<Utc>) -> Finding {
         digest: None,
         state: Remediation::New.code().into(),
         planned_date: None,
+        flag: None,
     }
 }
 

@@ -109,8 +109,8 @@ impl StateChange {
             Remediation::Mitigated | Remediation::RiskAccepted => {
                 return Err(required(
                     "to",
-                    "代替策・リスク受容は、措置・残存リスク・承認者・見直し期限と共に `mamori findings exception` で記録します",
-                    "alternative measures and risk acceptance are recorded with their measures, residual risk, approver and review date: `mamori findings exception`",
+                    "代替策・リスク受容は、措置・残存リスク・見直し期限と共に `mamori findings exception propose` で申請し、承認者が承認します",
+                    "alternative measures and risk acceptance are proposed with their measures, residual risk and review date (`mamori findings exception propose`) and take effect when an approver approves them",
                 ));
             }
             _ => {}

@@ -131,6 +131,7 @@ impl App {
                     actor: u.username.clone(),
                     roles: u.roles.clone(),
                     must_change_password: u.must_change_password,
+                    today: None,
                 })
             }
             _ => {

@@ -88,6 +88,9 @@ pub enum Command {
     /// 利用者と役割 — mamori's users and their roles
     #[command(subcommand)]
     User(UserCommand),
+    /// 設定 — settings
+    #[command(subcommand)]
+    Config(ConfigCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -201,6 +204,65 @@ pub enum FindingsCommand {
         /// 該当なしの根拠 (code_not_present, requires_configuration, … または日本語) — not-affected justification
         #[arg(long)]
         justification: Option<String>,
+    },
+    /// 代替策・リスク受容の申請と承認 — alternative measures and risk acceptance: propose, approve
+    #[command(subcommand)]
+    Exception(ExceptionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExceptionCommand {
+    /// 申請 (検出番号、または --cve) — propose for findings (ids, or --cve)
+    Propose {
+        /// 検出番号 (複数可) — finding ids
+        ids: Vec<i64>,
+        /// この脆弱性の未解消の検出すべて — every still-present finding of this vulnerability
+        #[arg(long, conflicts_with = "ids")]
+        cve: Option<String>,
+        /// 種類: 代替策 (mitigated) または リスク受容 (risk_accepted) — kind
+        #[arg(long)]
+        kind: String,
+        /// 措置 (複数可): network_isolation, acl, disable_service, remove_internet_path, monitoring, physical_restriction, other または日本語 — measure(s)
+        #[arg(long = "measure")]
+        measures: Vec<String>,
+        /// 内容 — what exactly, where
+        #[arg(long)]
+        note: Option<String>,
+        /// 残存リスク (低|中|高 / low|medium|high) — residual risk
+        #[arg(long)]
+        residual_risk: String,
+        /// 見直し期限 YYYY-MM-DD (この日を過ぎると検出は未対応に戻る) — review date (after it the findings reopen)
+        #[arg(long)]
+        review: String,
+    },
+    /// 承認 (申請者以外の承認者) — approve (an approver other than the proposer)
+    Approve {
+        /// 例外番号 — exception id
+        id: i64,
+        /// コメント — comment
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// 却下 — reject
+    Reject {
+        /// 例外番号 — exception id
+        id: i64,
+        /// 理由 — why
+        #[arg(long)]
+        reason: String,
+    },
+    /// 一覧 (見直し期限を過ぎたものは失効させる) — list (expiring those past their review date)
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// 設定を変更 — change a setting (workflow.self_approval: true|false)
+    Set {
+        /// 設定名 — key
+        key: String,
+        /// 値 — value
+        value: String,
     },
 }
 

@@ -72,6 +72,15 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Findings(c) => crate::findings::findings(ctx, c),
         Command::Sbom(c) => crate::findings::sbom(ctx, c),
         Command::User(c) => crate::users::user(ctx, c),
+        Command::Config(crate::args::ConfigCommand::Set { key, value }) => {
+            open(ctx)?.set_config(&key, &value)?;
+            if ctx.json {
+                print_json(&json!({ "key": key, "value": value }));
+            } else {
+                println!("{key} = {value}");
+            }
+            Ok(())
+        }
     }
 }
 

@@ -1,17 +1,18 @@
 //! `mamori match`, `mamori findings …`, `mamori sbom import` and `mamori ledger cpe …`.
 
 use anyhow::Result;
+use mamori_app::exceptions::Proposal;
 use mamori_app::findings::Level;
 use mamori_app::findings::{group, FindingQuery, GroupBy, Resolution};
 use mamori_app::matching::MatchMode;
 use mamori_app::remediation::{event_reason, Findings, StateChange};
-use mamori_core::remediation::{Justification, Remediation};
+use mamori_core::remediation::{Justification, Measure, Remediation, ResidualRisk};
 use mamori_core::{Confidence, FindingStatus, Labelled, Lang};
 use mamori_ledger::write::guard_formula;
 use mamori_store::Finding;
 use serde_json::json;
 
-use crate::args::{CpeCommand, FindingsCommand, GroupByArg, SbomCommand};
+use crate::args::{CpeCommand, ExceptionCommand, FindingsCommand, GroupByArg, SbomCommand};
 use crate::commands::{open, print_json, Ctx, UsageError};
 use crate::output::table;
 
@@ -193,6 +194,7 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
             }
             Ok(())
         }
+        FindingsCommand::Exception(c) => exception(ctx, c),
         FindingsCommand::State {
             ids,
             cve,
@@ -273,6 +275,188 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
     }
 }
 
+fn exception(ctx: &Ctx, command: ExceptionCommand) -> Result<()> {
+    let lang = ctx.lang;
+    let mut app = open(ctx)?;
+    match command {
+        ExceptionCommand::Propose {
+            ids,
+            cve,
+            kind,
+            measures,
+            note,
+            residual_risk,
+            review,
+        } => {
+            let which = match (cve, ids.is_empty()) {
+                (Some(v), _) => Findings::Vuln(v),
+                (None, false) => Findings::Ids(ids),
+                (None, true) => {
+                    return Err(UsageError::err(
+                        "検出番号か --cve を指定してください",
+                        "give finding ids or --cve",
+                    ))
+                }
+            };
+            let measures = measures
+                .iter()
+                .flat_map(|m| {
+                    m.split([',', '、'])
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                })
+                .map(|m| {
+                    Measure::parse(&m).ok_or_else(|| {
+                        UsageError::err(
+                            format!(
+                                "措置「{m}」はありません。{} のいずれかです",
+                                Measure::choices(Lang::Ja)
+                            ),
+                            format!(
+                                "no measure {m:?}: use one of {}",
+                                Measure::choices(Lang::En)
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let residual_risk = ResidualRisk::parse(&residual_risk).ok_or_else(|| {
+                UsageError::err(
+                    format!(
+                        "残存リスク「{residual_risk}」は {} のいずれかです",
+                        ResidualRisk::choices(Lang::Ja)
+                    ),
+                    format!(
+                        "residual risk {residual_risk:?}: use one of {}",
+                        ResidualRisk::choices(Lang::En)
+                    ),
+                )
+            })?;
+            let review_date = mamori_core::value::parse_date(&review).map_err(|_| {
+                UsageError::err(
+                    format!("--review「{review}」は日付ではありません (YYYY-MM-DD)"),
+                    format!("--review {review:?} is not a date (YYYY-MM-DD)"),
+                )
+            })?;
+            let proposal = Proposal {
+                kind: parse_state(&kind)?,
+                measures,
+                note,
+                residual_risk,
+                review_date,
+            };
+            let id = app.propose_exception(&which, &proposal)?;
+            if ctx.json {
+                print_json(&json!({ "id": id, "status": "proposed" }));
+            } else {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => format!("例外 #{id} を申請しました。承認者が `mamori findings exception approve {id}` で承認すると有効になります"),
+                        Lang::En => format!("exception #{id} proposed; it takes effect when an approver runs `mamori findings exception approve {id}`"),
+                    }
+                );
+            }
+        }
+        ExceptionCommand::Approve { id, reason } => {
+            let e = app.decide_exception(id, true, reason.as_deref())?;
+            print_exception_done(ctx, &e);
+        }
+        ExceptionCommand::Reject { id, reason } => {
+            let e = app.decide_exception(id, false, Some(&reason))?;
+            print_exception_done(ctx, &e);
+        }
+        ExceptionCommand::List => {
+            let list = app.exceptions()?;
+            if ctx.json {
+                let v: Vec<serde_json::Value> = list.iter().map(exception_json).collect();
+                print_json(&json!({ "count": v.len(), "exceptions": v }));
+                return Ok(());
+            }
+            let headers = match lang {
+                Lang::Ja => [
+                    "番号",
+                    "種類",
+                    "状態",
+                    "見直し期限",
+                    "残存リスク",
+                    "措置",
+                    "検出",
+                    "申請者",
+                    "承認者",
+                ],
+                Lang::En => [
+                    "id",
+                    "kind",
+                    "status",
+                    "review",
+                    "residual",
+                    "measures",
+                    "findings",
+                    "proposed by",
+                    "decided by",
+                ],
+            };
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.id.to_string(),
+                        label::<Remediation>(&e.kind, lang).to_string(),
+                        exception_status(&e.status, lang).to_string(),
+                        e.review_date.to_string(),
+                        label::<ResidualRisk>(&e.residual_risk, lang).to_string(),
+                        e.measures
+                            .iter()
+                            .map(|m| label::<Measure>(m, lang))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        e.findings
+                            .iter()
+                            .map(i64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        e.requested_by.clone(),
+                        e.decided_by.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            table(&headers, &rows, &[6, 10, 8, 10, 8, 30, 20, 14, 14]);
+        }
+    }
+    Ok(())
+}
+
+fn exception_status(code: &str, lang: Lang) -> &'static str {
+    match code {
+        "proposed" => lang.pick("承認待ち", "proposed"),
+        "approved" => lang.pick("承認済", "approved"),
+        "rejected" => lang.pick("却下", "rejected"),
+        "expired" => lang.pick("期限切れ", "expired"),
+        _ => "?",
+    }
+}
+
+fn exception_json(e: &mamori_store::Exception) -> serde_json::Value {
+    json!({
+        "id": e.id, "kind": e.kind, "measures": e.measures, "note": e.note,
+        "residual_risk": e.residual_risk, "review_date": e.review_date, "status": e.status,
+        "requested_by": e.requested_by, "requested_at": e.requested_at.to_rfc3339(),
+        "decided_by": e.decided_by, "decided_at": e.decided_at.map(|t| t.to_rfc3339()),
+        "decision_reason": e.decision_reason, "findings": e.findings,
+    })
+}
+
+fn print_exception_done(ctx: &Ctx, e: &mamori_store::Exception) {
+    if ctx.json {
+        print_json(&exception_json(e));
+    } else {
+        println!("#{}: {}", e.id, exception_status(&e.status, ctx.lang));
+    }
+}
+
 fn parse_state(text: &str) -> Result<Remediation> {
     Remediation::parse(text).ok_or_else(|| {
         UsageError::err(
@@ -303,6 +487,7 @@ fn finding_json(f: &Finding, lang: Lang) -> serde_json::Value {
         "status": f.status,
         "state": f.state,
         "planned_date": f.planned_date,
+        "flag": f.flag,
         "confidence": f.confidence,
         "score": f.score,
         "level": f.level,
@@ -368,7 +553,14 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
                 f.component.clone(),
                 f.vuln.clone(),
                 label::<FindingStatus>(&f.status, lang).to_string(),
-                label::<Remediation>(&f.state, lang).to_string(),
+                match f.flag.as_deref() {
+                    Some("exception_expired") => format!(
+                        "{} ({})",
+                        label::<Remediation>(&f.state, lang),
+                        lang.pick("例外の期限切れ", "exception expired")
+                    ),
+                    _ => label::<Remediation>(&f.state, lang).to_string(),
+                },
             ]
         })
         .collect();

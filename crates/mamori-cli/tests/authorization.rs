@@ -51,6 +51,9 @@ fn actions() -> Vec<Action> {
         Action { name: "list findings", args: &["findings", "list"], allowed: [Y, Y, Y, Y, Y, N] },
         Action { name: "show a finding", args: &["findings", "show", "1"], allowed: [Y, Y, Y, Y, Y, N] },
         Action { name: "triage findings", args: &["findings", "state", "--cve", "CVE-2026-90001", "--to", "investigating"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "propose an exception", args: &["findings", "exception", "propose", "--cve", "CVE-2026-90001", "--kind", "risk_accepted", "--residual-risk", "low", "--review", "2099-01-31"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "list exceptions", args: &["findings", "exception", "list"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "change a setting", args: &["config", "set", "workflow.self_approval", "false"], allowed: [Y, N, N, N, N, N] },
         Action { name: "read the audit log", args: &["audit", "tail"], allowed: [Y, N, N, Y, Y, N] },
         Action { name: "verify the audit log", args: &["audit", "verify"], allowed: [Y, N, N, Y, Y, N] },
         Action { name: "list users", args: &["user", "list"], allowed: [Y, N, N, N, N, N] },
@@ -262,4 +265,142 @@ fn logins_fail_alike_are_audited_and_one_time_passwords_must_be_changed() {
         assert!(!log.contains(secret), "a password is in the audit log");
     }
     assert_eq!(env.run(&["audit", "verify"]).code, 0);
+}
+
+#[test]
+fn only_approvers_approve_and_never_their_own_proposal() {
+    let env = setup();
+    assert_eq!(
+        env.run(&[
+            "ledger",
+            "cpe",
+            "set",
+            "PC-0001",
+            "cpe:2.3:a:mamori_test:viewer:1.0:*:*:*:*:*:*:*"
+        ])
+        .code,
+        0
+    );
+    assert_eq!(
+        env.run(&["feeds", "import", env.path("nvd.json").to_str().unwrap()])
+            .code,
+        0
+    );
+    assert_eq!(env.run(&["match"]).code, 0);
+    let propose = |as_user: Option<&str>| -> String {
+        let mut all = vec!["--json", "--lang", "en"];
+        if let Some(u) = as_user {
+            all.extend(["--user", u]);
+        }
+        all.extend([
+            "findings",
+            "exception",
+            "propose",
+            "--cve",
+            "CVE-2026-90001",
+            "--kind",
+            "代替策",
+            "--measure",
+            "接続元制限",
+            "--measure",
+            "monitoring",
+            "--residual-risk",
+            "低",
+            "--review",
+            "2099-01-31",
+        ]);
+        let r = env.run_env(&all, &[("MAMORI_PASSWORD", PASSWORD)]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()["id"].as_i64().unwrap().to_string()
+    };
+    // Proposed by the local session; each role tries to approve a fresh one.
+    let allowed = [false, false, true, true, false, false];
+    for (role, may) in ROLES.iter().zip(allowed) {
+        let id = propose(None);
+        let r = env.run_env(
+            &[
+                "--lang",
+                "en",
+                "--user",
+                &user(role),
+                "findings",
+                "exception",
+                "approve",
+                &id,
+            ],
+            &[("MAMORI_PASSWORD", PASSWORD)],
+        );
+        if may {
+            assert_eq!(r.code, 0, "{role}: {}", r.stderr);
+            // Reopened, so that the next role has something to decide.
+            let r = env.run(&[
+                "findings",
+                "state",
+                "--cve",
+                "CVE-2026-90001",
+                "--to",
+                "investigating",
+            ]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+        } else {
+            assert_eq!(r.code, 1, "{role}");
+            assert!(r.stderr.contains("may not"), "{role}: {}", r.stderr);
+        }
+    }
+    // A planner's own proposal: not by the planner, yes by the security manager.
+    let id = propose(Some("u_planner"));
+    let r = env.run_env(
+        &[
+            "--lang",
+            "en",
+            "--user",
+            "u_planner",
+            "findings",
+            "exception",
+            "approve",
+            &id,
+        ],
+        &[("MAMORI_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("separation of duties"), "{}", r.stderr);
+    let r = env.run_env(
+        &[
+            "--json",
+            "--user",
+            "u_security_manager",
+            "findings",
+            "exception",
+            "approve",
+            &id,
+            "--reason",
+            "承認",
+        ],
+        &[("MAMORI_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["decided_by"], "u_security_manager");
+    let r = env.run(&["--json", "findings", "list", "--state", "代替策"]);
+    assert_eq!(r.json()["count"], 1, "{}", r.stdout);
+    // The local session (one person) needs the clinic's setting to approve its own.
+    let r = env.run(&[
+        "findings",
+        "state",
+        "--cve",
+        "CVE-2026-90001",
+        "--to",
+        "investigating",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = propose(None);
+    let r = env.run(&["--lang", "en", "findings", "exception", "approve", &id]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("workflow.self_approval"), "{}", r.stderr);
+    assert_eq!(
+        env.run(&["config", "set", "workflow.self_approval", "true"])
+            .code,
+        0
+    );
+    let r = env.run(&["findings", "exception", "approve", &id]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }

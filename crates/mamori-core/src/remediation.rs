@@ -73,6 +73,38 @@ labelled! {
     }
 }
 
+labelled! {
+    /// 代替策: a measure that stands in for the fix.
+    Measure {
+        /// ネットワーク分離.
+        NetworkIsolation = "network_isolation", "ネットワーク分離", "Network isolation", ["分離"];
+        /// 接続元制限 (ACL).
+        Acl = "acl", "接続元制限（ACL）", "Source restriction (ACL)", ["接続元制限", "ACL"];
+        /// サービス・ポートの停止.
+        DisableService = "disable_service", "サービス・ポートの停止", "Service or port disabled", ["ポート停止", "サービス停止"];
+        /// インターネット経路の遮断.
+        RemoveInternetPath = "remove_internet_path", "インターネット経路の遮断", "Internet path removed", ["インターネット遮断"];
+        /// 監視強化.
+        Monitoring = "monitoring", "監視強化", "Monitoring", ["監視"];
+        /// 物理的な制限.
+        PhysicalRestriction = "physical_restriction", "物理的な制限", "Physical restriction", ["物理制限"];
+        /// その他 (see the note).
+        Other = "other", "その他", "Other", [];
+    }
+}
+
+labelled! {
+    /// 残存リスク: the risk left after the measures.
+    ResidualRisk {
+        /// 低.
+        Low = "low", "低", "Low", [];
+        /// 中.
+        Medium = "medium", "中", "Medium", [];
+        /// 高.
+        High = "high", "高", "High", [];
+    }
+}
+
 /// Why a person may not move a finding from one state to another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransitionError {

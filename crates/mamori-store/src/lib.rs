@@ -501,6 +501,16 @@ pub trait Tx {
     fn set_finding_state(&mut self, event: &FindingEvent) -> Result<()>;
     /// A finding's history of 対応状況, oldest first.
     fn finding_events(&self, finding: i64) -> Result<Vec<StoredFindingEvent>>;
+    /// Sets (or clears) why a finding needs a look (`exception_expired`).
+    fn flag_finding(&mut self, finding: i64, flag: Option<&str>) -> Result<()>;
+    /// Records a proposed 代替策 / リスク受容 and its findings; returns its id.
+    fn insert_exception(&mut self, e: &Exception) -> Result<i64>;
+    /// One exception with its findings.
+    fn exception(&self, id: i64) -> Result<Option<Exception>>;
+    /// Every exception, newest first.
+    fn exceptions(&self) -> Result<Vec<Exception>>;
+    /// Writes an exception's status and decision (by id; its findings do not change).
+    fn update_exception(&mut self, e: &Exception) -> Result<()>;
     /// Marks a finding resolved (or reopened: `status` open, no time) with the reason.
     fn set_finding_status(
         &mut self,
@@ -570,6 +580,37 @@ pub struct FindingEvent {
     pub detail: serde_json::Value,
     /// 適用予定日, set on the finding with the change (kept when `None`).
     pub planned_date: Option<chrono::NaiveDate>,
+}
+
+/// A 代替策 or リスク受容: proposed, then approved or rejected, valid until its review date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exception {
+    /// Internal id (0 before it is stored).
+    pub id: i64,
+    /// `mitigated` or `risk_accepted`.
+    pub kind: String,
+    /// Measure codes (`mamori_core::remediation::Measure`).
+    pub measures: Vec<String>,
+    /// Free text.
+    pub note: Option<String>,
+    /// `low`, `medium`, `high`.
+    pub residual_risk: String,
+    /// 見直し期限: after this day the findings reopen.
+    pub review_date: chrono::NaiveDate,
+    /// `proposed`, `approved`, `rejected`, `expired`.
+    pub status: String,
+    /// Who proposed it.
+    pub requested_by: String,
+    /// When.
+    pub requested_at: DateTime<Utc>,
+    /// Who approved or rejected it.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Why (approval comment, rejection reason).
+    pub decision_reason: Option<String>,
+    /// The findings it covers.
+    pub findings: Vec<i64>,
 }
 
 /// A recorded change of a finding's 対応状況.
@@ -703,6 +744,8 @@ pub struct Finding {
     pub state: String,
     /// 適用予定日.
     pub planned_date: Option<chrono::NaiveDate>,
+    /// Why it needs a look although nobody moved it (`exception_expired`).
+    pub flag: Option<String>,
 }
 
 /// An open store.

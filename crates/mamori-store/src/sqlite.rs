@@ -46,10 +46,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "remediation",
         include_str!("../migrations/0006_remediation.sql"),
     ),
+    (
+        7,
+        "exceptions",
+        include_str!("../migrations/0007_exceptions.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Fills the CPE vendor and product of components written before migration 4.
 fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -1208,6 +1213,29 @@ impl Tx for SqliteTx<'_> {
 
     fn finding_events(&self, finding: i64) -> Result<Vec<crate::StoredFindingEvent>> {
         self.finding_events_impl(finding)
+    }
+
+    fn flag_finding(&mut self, finding: i64, flag: Option<&str>) -> Result<()> {
+        self.tx
+            .prepare_cached("UPDATE findings SET flag = ?2 WHERE id = ?1")?
+            .execute(params![finding, flag])?;
+        Ok(())
+    }
+
+    fn insert_exception(&mut self, e: &crate::Exception) -> Result<i64> {
+        self.insert_exception_impl(e)
+    }
+
+    fn exception(&self, id: i64) -> Result<Option<crate::Exception>> {
+        Ok(self.exceptions_impl(Some(id))?.pop())
+    }
+
+    fn exceptions(&self) -> Result<Vec<crate::Exception>> {
+        self.exceptions_impl(None)
+    }
+
+    fn update_exception(&mut self, e: &crate::Exception) -> Result<()> {
+        self.update_exception_impl(e)
     }
 
     fn findings(&self, asset: Option<i64>) -> Result<Vec<crate::Finding>> {

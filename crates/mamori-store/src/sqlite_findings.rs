@@ -16,7 +16,7 @@ use crate::{
 const FINDING_COLUMNS: &str = "f.id, f.asset, a.asset_id, a.name, a.department, f.component_key,
     f.component, f.version, f.cpe, f.source, f.vuln, f.status, f.confidence, f.score, f.level,
     f.kev, f.sources, f.evidence, f.reason, f.first_seen, f.last_seen, f.resolved_at, f.digest,
-    f.state, f.planned_date";
+    f.state, f.planned_date, f.flag";
 
 fn finding_row(r: &Row<'_>) -> Result<Finding> {
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
@@ -59,6 +59,7 @@ fn finding_row(r: &Row<'_>) -> Result<Finding> {
                     .map_err(|_| StoreError::Corrupt(format!("planned date {d:?}")))
             })
             .transpose()?,
+        flag: r.get(25)?,
     })
 }
 
@@ -533,7 +534,8 @@ impl SqliteTx<'_> {
             serde_json::to_string(&e.detail).map_err(|err| StoreError::Corrupt(err.to_string()))?;
         self.tx
             .prepare_cached(
-                "UPDATE findings SET state = ?2, planned_date = COALESCE(?3, planned_date) WHERE id = ?1",
+                "UPDATE findings SET state = ?2, planned_date = COALESCE(?3, planned_date), flag = NULL
+                 WHERE id = ?1",
             )?
             .execute(params![
                 e.finding,
@@ -547,6 +549,97 @@ impl SqliteTx<'_> {
             )?
             .execute(params![e.finding, now_text(), e.actor, e.from, e.to, e.reason, detail])?;
         Ok(())
+    }
+
+    pub(crate) fn insert_exception_impl(&mut self, e: &crate::Exception) -> Result<i64> {
+        let measures = serde_json::to_string(&e.measures)
+            .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO exceptions (kind, measures, note, residual_risk, review_date, status,
+                    requested_by, requested_at, decided_by, decided_at, decision_reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                e.kind,
+                measures,
+                e.note,
+                e.residual_risk,
+                e.review_date.format("%Y-%m-%d").to_string(),
+                e.status,
+                e.requested_by,
+                time(e.requested_at),
+                e.decided_by,
+                e.decided_at.map(time),
+                e.decision_reason
+            ])?;
+        let id = self.tx.last_insert_rowid();
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO exception_findings (exception, finding) VALUES (?1, ?2)",
+        )?;
+        for f in &e.findings {
+            stmt.execute(params![id, f])?;
+        }
+        Ok(id)
+    }
+
+    pub(crate) fn update_exception_impl(&mut self, e: &crate::Exception) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE exceptions SET status = ?2, decided_by = ?3, decided_at = ?4,
+                    decision_reason = ?5 WHERE id = ?1",
+            )?
+            .execute(params![
+                e.id,
+                e.status,
+                e.decided_by,
+                e.decided_at.map(time),
+                e.decision_reason
+            ])?;
+        Ok(())
+    }
+
+    pub(crate) fn exceptions_impl(&self, id: Option<i64>) -> Result<Vec<crate::Exception>> {
+        let corrupt = StoreError::Corrupt;
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, kind, measures, note, residual_risk, review_date, status, requested_by,
+                    requested_at, decided_by, decided_at, decision_reason
+             FROM exceptions WHERE ?1 IS NULL OR id = ?1 ORDER BY id DESC",
+        )?;
+        let mut rows = stmt.query([id])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let measures: String = r.get(2)?;
+            let review: String = r.get(5)?;
+            out.push(crate::Exception {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                measures: serde_json::from_str(&measures).map_err(|e| corrupt(e.to_string()))?,
+                note: r.get(3)?,
+                residual_risk: r.get(4)?,
+                review_date: chrono::NaiveDate::parse_from_str(&review, "%Y-%m-%d")
+                    .map_err(|_| corrupt(format!("review date {review:?}")))?,
+                status: r.get(6)?,
+                requested_by: r.get(7)?,
+                requested_at: parse_time(&r.get::<_, String>(8)?)?,
+                decided_by: r.get(9)?,
+                decided_at: r
+                    .get::<_, Option<String>>(10)?
+                    .as_deref()
+                    .map(parse_time)
+                    .transpose()?,
+                decision_reason: r.get(11)?,
+                findings: Vec::new(),
+            });
+        }
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT finding FROM exception_findings WHERE exception = ?1 ORDER BY finding",
+        )?;
+        for e in &mut out {
+            let rows = stmt.query_map([e.id], |r| r.get::<_, i64>(0))?;
+            e.findings = rows.collect::<rusqlite::Result<_>>()?;
+        }
+        Ok(out)
     }
 
     pub(crate) fn finding_events_impl(
