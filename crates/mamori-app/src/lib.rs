@@ -127,8 +127,28 @@ impl App {
         Ok(self.store.begin_read()?)
     }
 
+    /// Writes the whole audit log to `path` as JSON Lines (one entry a line, with its
+    /// `prev_hash` and `hash`), for the inspector or an archive; returns the number of entries.
+    pub fn export_audit_log(&mut self, path: &Path) -> Result<usize> {
+        use std::io::Write;
+        self.require(Permission::ViewAudit)?;
+        let records = self.store.begin_read()?.audit_tail(i64::MAX)?;
+        let file = std::fs::File::create(path).map_err(io(path))?;
+        let mut w = std::io::BufWriter::new(file);
+        for r in &records {
+            let line = serde_json::json!({
+                "seq": r.seq, "at": r.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "actor": r.entry.actor, "action": r.entry.action, "target": r.entry.target,
+                "detail": r.entry.detail, "prev_hash": r.prev_hash, "hash": r.hash,
+            });
+            writeln!(w, "{line}").map_err(io(path))?;
+        }
+        w.flush().map_err(io(path))?;
+        Ok(records.len())
+    }
+
     /// Checks the audit log's hash chain; returns the first broken entry, if any.
-    pub fn verify_audit_log(&mut self) -> Result<Option<i64>> {
+    pub fn verify_audit_log(&mut self) -> Result<Option<mamori_store::AuditBreak>> {
         self.require(Permission::ViewAudit)?;
         Ok(self.store.begin_read()?.verify_audit_chain()?)
     }

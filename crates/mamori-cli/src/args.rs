@@ -523,4 +523,9 @@ pub enum AuditCommand {
     },
     /// 改ざん検査 (ハッシュチェーン) — check the hash chain for tampering
     Verify,
+    /// 全記録を JSON Lines で書き出し (ハッシュ付き) — write every entry as JSON Lines, with its hashes
+    Export {
+        /// 書き出し先 — the file to write
+        file: PathBuf,
+    },
 }

@@ -938,6 +938,21 @@ fn audit(ctx: &Ctx, command: AuditCommand) -> Result<()> {
             }
             Ok(())
         }
+        AuditCommand::Export { file } => {
+            let n = app.export_audit_log(&file)?;
+            if ctx.json {
+                print_json(&json!({ "file": file, "entries": n }));
+            } else {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => format!("監査ログ {n} 件を {} に書き出しました", file.display()),
+                        Lang::En => format!("{n} audit entries written to {}", file.display()),
+                    }
+                );
+            }
+            Ok(())
+        }
         AuditCommand::Verify => match app.verify_audit_log()? {
             None => {
                 if ctx.json {
@@ -953,9 +968,13 @@ fn audit(ctx: &Ctx, command: AuditCommand) -> Result<()> {
                 }
                 Ok(())
             }
-            Some(seq) => Err(UsageError::err(
-                format!("監査ログの {seq} 番目の記録以降が改ざんされているか壊れています"),
-                format!("the audit log is altered or damaged from entry {seq} on"),
+            Some(b) if b.missing => Err(UsageError::err(
+                format!("監査ログの {} 番目の記録が削除されています", b.seq),
+                format!("entry {} of the audit log has been deleted", b.seq),
+            )),
+            Some(b) => Err(UsageError::err(
+                format!("監査ログの {} 番目の記録が書き換えられているか壊れています（以降の記録は検証できません）", b.seq),
+                format!("entry {} of the audit log has been changed or damaged (the entries after it cannot be verified)", b.seq),
             )),
         },
     }

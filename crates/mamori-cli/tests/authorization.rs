@@ -56,6 +56,7 @@ fn actions() -> Vec<Action> {
         Action { name: "change a setting", args: &["config", "set", "workflow.self_approval", "false"], allowed: [Y, N, N, N, N, N] },
         Action { name: "read the audit log", args: &["audit", "tail"], allowed: [Y, N, N, Y, Y, N] },
         Action { name: "verify the audit log", args: &["audit", "verify"], allowed: [Y, N, N, Y, Y, N] },
+        Action { name: "export the audit log", args: &["audit", "export", "{dir}/audit-{role}.jsonl"], allowed: [Y, N, N, Y, Y, N] },
         Action { name: "list users", args: &["user", "list"], allowed: [Y, N, N, N, N, N] },
         Action { name: "add a user", args: &["user", "add", "new_{role}", "--role", "auditor"], allowed: [Y, N, N, N, N, N] },
         Action { name: "change roles", args: &["user", "role", "u_vendor", "--role", "vendor"], allowed: [Y, N, N, N, N, N] },

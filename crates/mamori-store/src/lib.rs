@@ -163,6 +163,15 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
+/// Where the audit log's hash chain breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditBreak {
+    /// The first entry that is not as written (or the first one missing).
+    pub seq: i64,
+    /// The entry is missing (deleted): the numbering jumps over it.
+    pub missing: bool,
+}
+
 /// A stock-take as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stocktake {
@@ -327,8 +336,8 @@ pub trait Tx {
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<AuditRecord>;
     /// The newest `limit` entries, oldest first.
     fn audit_tail(&self, limit: i64) -> Result<Vec<AuditRecord>>;
-    /// Checks the hash chain; returns the first broken `seq`, if any.
-    fn verify_audit_chain(&self) -> Result<Option<i64>>;
+    /// Checks the hash chain; returns the first break, if any.
+    fn verify_audit_chain(&self) -> Result<Option<AuditBreak>>;
 
     /// Records a stock-take and each device's result.
     fn insert_stocktake(

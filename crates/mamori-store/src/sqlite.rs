@@ -844,18 +844,32 @@ impl Tx for SqliteTx<'_> {
         Ok(out)
     }
 
-    fn verify_audit_chain(&self) -> Result<Option<i64>> {
+    fn verify_audit_chain(&self) -> Result<Option<crate::AuditBreak>> {
+        let changed = |seq| {
+            Some(crate::AuditBreak {
+                seq,
+                missing: false,
+            })
+        };
         let mut stmt = self.tx.prepare_cached(
             "SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit_log ORDER BY seq",
         )?;
         let mut rows = stmt.query([])?;
         let mut prev = "0".repeat(64);
+        let mut expected = 1;
         while let Some(r) = rows.next()? {
             let seq: i64 = r.get(0)?;
+            if seq != expected {
+                return Ok(Some(crate::AuditBreak {
+                    seq: expected,
+                    missing: true,
+                }));
+            }
+            expected += 1;
             let at: String = r.get(1)?;
             let detail: String = r.get(5)?;
             let Ok(detail) = serde_json::from_str(&detail) else {
-                return Ok(Some(seq));
+                return Ok(changed(seq));
             };
             let entry = AuditEntry {
                 actor: r.get(2)?,
@@ -866,7 +880,7 @@ impl Tx for SqliteTx<'_> {
             let stored_prev: String = r.get(6)?;
             let stored_hash: String = r.get(7)?;
             if stored_prev != prev || audit_hash(&prev, seq, &at, &entry) != stored_hash {
-                return Ok(Some(seq));
+                return Ok(changed(seq));
             }
             prev = stored_hash;
         }
@@ -1405,7 +1419,13 @@ mod tests {
             .unwrap();
         drop(conn);
         let mut s = Store::open_sqlite(&dir.path().join("m.db")).unwrap();
-        assert_eq!(s.begin().unwrap().verify_audit_chain().unwrap(), Some(2));
+        assert_eq!(
+            s.begin().unwrap().verify_audit_chain().unwrap(),
+            Some(crate::AuditBreak {
+                seq: 2,
+                missing: false
+            })
+        );
     }
 
     #[test]
