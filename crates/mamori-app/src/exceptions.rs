@@ -19,6 +19,14 @@ use crate::{allowed, audit, App, AppError, Result};
 /// where one person holds every role. Off by default.
 pub const SELF_APPROVAL: &str = "workflow.self_approval";
 
+/// The settings of the due dates (対応期限), in days: KEV, 緊急, 高, others.
+pub const SLA_KEYS: [&str; 4] = [
+    "sla.kev_days",
+    "sla.urgent_days",
+    "sla.high_days",
+    "sla.other_days",
+];
+
 /// Who a review's state changes are recorded as.
 pub const REVIEW_ACTOR: &str = "review";
 
@@ -314,24 +322,42 @@ impl App {
         Ok(expired)
     }
 
+    /// The due-date rule in force (`sla.*` settings over the defaults).
+    pub fn sla(&mut self) -> Result<mamori_core::remediation::Sla> {
+        let tx = self.store.begin_read()?;
+        let mut sla = mamori_core::remediation::Sla::default();
+        for (key, slot) in SLA_KEYS.iter().zip([
+            &mut sla.kev_days,
+            &mut sla.urgent_days,
+            &mut sla.high_days,
+            &mut sla.other_days,
+        ]) {
+            if let Some(d) = tx.setting(key)?.and_then(|v| v.parse().ok()) {
+                *slot = d;
+            }
+        }
+        Ok(sla)
+    }
+
     /// Sets a setting the hospital may change (`workflow.self_approval`: `true`/`false`).
     pub fn set_config(&mut self, key: &str, value: &str) -> Result<()> {
         self.require(Permission::Configure)?;
         let ok = match key {
             SELF_APPROVAL => matches!(value, "true" | "false"),
+            k if SLA_KEYS.contains(&k) => value.parse::<u32>().is_ok_and(|d| (1..=3650).contains(&d)),
             _ => {
                 return Err(bad(
                     "key",
-                    format!("設定「{key}」はありません。変更できるのは {SELF_APPROVAL} (true|false) です"),
-                    format!("no setting {key:?}: the one that may be changed is {SELF_APPROVAL} (true|false)"),
+                    format!("設定「{key}」はありません。変更できるのは {SELF_APPROVAL} (true|false) と {} (日数) です", SLA_KEYS.join(", ")),
+                    format!("no setting {key:?}: those that may be changed are {SELF_APPROVAL} (true|false) and {} (days)", SLA_KEYS.join(", ")),
                 ))
             }
         };
         if !ok {
             return Err(bad(
                 key,
-                format!("{key} は true か false です"),
-                format!("{key} is true or false"),
+                format!("{key} の値「{value}」は使えません（true/false、または 1〜3650 の日数）"),
+                format!("{key} cannot be {value:?} (true/false, or 1–3650 days)"),
             ));
         }
         let mut tx = self.store.begin()?;

@@ -119,6 +119,26 @@ pub struct FindingQuery {
     pub department: Option<String>,
     /// Only findings in this 対応状況.
     pub state: Option<mamori_core::remediation::Remediation>,
+    /// Only findings past their due date (対応期限) and still being handled.
+    pub overdue: bool,
+}
+
+/// A finding's due date (対応期限): first seen plus the days its priority allows.
+pub fn due_date(f: &Finding, sla: &mamori_core::remediation::Sla) -> chrono::NaiveDate {
+    let level = Level::parse(&f.level).unwrap_or(Level::Low);
+    sla.due(f.first_seen.date_naive(), level, f.kev)
+}
+
+/// Whether a finding is past its due date and still needs action (present, and in an open
+/// state of the workflow).
+pub fn is_overdue(
+    f: &Finding,
+    sla: &mamori_core::remediation::Sla,
+    today: chrono::NaiveDate,
+) -> bool {
+    f.status == "open"
+        && mamori_core::remediation::Remediation::parse(&f.state).is_some_and(|s| s.is_open())
+        && due_date(f, sla) < today
 }
 
 /// How to group findings.
@@ -157,6 +177,8 @@ impl App {
     /// Findings matching `q`, most urgent first.
     pub fn findings(&mut self, q: &FindingQuery) -> Result<Vec<Finding>> {
         self.require(mamori_core::access::Permission::View)?;
+        let sla = self.sla()?;
+        let today = self.today();
         let tx = self.store.begin_read()?;
         let asset = match &q.asset {
             Some(a) => Some(
@@ -173,6 +195,7 @@ impl App {
             .filter(|f| status == "all" || f.status == status)
             .filter(|f| !q.kev || f.kev)
             .filter(|f| q.state.is_none_or(|s| f.state == s.code()))
+            .filter(|f| !q.overdue || is_overdue(f, &sla, today))
             .filter(|f| {
                 q.min_level
                     .is_none_or(|m| Level::parse(&f.level).is_some_and(|l| l >= m))

@@ -176,3 +176,50 @@ fn a_rejected_exception_changes_no_finding_and_an_expired_one_cannot_be_approved
         .propose_exception(&Findings::Ids(vec![one]), &none)
         .is_err());
 }
+
+#[test]
+fn findings_fall_overdue_by_their_priority_and_the_hospitals_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut app = matched(&data);
+    let all = app.findings(&Default::default()).unwrap();
+    let seen = all[0].first_seen.date_naive();
+    let overdue = |app: &mut App| {
+        app.findings(&mamori_app::findings::FindingQuery {
+            overdue: true,
+            ..Default::default()
+        })
+        .unwrap()
+        .len()
+    };
+    // Medium and low findings get 120 days by default.
+    let sla = app.sla().unwrap();
+    assert_eq!(
+        mamori_app::findings::due_date(&all[0], &sla),
+        seen + chrono::Days::new(120)
+    );
+    app.set_today(seen + chrono::Days::new(120));
+    assert_eq!(overdue(&mut app), 0, "due today is not overdue");
+    app.set_today(seen + chrono::Days::new(121));
+    assert_eq!(overdue(&mut app), 4);
+    // The hospital shortens the days; a finding closed as not affected is not overdue.
+    app.set_today(seen);
+    assert!(
+        app.set_config("sla.other_days", "0").is_err(),
+        "1–3650 days"
+    );
+    app.set_config("sla.other_days", "7").unwrap();
+    app.set_state(
+        &Findings::Ids(vec![all[0].id]),
+        &mamori_app::remediation::StateChange {
+            to: Remediation::NotAffected,
+            reason: Some("該当機能なし".into()),
+            planned_date: None,
+            justification: Some(mamori_core::remediation::Justification::CodeNotPresent),
+        },
+        seen,
+    )
+    .unwrap();
+    app.set_today(seen + chrono::Days::new(8));
+    assert_eq!(overdue(&mut app), 3);
+}

@@ -173,6 +173,9 @@ pub enum FindingsCommand {
         /// 対応状況 (未対応|調査中|事業者確認中|適用予定|適用済|代替策|リスク受容|該当なし|誤検知 または new, investigating, …) — remediation state
         #[arg(long)]
         state: Option<String>,
+        /// 対応期限を過ぎた対応中の検出のみ (期限: KEV 14日・緊急 30日・高 60日・他 120日、mamori config set sla.*) — only findings past their due date and still being handled
+        #[arg(long)]
+        overdue: bool,
         /// まとめ方 — group by
         #[arg(long, value_enum)]
         group_by: Option<GroupByArg>,

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use mamori_app::exceptions::Proposal;
 use mamori_app::findings::Level;
-use mamori_app::findings::{group, FindingQuery, GroupBy, Resolution};
+use mamori_app::findings::{due_date, group, is_overdue, FindingQuery, GroupBy, Resolution};
 use mamori_app::matching::MatchMode;
 use mamori_app::remediation::{event_reason, Findings, StateChange};
 use mamori_core::remediation::{Justification, Measure, Remediation, ResidualRisk};
@@ -115,6 +115,7 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
             status,
             department,
             state,
+            overdue,
             group_by,
             csv,
         } => {
@@ -151,19 +152,29 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
                 status: Some(status),
                 department,
                 state,
+                overdue,
             };
-            let list = open(ctx)?.findings(&q)?;
+            let mut app = open(ctx)?;
+            let list = app.findings(&q)?;
+            let due = Due {
+                sla: app.sla()?,
+                today: app.today(),
+            };
             match group_by {
                 Some(g) => print_groups(ctx, &list, g, csv),
-                None => print_list(ctx, &list, csv),
+                None => print_list(ctx, &list, csv, &due),
             }
         }
         FindingsCommand::Show { id } => {
             let mut app = open(ctx)?;
             let f = app.finding(id)?;
             let history = app.finding_history(id)?;
+            let due = Due {
+                sla: app.sla()?,
+                today: app.today(),
+            };
             if ctx.json {
-                let mut v = finding_json(&f, lang);
+                let mut v = finding_json(&f, lang, &due);
                 v["history"] = history
                     .iter()
                     .map(|e| {
@@ -178,7 +189,7 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
                 print_json(&v);
                 return Ok(());
             }
-            print_finding(&f, lang);
+            print_finding(&f, lang, &due);
             if !history.is_empty() {
                 println!("  {}:", lang.pick("対応の履歴", "history"));
                 for e in &history {
@@ -472,8 +483,16 @@ fn parse_state(text: &str) -> Result<Remediation> {
     })
 }
 
-fn finding_json(f: &Finding, lang: Lang) -> serde_json::Value {
+/// What due dates are computed with.
+struct Due {
+    sla: mamori_core::remediation::Sla,
+    today: chrono::NaiveDate,
+}
+
+fn finding_json(f: &Finding, lang: Lang, due: &Due) -> serde_json::Value {
     json!({
+        "due_date": due_date(f, &due.sla),
+        "overdue": is_overdue(f, &due.sla, due.today),
         "id": f.id,
         "asset_id": f.asset_id,
         "asset_name": f.asset_name,
@@ -502,12 +521,12 @@ fn finding_json(f: &Finding, lang: Lang) -> serde_json::Value {
     })
 }
 
-fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
+fn print_list(ctx: &Ctx, list: &[Finding], csv: bool, due: &Due) -> Result<()> {
     let lang = ctx.lang;
     if ctx.json {
         print_json(&json!({
             "count": list.len(),
-            "findings": list.iter().map(|f| finding_json(f, lang)).collect::<Vec<_>>(),
+            "findings": list.iter().map(|f| finding_json(f, lang, due)).collect::<Vec<_>>(),
         }));
         return Ok(());
     }
@@ -524,6 +543,7 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
             "脆弱性",
             "状態",
             "対応状況",
+            "対応期限",
         ],
         Lang::En => [
             "id",
@@ -537,6 +557,7 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
             "vuln",
             "status",
             "remediation",
+            "due",
         ],
     };
     let rows: Vec<Vec<String>> = list
@@ -561,6 +582,14 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
                     ),
                     _ => label::<Remediation>(&f.state, lang).to_string(),
                 },
+                {
+                    let d = due_date(f, &due.sla).to_string();
+                    if is_overdue(f, &due.sla, due.today) {
+                        format!("{d} {}", lang.pick("期限超過", "overdue"))
+                    } else {
+                        d
+                    }
+                },
             ]
         })
         .collect();
@@ -571,7 +600,11 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool) -> Result<()> {
         println!("{}", lang.pick("該当する検出はありません", "no findings"));
         return Ok(());
     }
-    table(&headers, &rows, &[7, 6, 5, 3, 10, 12, 20, 24, 18, 8, 12]);
+    table(
+        &headers,
+        &rows,
+        &[7, 6, 5, 3, 10, 12, 20, 24, 18, 8, 12, 20],
+    );
     println!(
         "{}",
         match lang {
@@ -657,7 +690,7 @@ fn print_groups(ctx: &Ctx, list: &[Finding], by: GroupByArg, csv: bool) -> Resul
     Ok(())
 }
 
-fn print_finding(f: &Finding, lang: Lang) {
+fn print_finding(f: &Finding, lang: Lang, due: &Due) {
     let l = |ja: &'static str, en: &'static str| lang.pick(ja, en);
     println!("{} {}", l("検出", "finding"), f.id);
     println!("  {}: {} {}", l("機器", "device"), f.asset_id, f.asset_name);
@@ -702,6 +735,16 @@ fn print_finding(f: &Finding, lang: Lang) {
         f.planned_date
             .map(|d| format!(" ({} {d})", l("予定日", "planned")))
             .unwrap_or_default()
+    );
+    println!(
+        "  {}: {}{}",
+        l("対応期限", "due"),
+        due_date(f, &due.sla),
+        if is_overdue(f, &due.sla, due.today) {
+            l(" (期限超過)", " (overdue)")
+        } else {
+            ""
+        }
     );
     if let Some(r) = &f.reason {
         println!("    {}", Resolution::render(r, lang));

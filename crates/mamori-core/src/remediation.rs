@@ -105,6 +105,54 @@ labelled! {
     }
 }
 
+/// How many days a finding may stay in the open states from the day it was first seen, by
+/// its priority: the due date (対応期限). Defaults: KEV 14, 緊急 30, 高 60, others 120 —
+/// CISA's two weeks for known-exploited flaws, then halving-style steps a hospital can keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Sla {
+    /// In CISA's KEV catalogue.
+    pub kev_days: u32,
+    /// 緊急.
+    pub urgent_days: u32,
+    /// 高.
+    pub high_days: u32,
+    /// 中 and 低.
+    pub other_days: u32,
+}
+
+impl Default for Sla {
+    fn default() -> Sla {
+        Sla {
+            kev_days: 14,
+            urgent_days: 30,
+            high_days: 60,
+            other_days: 120,
+        }
+    }
+}
+
+impl Sla {
+    /// Days allowed for a finding of this level (KEV first).
+    pub fn days(&self, level: crate::Level, kev: bool) -> u32 {
+        match (kev, level) {
+            (true, _) => self.kev_days,
+            (false, crate::Level::Urgent) => self.urgent_days,
+            (false, crate::Level::High) => self.high_days,
+            (false, _) => self.other_days,
+        }
+    }
+
+    /// The due date of a finding first seen on `first_seen`.
+    pub fn due(
+        &self,
+        first_seen: chrono::NaiveDate,
+        level: crate::Level,
+        kev: bool,
+    ) -> chrono::NaiveDate {
+        first_seen + chrono::Days::new(u64::from(self.days(level, kev)))
+    }
+}
+
 /// Why a person may not move a finding from one state to another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransitionError {
@@ -176,6 +224,28 @@ mod tests {
         ] {
             assert!(!e.message(Lang::Ja).is_empty() && !e.message(Lang::En).is_empty());
         }
+    }
+
+    #[test]
+    fn due_dates_follow_the_priority_kev_first() {
+        let sla = Sla::default();
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        assert_eq!(
+            sla.due(d, crate::Level::Low, true).to_string(),
+            "2026-11-15"
+        );
+        assert_eq!(
+            sla.due(d, crate::Level::Urgent, false).to_string(),
+            "2026-12-01"
+        );
+        assert_eq!(
+            sla.due(d, crate::Level::High, false).to_string(),
+            "2026-12-31"
+        );
+        assert_eq!(
+            sla.due(d, crate::Level::Medium, false).to_string(),
+            "2027-03-01"
+        );
     }
 
     #[test]
