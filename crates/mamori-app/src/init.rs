@@ -68,6 +68,7 @@ pub fn init(data_dir: &Path, admin_password: Option<&str>, actor: &str) -> Resul
         ],
         password_hash: password::hash(&pw)?,
         must_change_password: one_time.is_some(),
+        vendor: None,
     })?;
     audit(
         tx.as_mut(),

@@ -19,6 +19,7 @@ pub mod exceptions;
 pub mod feeds;
 pub mod findings;
 pub mod init;
+pub mod inquiries;
 pub mod ledger;
 pub mod matching;
 pub mod password;
@@ -53,6 +54,8 @@ pub struct App {
     must_change_password: bool,
     /// Today, when set ([`App::set_today`]); else the local date.
     today: Option<chrono::NaiveDate>,
+    /// A 事業者 user's company: such a user acts only on that company's inquiries.
+    vendor: Option<String>,
 }
 
 /// The roles of the local session: the operating-system user who owns the data directory
@@ -81,6 +84,7 @@ impl App {
             roles: LOCAL_SESSION_ROLES.to_vec(),
             must_change_password: false,
             today: None,
+            vendor: None,
         })
     }
 

@@ -227,6 +227,12 @@ pub fn event_reason(reason: Option<&str>, lang: Lang) -> String {
                 "component removal detected",
             )
             .into(),
+        Some("vendor_answer") => lang
+            .pick("事業者の回答を記録", "vendor's answer recorded")
+            .into(),
+        Some("exception_expired") => lang
+            .pick("例外の見直し期限切れ", "exception past its review date")
+            .into(),
         Some("found_again") => lang.pick("再び検出", "found again").into(),
         Some("vendor_not_affected") => lang
             .pick(

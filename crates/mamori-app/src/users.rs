@@ -28,6 +28,8 @@ pub struct UserView {
     pub must_change_password: bool,
     /// Whether the user is disabled.
     pub disabled: bool,
+    /// A 事業者 user's company.
+    pub vendor: Option<String>,
 }
 
 impl From<&User> for UserView {
@@ -38,6 +40,7 @@ impl From<&User> for UserView {
             roles: u.roles.clone(),
             must_change_password: u.must_change_password,
             disabled: u.disabled,
+            vendor: u.vendor.clone(),
         }
     }
 }
@@ -132,6 +135,7 @@ impl App {
                     roles: u.roles.clone(),
                     must_change_password: u.must_change_password,
                     today: None,
+                    vendor: u.vendor.clone(),
                 })
             }
             _ => {
@@ -162,11 +166,20 @@ impl App {
         username: &str,
         display_name: Option<&str>,
         roles: &[Role],
+        vendor: Option<&str>,
         given: Option<&str>,
     ) -> Result<NewPassword> {
         self.require(Permission::ManageUsers)?;
         check_username(username)?;
         check_roles(roles)?;
+        let vendor = vendor.map(str::trim).filter(|v| !v.is_empty());
+        if roles.contains(&Role::Vendor) && vendor.is_none() {
+            return Err(AppError::bad_value(
+                "vendor",
+                "事業者の利用者には会社名が必要です（台帳の保守事業者と同じ名前、--vendor）",
+                "a vendor user needs its company, as the ledger's vendor column names it (--vendor)",
+            ));
+        }
         if let Some(p) = given {
             password::check_strength(p)?;
         }
@@ -184,13 +197,14 @@ impl App {
             roles: roles.to_vec(),
             password_hash: password::hash(&pw)?,
             must_change_password: one_time.is_some(),
+            vendor: vendor.map(str::to_string),
         })?;
         audit(
             tx.as_mut(),
             &self.actor,
             "user.add",
             Some(username),
-            json!({ "roles": roles, "display_name": display_name, "one_time_password": one_time.is_some() }),
+            json!({ "roles": roles, "display_name": display_name, "vendor": vendor, "one_time_password": one_time.is_some() }),
         )?;
         tx.commit()?;
         Ok(NewPassword {

@@ -91,6 +91,43 @@ pub enum Command {
     /// 設定 — settings
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// 事業者確認 (適用可否の確認) — asking vendors whether fixes can be applied
+    #[command(subcommand)]
+    Inquiry(InquiryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InquiryCommand {
+    /// 照会を作成 (対象の検出は事業者確認中に) — ask a vendor about findings on its devices (they become 事業者確認中)
+    Open {
+        /// 事業者 (台帳の保守事業者) — the vendor, as in the ledger
+        vendor: String,
+        /// 検出番号 (複数可) — finding ids
+        ids: Vec<i64>,
+        /// この脆弱性の未解消の検出すべて — every still-present finding of this vulnerability
+        #[arg(long, conflicts_with = "ids")]
+        cve: Option<String>,
+        /// 確認事項 — the question
+        #[arg(
+            long,
+            default_value = "修正プログラム（ファームウェア）の適用可否と、適用できない場合の代替策をご教示ください。"
+        )]
+        question: String,
+    },
+    /// 事業者確認依頼シート (.xlsx) を書き出し — write the request sheet for a vendor
+    Export {
+        /// 事業者 — the vendor
+        vendor: String,
+        /// 書き出し先 (.xlsx) — the file to write
+        file: PathBuf,
+    },
+    /// 回答済みシートを取り込み (全行を検査し、誤りがあれば何も記録しない) — record the answers of a filled-in sheet (all rows or none)
+    Import {
+        /// 回答済みのシート — the vendor's sheet
+        file: PathBuf,
+    },
+    /// 照会の一覧 — list inquiries
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +142,9 @@ pub enum UserCommand {
         /// 表示名 — display name
         #[arg(long)]
         name: Option<String>,
+        /// 事業者の利用者の会社 (台帳の保守事業者と同じ名前) — a vendor user's company, as the ledger names it
+        #[arg(long)]
+        vendor: Option<String>,
         /// パスワードをこのファイルから読む (13文字以上) — read the password from this file (13+ characters)
         #[arg(long)]
         new_password_file: Option<PathBuf>,

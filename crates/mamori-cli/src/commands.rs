@@ -72,6 +72,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Findings(c) => crate::findings::findings(ctx, c),
         Command::Sbom(c) => crate::findings::sbom(ctx, c),
         Command::User(c) => crate::users::user(ctx, c),
+        Command::Inquiry(c) => crate::findings::inquiry(ctx, c),
         Command::Config(crate::args::ConfigCommand::Set { key, value }) => {
             open(ctx)?.set_config(&key, &value)?;
             if ctx.json {

@@ -12,7 +12,9 @@ use mamori_ledger::write::guard_formula;
 use mamori_store::Finding;
 use serde_json::json;
 
-use crate::args::{CpeCommand, ExceptionCommand, FindingsCommand, GroupByArg, SbomCommand};
+use crate::args::{
+    CpeCommand, ExceptionCommand, FindingsCommand, GroupByArg, InquiryCommand, SbomCommand,
+};
 use crate::commands::{open, print_json, Ctx, UsageError};
 use crate::output::table;
 
@@ -435,6 +437,133 @@ fn exception(ctx: &Ctx, command: ExceptionCommand) -> Result<()> {
                 })
                 .collect();
             table(&headers, &rows, &[6, 10, 8, 10, 8, 30, 20, 14, 14]);
+        }
+    }
+    Ok(())
+}
+
+pub fn inquiry(ctx: &Ctx, command: InquiryCommand) -> Result<()> {
+    let lang = ctx.lang;
+    let mut app = open(ctx)?;
+    match command {
+        InquiryCommand::Open {
+            vendor,
+            ids,
+            cve,
+            question,
+        } => {
+            let which = match (cve, ids.is_empty()) {
+                (Some(v), _) => Findings::Vuln(v),
+                (None, false) => Findings::Ids(ids),
+                (None, true) => {
+                    return Err(UsageError::err(
+                        "検出番号か --cve を指定してください",
+                        "give finding ids or --cve",
+                    ))
+                }
+            };
+            let id = app.open_inquiry(&vendor, &which, &question)?;
+            if ctx.json {
+                print_json(&json!({ "id": id }));
+            } else {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => format!("照会 #{id} を作成しました。`mamori inquiry export \"{vendor}\" 依頼.xlsx` で依頼シートを書き出せます"),
+                        Lang::En => format!("inquiry #{id} opened; write the sheet with `mamori inquiry export \"{vendor}\" request.xlsx`"),
+                    }
+                );
+            }
+        }
+        InquiryCommand::Export { vendor, file } => {
+            let n = app.export_inquiry_sheet(&vendor, &file)?;
+            if ctx.json {
+                print_json(&json!({ "file": file, "rows": n }));
+            } else {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => format!("{} に {n} 行を書き出しました", file.display()),
+                        Lang::En => format!("{n} rows written to {}", file.display()),
+                    }
+                );
+            }
+        }
+        InquiryCommand::Import { file } => {
+            let r = app.import_inquiry_answers(&file)?;
+            if ctx.json {
+                print_json(&json!(r));
+            } else {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => format!(
+                            "回答 {} 件を記録しました（回答完了の照会 {} 件）",
+                            r.answered,
+                            r.completed.len()
+                        ),
+                        Lang::En => format!(
+                            "{} answers recorded ({} inquiries fully answered)",
+                            r.answered,
+                            r.completed.len()
+                        ),
+                    }
+                );
+            }
+        }
+        InquiryCommand::List => {
+            let list = app.inquiries()?;
+            if ctx.json {
+                let v: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|q| {
+                        json!({
+                            "id": q.id, "vendor": q.vendor, "question": q.question, "asked_on": q.asked_on,
+                            "asked_by": q.asked_by, "status": q.status,
+                            "items": q.items.iter().map(|i| json!({
+                                "finding": i.finding, "verdict": i.verdict, "conditions": i.conditions,
+                                "answer": i.answer, "answered_on": i.answered_on, "recorded_by": i.recorded_by,
+                            })).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                print_json(&json!({ "count": v.len(), "inquiries": v }));
+                return Ok(());
+            }
+            let headers = match lang {
+                Lang::Ja => ["番号", "事業者", "依頼日", "状態", "検出", "回答"],
+                Lang::En => ["id", "vendor", "asked", "status", "findings", "answers"],
+            };
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|q| {
+                    vec![
+                        q.id.to_string(),
+                        q.vendor.clone(),
+                        q.asked_on.to_string(),
+                        match q.status.as_str() {
+                            "open" => lang.pick("回答待ち", "open"),
+                            _ => lang.pick("回答済", "answered"),
+                        }
+                        .to_string(),
+                        q.items.len().to_string(),
+                        q.items
+                            .iter()
+                            .filter_map(|i| {
+                                i.verdict.as_deref().map(|v| {
+                                    format!(
+                                        "{}:{}",
+                                        i.finding,
+                                        label::<mamori_core::remediation::Verdict>(v, lang)
+                                    )
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ]
+                })
+                .collect();
+            table(&headers, &rows, &[6, 20, 10, 8, 6, 60]);
         }
     }
     Ok(())

@@ -72,11 +72,18 @@ pub fn user(ctx: &Ctx, command: UserCommand) -> Result<()> {
             username,
             roles: given,
             name,
+            vendor,
             new_password_file,
         } => {
             let roles = roles(&given)?;
             let password = new_password_file.as_deref().map(read_secret).transpose()?;
-            let out = app.add_user(&username, name.as_deref(), &roles, password.as_deref())?;
+            let out = app.add_user(
+                &username,
+                name.as_deref(),
+                &roles,
+                vendor.as_deref(),
+                password.as_deref(),
+            )?;
             print_one_time(ctx, &username, out.one_time_password);
         }
         UserCommand::List => {

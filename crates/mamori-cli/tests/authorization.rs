@@ -54,6 +54,7 @@ fn actions() -> Vec<Action> {
         Action { name: "propose an exception", args: &["findings", "exception", "propose", "--cve", "CVE-2026-90001", "--kind", "risk_accepted", "--residual-risk", "low", "--review", "2099-01-31"], allowed: [N, Y, Y, N, N, N] },
         Action { name: "list exceptions", args: &["findings", "exception", "list"], allowed: [Y, Y, Y, Y, Y, N] },
         Action { name: "change a setting", args: &["config", "set", "workflow.self_approval", "false"], allowed: [Y, N, N, N, N, N] },
+        Action { name: "list inquiries", args: &["inquiry", "list"], allowed: [Y, Y, Y, Y, Y, N] },
         Action { name: "read the audit log", args: &["audit", "tail"], allowed: [Y, N, N, Y, Y, N] },
         Action { name: "verify the audit log", args: &["audit", "verify"], allowed: [Y, N, N, Y, Y, N] },
         Action { name: "export the audit log", args: &["audit", "export", "{dir}/audit-{role}.jsonl"], allowed: [Y, N, N, Y, Y, N] },
@@ -68,15 +69,21 @@ fn setup() -> Env {
     let pw = env.path("pw");
     std::fs::write(&pw, format!("{PASSWORD}\n")).unwrap();
     for role in ROLES {
-        let r = env.run(&[
+        let name = user(role);
+        let mut args = vec![
             "user",
             "add",
-            &user(role),
+            &name,
             "--role",
             role,
             "--new-password-file",
             pw.to_str().unwrap(),
-        ]);
+        ];
+        // A vendor user belongs to a company.
+        if role == "vendor" {
+            args.extend(["--vendor", "保守会社"]);
+        }
+        let r = env.run(&args);
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
     std::fs::write(

@@ -208,3 +208,285 @@ fn triage_plan_and_a_match_that_sees_the_fixed_version() {
     assert_eq!(changes, 3 + 2 + 1, "bulk 3, planned 2, not affected 1");
     assert_eq!(env.run(&["audit", "verify"]).code, 0);
 }
+
+/// The exported sheet's cells (as text), read as a vendor's spreadsheet program would.
+fn read_sheet(path: &std::path::Path) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader};
+    let mut wb = calamine::open_workbook_auto(path).unwrap();
+    let name = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&name).unwrap();
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn inquiry_to_the_vendor_answers_then_alternative_measures_and_a_fix_confirmed_by_a_match() {
+    let env = Env::init();
+    // Two devices of one vendor, one of another.
+    let csv = env.path("ledger.csv");
+    std::fs::write(
+        &csv,
+        "管理番号,機器名,機器種別,型番,設置場所,保守事業者,バージョン,CPE\n\
+         MD-0001,超音波診断装置,医療機器,US-100,検査室,メディカル保守株式会社,1.0,cpe:2.3:a:mamori_test:viewer:*:*:*:*:*:*:*:*\n\
+         MD-0002,内視鏡システム,医療機器,EN-20,内視鏡室,メディカル保守株式会社,1.0,cpe:2.3:a:mamori_test:viewer:*:*:*:*:*:*:*:*\n\
+         PC-0009,事務PC,PC,,医事課,別会社,1.0,cpe:2.3:a:mamori_test:viewer:*:*:*:*:*:*:*:*\n",
+    )
+    .unwrap();
+    assert_eq!(
+        env.run(&["ledger", "import", csv.to_str().unwrap()]).code,
+        0
+    );
+    assert_eq!(
+        env.run(&["feeds", "import", &data("nvd-remediation.json")])
+            .code,
+        0
+    );
+    let r = env.run(&["--json", "match"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let vendor = "メディカル保守株式会社";
+    let a1 = id_of(&env, "MD-0001", "CVE-2026-90001");
+    let a2 = id_of(&env, "MD-0001", "CVE-2026-90002");
+    let b1 = id_of(&env, "MD-0002", "CVE-2026-90001");
+    let other = id_of(&env, "PC-0009", "CVE-2026-90001");
+
+    // Another vendor's device cannot be in this vendor's inquiry.
+    let r = env.run(&["--lang", "en", "inquiry", "open", vendor, &a1, &other]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("maintained by \"別会社\""),
+        "{}",
+        r.stderr
+    );
+    // 3 findings on 2 devices.
+    let r = env.run(&["--json", "inquiry", "open", vendor, &a1, &a2, &b1]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let qid = r.json()["id"].as_i64().unwrap().to_string();
+    for id in [&a1, &a2, &b1] {
+        assert_eq!(state_of(&env, id)["state"], "asked_vendor");
+    }
+
+    // The 事業者確認依頼 sheet lists them.
+    let sheet = env.path("依頼.xlsx");
+    let r = env.run(&[
+        "--json",
+        "inquiry",
+        "export",
+        vendor,
+        sheet.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["rows"], 3);
+    let cells = read_sheet(&sheet);
+    assert!(cells[0][0].starts_with("事業者確認依頼"));
+    assert!(cells[1][0].contains(vendor));
+    let header = cells.iter().position(|r| r[0] == "照会番号").unwrap();
+    let headers: Vec<&str> = cells[header].iter().map(String::as_str).collect();
+    let col = |h: &str| headers.iter().position(|x| *x == h).unwrap();
+    let rows: Vec<Vec<String>> = cells[header + 1..].to_vec();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().any(|r| r[col("管理番号")] == "MD-0002"
+        && r[col("型番")] == "EN-20"
+        && r[col("設置場所")] == "内視鏡室"));
+    assert!(rows.iter().all(|r| r[col("照会番号")] == qid));
+
+    // The vendor fills in the yellow columns (and its spreadsheet program saves the file anew).
+    let answer = |finding: &str, verdict: &str, cond: &str| -> Vec<String> {
+        let mut r = rows
+            .iter()
+            .find(|r| r[col("検出番号")] == finding)
+            .unwrap()
+            .clone();
+        r.resize(headers.len(), String::new());
+        r[col("回答区分")] = verdict.into();
+        r[col("条件")] = cond.into();
+        r[col("回答・備考")] = "次回定期保守で対応".into();
+        r[col("回答日")] = "2026-11-20".into();
+        r
+    };
+    let wrong = env.path("回答-誤り.xlsx");
+    support::write_xlsx(
+        &wrong,
+        &headers,
+        &[
+            answer(&a1, "適用不可", ""),
+            answer(&a2, "たぶん", ""),
+            answer(&b1, "条件付き適用可", ""),
+        ],
+    );
+    let r = env.run(&["--lang", "en", "inquiry", "import", wrong.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("no answer was recorded"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("row 3:") && r.stderr.contains("row 4:"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["--json", "inquiry", "list"]);
+    assert!(r.json()["inquiries"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["verdict"].is_null()));
+    let unknown = env.path("回答-他.xlsx");
+    let mut stray = answer(&a1, "適用可", "");
+    stray[col("照会番号")] = "999".into();
+    support::write_xlsx(&unknown, &headers, &[stray]);
+    let r = env.run(&[
+        "--lang",
+        "en",
+        "inquiry",
+        "import",
+        unknown.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("inquiry #999 is not an open inquiry"),
+        "{}",
+        r.stderr
+    );
+
+    // Vendor accounts answer only their own company's inquiries.
+    let vpw = env.path("vpw");
+    std::fs::write(&vpw, "vendor password of enough length\n").unwrap();
+    for (name, company) in [("medical", vendor), ("other", "別会社")] {
+        let r = env.run(&[
+            "user",
+            "add",
+            name,
+            "--role",
+            "事業者",
+            "--vendor",
+            company,
+            "--new-password-file",
+            vpw.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let as_vendor = |name: &str, args: &[&str]| {
+        let mut all = vec!["--lang", "en", "--user", name];
+        all.extend(args);
+        env.run_env(
+            &all,
+            &[("MAMORI_PASSWORD", "vendor password of enough length")],
+        )
+    };
+    let good = env.path("回答.xlsx");
+    support::write_xlsx(
+        &good,
+        &headers,
+        &[
+            answer(&a1, "適用不可", ""),
+            answer(&a2, "適用可", ""),
+            answer(&b1, "条件付き適用可", "装置停止中に当社が作業"),
+        ],
+    );
+    let r = as_vendor("other", &["inquiry", "import", good.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("not to your company (別会社)"),
+        "{}",
+        r.stderr
+    );
+    // A vendor sees no ledger.
+    assert_eq!(as_vendor("medical", &["ledger", "list"]).code, 1);
+    let r = as_vendor(
+        "medical",
+        &["--json", "inquiry", "import", good.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["answered"], 3);
+    assert_eq!(r.json()["completed"][0].to_string(), qid);
+    let shown = state_of(&env, &a1);
+    let last = shown["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["reason_code"], "vendor_answer");
+    assert_eq!(last["detail"]["verdict"], "not_applicable");
+
+    // 適用不可 → 代替策, approved by another person.
+    let pw = env.path("pw");
+    std::fs::write(&pw, "planner password of enough length\n").unwrap();
+    assert_eq!(
+        env.run(&[
+            "user",
+            "add",
+            "kikaku",
+            "--role",
+            "planner",
+            "--new-password-file",
+            pw.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    let r = env.run(&[
+        "--json",
+        "findings",
+        "exception",
+        "propose",
+        &a1,
+        "--kind",
+        "代替策",
+        "--measure",
+        "ネットワーク分離",
+        "--measure",
+        "接続元制限",
+        "--note",
+        "検査室 VLAN、保守端末のみ許可",
+        "--residual-risk",
+        "低",
+        "--review",
+        "2099-03-31",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let exc = r.json()["id"].as_i64().unwrap().to_string();
+    let r = env.run_env(
+        &[
+            "--user",
+            "kikaku",
+            "findings",
+            "exception",
+            "approve",
+            &exc,
+            "--reason",
+            "隔離を確認",
+        ],
+        &[("MAMORI_PASSWORD", "planner password of enough length")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(state_of(&env, &a1)["state"], "mitigated");
+
+    // 適用可 → fix planned; the update is installed and recorded; the match confirms it.
+    let r = env.run(&[
+        "findings",
+        "state",
+        &a2,
+        "--to",
+        "適用予定",
+        "--planned",
+        "2099-01-15",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        env.run(&["ledger", "edit", "MD-0001", "--set", "version=1.6"])
+            .code,
+        0
+    );
+    assert_eq!(env.run(&["match"]).code, 0);
+    let shown = state_of(&env, &a2);
+    assert_eq!(shown["state"], "fixed");
+    let last = shown["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["reason"], "fixed version detected");
+    assert_eq!(last["actor"], "match");
+    // 1.6 is still below 2.0: the 代替策 finding stays as approved.
+    assert_eq!(state_of(&env, &a1)["state"], "mitigated");
+    assert_eq!(env.run(&["audit", "verify"]).code, 0);
+}

@@ -153,6 +153,20 @@ impl Sla {
     }
 }
 
+labelled! {
+    /// 回答区分: the vendor's answer to "can the fix be applied?".
+    Verdict {
+        /// 適用可.
+        Applicable = "applicable", "適用可", "Can be applied", ["可"];
+        /// 条件付き適用可.
+        Conditional = "conditional", "条件付き適用可", "Can be applied with conditions", ["条件付き"];
+        /// 適用不可.
+        NotApplicable = "not_applicable", "適用不可", "Cannot be applied", ["不可"];
+        /// 該当なし: the product is not affected.
+        NotAffected = "not_affected", "該当なし", "Not affected", ["対象外"];
+    }
+}
+
 /// Why a person may not move a finding from one state to another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransitionError {

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod columns;
+pub mod inquiry;
 mod problem;
 pub mod rows;
 pub mod table;

@@ -118,6 +118,8 @@ pub struct User {
     pub must_change_password: bool,
     /// A disabled user cannot log in (users are never deleted: the audit log names them).
     pub disabled: bool,
+    /// For a 事業者 user: the company (the ledger's 保守事業者) whose inquiries it answers.
+    pub vendor: Option<String>,
 }
 
 /// A user to create.
@@ -133,6 +135,8 @@ pub struct NewUser {
     pub password_hash: String,
     /// Whether the password must be changed at next login.
     pub must_change_password: bool,
+    /// For a 事業者 user: its company.
+    pub vendor: Option<String>,
 }
 
 /// One audit-log entry to append.
@@ -520,6 +524,12 @@ pub trait Tx {
     fn exceptions(&self) -> Result<Vec<Exception>>;
     /// Writes an exception's status and decision (by id; its findings do not change).
     fn update_exception(&mut self, e: &Exception) -> Result<()>;
+    /// Records an inquiry to a vendor and its findings; returns its id.
+    fn insert_inquiry(&mut self, q: &Inquiry) -> Result<i64>;
+    /// Every inquiry with its items, newest first.
+    fn inquiries(&self) -> Result<Vec<Inquiry>>;
+    /// Writes an inquiry's status and its items' answers (by id and finding).
+    fn save_inquiry_answers(&mut self, q: &Inquiry) -> Result<()>;
     /// Marks a finding resolved (or reopened: `status` open, no time) with the reason.
     fn set_finding_status(
         &mut self,
@@ -620,6 +630,42 @@ pub struct Exception {
     pub decision_reason: Option<String>,
     /// The findings it covers.
     pub findings: Vec<i64>,
+}
+
+/// 事業者確認: a question to a vendor about findings on its devices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inquiry {
+    /// Internal id (0 before it is stored).
+    pub id: i64,
+    /// The devices' 保守事業者.
+    pub vendor: String,
+    /// What is asked.
+    pub question: String,
+    /// When it was asked.
+    pub asked_on: chrono::NaiveDate,
+    /// Who asked.
+    pub asked_by: String,
+    /// `open` or `answered` (every item answered).
+    pub status: String,
+    /// One per finding.
+    pub items: Vec<InquiryItem>,
+}
+
+/// One finding of an inquiry, with the vendor's answer once recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InquiryItem {
+    /// The finding.
+    pub finding: i64,
+    /// `applicable`, `conditional`, `not_applicable`, `not_affected`.
+    pub verdict: Option<String>,
+    /// Conditions (for `conditional`).
+    pub conditions: Option<String>,
+    /// The answer's text.
+    pub answer: Option<String>,
+    /// When the vendor answered.
+    pub answered_on: Option<chrono::NaiveDate>,
+    /// Who recorded the answer.
+    pub recorded_by: Option<String>,
 }
 
 /// A recorded change of a finding's 対応状況.

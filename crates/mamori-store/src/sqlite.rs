@@ -51,10 +51,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "exceptions",
         include_str!("../migrations/0007_exceptions.sql"),
     ),
+    (
+        8,
+        "inquiries",
+        include_str!("../migrations/0008_inquiries.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Fills the CPE vendor and product of components written before migration 4.
 fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -102,7 +107,7 @@ fn backfill_component_variants(tx: &rusqlite::Transaction<'_>) -> Result<()> {
 }
 
 const USER_COLUMNS: &str =
-    "id, username, display_name, roles, password_hash, must_change_password, disabled";
+    "id, username, display_name, roles, password_hash, must_change_password, disabled, vendor";
 
 fn user_from_row(r: &Row<'_>) -> Result<User> {
     let roles: String = r.get(3)?;
@@ -119,6 +124,7 @@ fn user_from_row(r: &Row<'_>) -> Result<User> {
         password_hash: r.get(4)?,
         must_change_password: r.get(5)?,
         disabled: r.get(6)?,
+        vendor: r.get(7)?,
     })
 }
 
@@ -730,9 +736,9 @@ impl Tx for SqliteTx<'_> {
         let roles: Vec<&str> = user.roles.iter().map(|r| r.code()).collect();
         let now = now_text();
         let res = self.tx.execute(
-            "INSERT INTO users (username, display_name, roles, password_hash, must_change_password, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-            params![user.username, user.display_name, roles.join(","), user.password_hash, user.must_change_password, now],
+            "INSERT INTO users (username, display_name, roles, password_hash, must_change_password, created_at, updated_at, vendor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+            params![user.username, user.display_name, roles.join(","), user.password_hash, user.must_change_password, now, user.vendor],
         );
         res.map_err(|e| unique_violation(e, &user.username))?;
         Ok(self.tx.last_insert_rowid())
@@ -769,7 +775,7 @@ impl Tx for SqliteTx<'_> {
         self.tx
             .prepare_cached(
                 "UPDATE users SET display_name = ?2, roles = ?3, password_hash = ?4,
-                    must_change_password = ?5, disabled = ?6, updated_at = ?7 WHERE id = ?1",
+                    must_change_password = ?5, disabled = ?6, updated_at = ?7, vendor = ?8 WHERE id = ?1",
             )?
             .execute(params![
                 user.id,
@@ -778,7 +784,8 @@ impl Tx for SqliteTx<'_> {
                 user.password_hash,
                 user.must_change_password,
                 user.disabled,
-                now_text()
+                now_text(),
+                user.vendor
             ])?;
         Ok(())
     }
@@ -1250,6 +1257,18 @@ impl Tx for SqliteTx<'_> {
 
     fn update_exception(&mut self, e: &crate::Exception) -> Result<()> {
         self.update_exception_impl(e)
+    }
+
+    fn insert_inquiry(&mut self, q: &crate::Inquiry) -> Result<i64> {
+        self.insert_inquiry_impl(q)
+    }
+
+    fn inquiries(&self) -> Result<Vec<crate::Inquiry>> {
+        self.inquiries_impl()
+    }
+
+    fn save_inquiry_answers(&mut self, q: &crate::Inquiry) -> Result<()> {
+        self.save_inquiry_answers_impl(q)
     }
 
     fn findings(&self, asset: Option<i64>) -> Result<Vec<crate::Finding>> {

@@ -642,6 +642,93 @@ impl SqliteTx<'_> {
         Ok(out)
     }
 
+    pub(crate) fn insert_inquiry_impl(&mut self, q: &crate::Inquiry) -> Result<i64> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO inquiries (vendor, question, asked_on, asked_by, status, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                q.vendor,
+                q.question,
+                q.asked_on.format("%Y-%m-%d").to_string(),
+                q.asked_by,
+                q.status,
+                now_text()
+            ])?;
+        let id = self.tx.last_insert_rowid();
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT INTO inquiry_items (inquiry, finding) VALUES (?1, ?2)")?;
+        for item in &q.items {
+            stmt.execute(params![id, item.finding])?;
+        }
+        Ok(id)
+    }
+
+    pub(crate) fn save_inquiry_answers_impl(&mut self, q: &crate::Inquiry) -> Result<()> {
+        self.tx
+            .prepare_cached("UPDATE inquiries SET status = ?2 WHERE id = ?1")?
+            .execute(params![q.id, q.status])?;
+        let mut stmt = self.tx.prepare_cached(
+            "UPDATE inquiry_items SET verdict = ?3, conditions = ?4, answer = ?5, answered_on = ?6,
+                recorded_by = ?7 WHERE inquiry = ?1 AND finding = ?2",
+        )?;
+        for i in &q.items {
+            stmt.execute(params![
+                q.id,
+                i.finding,
+                i.verdict,
+                i.conditions,
+                i.answer,
+                i.answered_on.map(|d| d.format("%Y-%m-%d").to_string()),
+                i.recorded_by
+            ])?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn inquiries_impl(&self) -> Result<Vec<crate::Inquiry>> {
+        let date = |t: String| {
+            chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+                .map_err(|_| StoreError::Corrupt(format!("date {t:?}")))
+        };
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, vendor, question, asked_on, asked_by, status FROM inquiries ORDER BY id DESC",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(crate::Inquiry {
+                id: r.get(0)?,
+                vendor: r.get(1)?,
+                question: r.get(2)?,
+                asked_on: date(r.get(3)?)?,
+                asked_by: r.get(4)?,
+                status: r.get(5)?,
+                items: Vec::new(),
+            });
+        }
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT finding, verdict, conditions, answer, answered_on, recorded_by FROM inquiry_items
+             WHERE inquiry = ?1 ORDER BY finding",
+        )?;
+        for q in &mut out {
+            let mut rows = stmt.query([q.id])?;
+            while let Some(r) = rows.next()? {
+                q.items.push(crate::InquiryItem {
+                    finding: r.get(0)?,
+                    verdict: r.get(1)?,
+                    conditions: r.get(2)?,
+                    answer: r.get(3)?,
+                    answered_on: r.get::<_, Option<String>>(4)?.map(date).transpose()?,
+                    recorded_by: r.get(5)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     pub(crate) fn finding_events_impl(
         &self,
         finding: i64,
