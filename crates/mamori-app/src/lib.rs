@@ -28,6 +28,7 @@ pub mod sbom;
 pub mod stocktake;
 pub mod sync;
 pub mod users;
+pub mod vex;
 
 use std::path::{Path, PathBuf};
 

@@ -94,6 +94,36 @@ pub enum Command {
     /// 事業者確認 (適用可否の確認) — asking vendors whether fixes can be applied
     #[command(subcommand)]
     Inquiry(InquiryCommand),
+    /// VEX (脆弱性の影響に関する表明) を書き出し — write VEX statements
+    #[command(subcommand)]
+    Vex(VexCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VexCommand {
+    /// 機器または事業者ごとに書き出し (CycloneDX 1.5 / CSAF 2.0) — export for a device or a vendor's devices
+    Export {
+        /// 書き出し先 (.json) — the file to write
+        file: PathBuf,
+        /// 管理番号 — one device
+        #[arg(long, conflicts_with = "vendor", required_unless_present = "vendor")]
+        asset: Option<String>,
+        /// 保守事業者 — every device of this vendor
+        #[arg(long)]
+        vendor: Option<String>,
+        /// 形式 — format
+        #[arg(long, value_enum, default_value = "cyclonedx")]
+        format: VexFormatArg,
+    },
+}
+
+/// `--format` of `vex export`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum VexFormatArg {
+    /// CycloneDX 1.5 JSON
+    Cyclonedx,
+    /// CSAF 2.0 (csaf_vex)
+    Csaf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -73,6 +73,41 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Sbom(c) => crate::findings::sbom(ctx, c),
         Command::User(c) => crate::users::user(ctx, c),
         Command::Inquiry(c) => crate::findings::inquiry(ctx, c),
+        Command::Vex(crate::args::VexCommand::Export {
+            file,
+            asset,
+            vendor,
+            format,
+        }) => {
+            use mamori_app::vex::{VexFormat, VexScope};
+            let scope = match (asset, vendor) {
+                (Some(a), _) => VexScope::Asset(a),
+                (None, Some(v)) => VexScope::Vendor(v),
+                (None, None) => {
+                    return Err(UsageError::err(
+                        "--asset か --vendor を指定してください",
+                        "give --asset or --vendor",
+                    ))
+                }
+            };
+            let format = match format {
+                crate::args::VexFormatArg::Cyclonedx => VexFormat::CycloneDx,
+                crate::args::VexFormatArg::Csaf => VexFormat::Csaf,
+            };
+            let n = open(ctx)?.export_vex(&scope, format, &file)?;
+            if ctx.json {
+                print_json(&json!({ "file": file, "statements": n }));
+            } else {
+                println!(
+                    "{}",
+                    ctx.lang.pick(
+                        &format!("{n} 件の表明を {} に書き出しました", file.display()),
+                        &format!("{n} statements written to {}", file.display())
+                    )
+                );
+            }
+            Ok(())
+        }
         Command::Config(crate::args::ConfigCommand::Set { key, value }) => {
             open(ctx)?.set_config(&key, &value)?;
             if ctx.json {

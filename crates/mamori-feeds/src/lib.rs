@@ -10,6 +10,8 @@
 //! - [`kev`]: CISA's Known Exploited Vulnerabilities catalogue.
 //! - [`epss`]: FIRST EPSS CSV, with or without the `#model_version` line.
 //! - [`sbom`]: CycloneDX (JSON/XML) and SPDX (JSON/tag-value) SBOMs, as component lists.
+//! - [`vex_out`]: the one writer here — the hospital's VEX statements as CycloneDX 1.5 and
+//!   CSAF 2.0 `csaf_vex` JSON, from a neutral model.
 //! - [`jvn`]: JVN iPedia VULDEF 3.2 (detail) and JVNRSS (overview) in Japanese, through a
 //!   strict XML layer that refuses DOCTYPE and undeclared entities.
 //!
@@ -29,6 +31,7 @@ pub mod nvd;
 pub mod rss;
 pub mod sbom;
 mod time;
+pub mod vex_out;
 mod xml;
 
 pub use error::{FeedError, Warning};
