@@ -12,7 +12,7 @@ use mamori_core::{Labelled, Lang};
 use mamori_store::{Exception, FindingEvent, Tx};
 use serde_json::json;
 
-use crate::remediation::Findings;
+use crate::remediation::{no_finding, Findings};
 use crate::{allowed, audit, App, AppError, Result};
 
 /// The setting that lets the proposer approve their own exception (`true`), for a clinic
@@ -59,31 +59,9 @@ fn not_found(id: i64) -> AppError {
 
 /// The findings `which` names, with their states (all or nothing).
 fn resolve(tx: &dyn Tx, which: &Findings) -> Result<Vec<(i64, Remediation)>> {
-    let ids: Vec<i64> = match which {
-        Findings::Ids(ids) => ids.clone(),
-        Findings::Vuln(v) => tx
-            .finding_heads(None, Some(std::slice::from_ref(v)))?
-            .into_iter()
-            .filter(|h| h.status == "open")
-            .map(|h| h.id)
-            .collect(),
-    };
-    if ids.is_empty() {
-        return Err(bad(
-            "findings",
-            "対象の検出がありません".into(),
-            "no finding to cover".into(),
-        ));
-    }
     let mut out = Vec::new();
-    for id in ids {
-        let f = tx.finding(id)?.ok_or_else(|| {
-            bad(
-                "id",
-                format!("検出 {id} はありません"),
-                format!("there is no finding {id}"),
-            )
-        })?;
+    for id in which.ids(tx)? {
+        let f = tx.finding(id)?.ok_or_else(|| no_finding(id))?;
         out.push((id, Remediation::parse(&f.state).unwrap_or(Remediation::New)));
     }
     Ok(out)

@@ -10,10 +10,10 @@ use mamori_core::access::Permission;
 use mamori_core::remediation::{transition, Remediation, Verdict};
 use mamori_core::{Labelled, Lang};
 use mamori_ledger::inquiry::{read_inquiry_answers, write_inquiry_sheet, SheetHeader, SheetItem};
-use mamori_store::{FindingEvent, Inquiry, InquiryItem, Tx};
+use mamori_store::{FindingEvent, Inquiry, InquiryItem};
 use serde_json::json;
 
-use crate::remediation::Findings;
+use crate::remediation::{no_finding, Findings};
 use crate::{allowed, audit, io, App, AppError, Result};
 
 fn bad(field: &str, ja: String, en: String) -> AppError {
@@ -23,19 +23,6 @@ fn bad(field: &str, ja: String, en: String) -> AppError {
 /// Vendor names compare without case or surrounding space.
 fn same_vendor(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
-}
-
-/// The ids `which` names (a CVE: its findings still present).
-fn ids_of(tx: &dyn Tx, which: &Findings) -> Result<Vec<i64>> {
-    Ok(match which {
-        Findings::Ids(ids) => ids.clone(),
-        Findings::Vuln(v) => tx
-            .finding_heads(None, Some(std::slice::from_ref(v)))?
-            .into_iter()
-            .filter(|h| h.status == "open")
-            .map(|h| h.id)
-            .collect(),
-    })
 }
 
 /// What importing a vendor's sheet did.
@@ -60,23 +47,10 @@ impl App {
         }
         let (actor, roles, today) = (self.actor.clone(), self.roles.clone(), self.today());
         let mut tx = self.store.begin()?;
-        let ids = ids_of(tx.as_ref(), which)?;
-        if ids.is_empty() {
-            return Err(bad(
-                "findings",
-                "対象の検出がありません".into(),
-                "no finding to ask about".into(),
-            ));
-        }
+        let ids = which.ids(tx.as_ref())?;
         let mut moves = Vec::new();
         for &id in &ids {
-            let f = tx.finding(id)?.ok_or_else(|| {
-                bad(
-                    "id",
-                    format!("検出 {id} はありません"),
-                    format!("there is no finding {id}"),
-                )
-            })?;
+            let f = tx.finding(id)?.ok_or_else(|| no_finding(id))?;
             let device_vendor = tx
                 .asset(&f.asset_id)?
                 .and_then(|a| a.asset.vendor)

@@ -21,6 +21,34 @@ pub enum Findings {
     Vuln(String),
 }
 
+impl Findings {
+    /// The finding ids this names (a vulnerability: its findings still present); an error
+    /// when there are none.
+    pub(crate) fn ids(&self, tx: &dyn mamori_store::Tx) -> Result<Vec<i64>> {
+        let ids: Vec<i64> = match self {
+            Findings::Ids(ids) => ids.clone(),
+            Findings::Vuln(v) => tx
+                .finding_heads(None, Some(std::slice::from_ref(v)))?
+                .into_iter()
+                .filter(|h| h.status == "open")
+                .map(|h| h.id)
+                .collect(),
+        };
+        if ids.is_empty() {
+            let what = match self {
+                Findings::Vuln(v) => v.as_str(),
+                Findings::Ids(_) => "",
+            };
+            return Err(AppError::bad_value(
+                "findings",
+                format!("{what} の未解消の検出はありません"),
+                format!("{what} has no finding that is still present"),
+            ));
+        }
+        Ok(ids)
+    }
+}
+
 /// A change of 対応状況 and what it needs.
 #[derive(Debug, Clone)]
 pub struct StateChange {
@@ -41,6 +69,15 @@ pub struct StateReport {
     pub changed: Vec<i64>,
     /// Findings of the vulnerability already in that state (left alone).
     pub unchanged: Vec<i64>,
+}
+
+/// The error for a finding number that does not exist.
+pub(crate) fn no_finding(id: i64) -> AppError {
+    AppError::bad_value(
+        "id",
+        format!("検出 {id} はありません (`mamori findings list --status all`)"),
+        format!("there is no finding {id} (see `mamori findings list --status all`)"),
+    )
 }
 
 fn required(field: &str, ja: &str, en: &str) -> AppError {
@@ -132,36 +169,10 @@ impl App {
         change.check(today)?;
         let (actor, roles) = (self.actor.clone(), self.roles.clone());
         let mut tx = self.store.begin()?;
-        let found = match which {
-            Findings::Ids(ids) => {
-                let mut out = Vec::new();
-                for &id in ids {
-                    out.push(tx.finding(id)?.ok_or_else(|| {
-                        AppError::bad_value(
-                            "id",
-                            format!("検出 {id} はありません (`mamori findings list --status all`)"),
-                            format!("there is no finding {id} (see `mamori findings list --status all`)"),
-                        )
-                    })?);
-                }
-                out
-            }
-            Findings::Vuln(v) => {
-                let heads = tx.finding_heads(None, Some(std::slice::from_ref(v)))?;
-                let mut out = Vec::new();
-                for h in heads.into_iter().filter(|h| h.status == "open") {
-                    out.extend(tx.finding(h.id)?);
-                }
-                if out.is_empty() {
-                    return Err(AppError::bad_value(
-                        "cve",
-                        format!("{v} の未解消の検出はありません"),
-                        format!("{v} has no finding that is still present"),
-                    ));
-                }
-                out
-            }
-        };
+        let mut found = Vec::new();
+        for id in which.ids(tx.as_ref())? {
+            found.push(tx.finding(id)?.ok_or_else(|| no_finding(id))?);
+        }
         let mut report = StateReport {
             changed: Vec::new(),
             unchanged: Vec::new(),

@@ -216,16 +216,7 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
             planned,
             justification,
         } => {
-            let which = match (cve, ids.is_empty()) {
-                (Some(v), _) => Findings::Vuln(v),
-                (None, false) => Findings::Ids(ids),
-                (None, true) => {
-                    return Err(UsageError::err(
-                        "検出番号か --cve を指定してください",
-                        "give finding ids or --cve",
-                    ))
-                }
-            };
+            let which = which(ids, cve)?;
             let change = StateChange {
                 to: parse_state(&to)?,
                 reason,
@@ -301,16 +292,7 @@ fn exception(ctx: &Ctx, command: ExceptionCommand) -> Result<()> {
             residual_risk,
             review,
         } => {
-            let which = match (cve, ids.is_empty()) {
-                (Some(v), _) => Findings::Vuln(v),
-                (None, false) => Findings::Ids(ids),
-                (None, true) => {
-                    return Err(UsageError::err(
-                        "検出番号か --cve を指定してください",
-                        "give finding ids or --cve",
-                    ))
-                }
-            };
+            let which = which(ids, cve)?;
             let measures = measures
                 .iter()
                 .flat_map(|m| {
@@ -452,16 +434,7 @@ pub fn inquiry(ctx: &Ctx, command: InquiryCommand) -> Result<()> {
             cve,
             question,
         } => {
-            let which = match (cve, ids.is_empty()) {
-                (Some(v), _) => Findings::Vuln(v),
-                (None, false) => Findings::Ids(ids),
-                (None, true) => {
-                    return Err(UsageError::err(
-                        "検出番号か --cve を指定してください",
-                        "give finding ids or --cve",
-                    ))
-                }
-            };
+            let which = which(ids, cve)?;
             let id = app.open_inquiry(&vendor, &which, &question)?;
             if ctx.json {
                 print_json(&json!({ "id": id }));
@@ -594,6 +567,18 @@ fn print_exception_done(ctx: &Ctx, e: &mamori_store::Exception) {
         print_json(&exception_json(e));
     } else {
         println!("#{}: {}", e.id, exception_status(&e.status, ctx.lang));
+    }
+}
+
+/// The findings a command names: ids, or `--cve`.
+fn which(ids: Vec<i64>, cve: Option<String>) -> Result<Findings> {
+    match (cve, ids.is_empty()) {
+        (Some(v), _) => Ok(Findings::Vuln(v)),
+        (None, false) => Ok(Findings::Ids(ids)),
+        (None, true) => Err(UsageError::err(
+            "検出番号か --cve を指定してください",
+            "give finding ids or --cve",
+        )),
     }
 }
 
