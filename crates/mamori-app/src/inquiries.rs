@@ -116,6 +116,111 @@ impl App {
         Ok(qid)
     }
 
+    /// Attaches a file to an inquiry (the vendor's letter, a test report): the bytes are kept
+    /// in the data directory's `attachments/` under their SHA-256, which is recorded and
+    /// audited. Returns the SHA-256.
+    pub fn attach_to_inquiry(&mut self, inquiry: i64, file: &Path) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        self.require(Permission::RecordVendorAnswer)?;
+        let bytes = std::fs::read(file).map_err(io(file))?;
+        if bytes.len() > 50 * 1024 * 1024 {
+            return Err(bad(
+                "file",
+                format!("{} は 50 MB を超えています", file.display()),
+                format!("{} is over 50 MB", file.display()),
+            ));
+        }
+        let sha: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let scope = self.vendor_scope();
+        let mut tx = self.store.begin()?;
+        let q = tx
+            .inquiries()?
+            .into_iter()
+            .find(|q| q.id == inquiry)
+            .ok_or_else(|| {
+                bad(
+                    "inquiry",
+                    format!("照会 #{inquiry} はありません"),
+                    format!("there is no inquiry #{inquiry}"),
+                )
+            })?;
+        if let Some(company) = scope {
+            if !same_vendor(&q.vendor, &company) {
+                return Err(bad(
+                    "inquiry",
+                    format!("照会 #{inquiry} はあなたの会社宛てではありません"),
+                    format!("inquiry #{inquiry} is not addressed to your company"),
+                ));
+            }
+        }
+        let dir = self.data_dir.join("attachments");
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let stored = dir.join(&sha);
+        if !stored.exists() {
+            // Written beside, then renamed: a crash leaves no half file under the hash.
+            let part = dir.join(format!("{sha}.part"));
+            std::fs::write(&part, &bytes).map_err(io(&part))?;
+            std::fs::rename(&part, &stored).map_err(io(&stored))?;
+        }
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        tx.insert_attachment(&mamori_store::Attachment {
+            inquiry,
+            name: name.clone(),
+            sha256: sha.clone(),
+            size: bytes.len() as i64,
+            added_by: self.actor.clone(),
+        })?;
+        audit(
+            tx.as_mut(),
+            &self.actor,
+            "inquiry.attach",
+            Some(&format!("inquiry:{inquiry}")),
+            json!({ "name": name, "sha256": sha, "size": bytes.len() }),
+        )?;
+        tx.commit()?;
+        Ok(sha)
+    }
+
+    /// An inquiry's attachments, each checked against its SHA-256 (`false` when the kept file
+    /// is missing or changed).
+    pub fn inquiry_attachments(
+        &mut self,
+        inquiry: i64,
+    ) -> Result<Vec<(mamori_store::Attachment, bool)>> {
+        use sha2::{Digest, Sha256};
+        self.require(Permission::View)?;
+        let list = self.store.begin_read()?.attachments(inquiry)?;
+        let dir = self.data_dir.join("attachments");
+        Ok(list
+            .into_iter()
+            .map(|a| {
+                let intact = std::fs::read(dir.join(&a.sha256)).is_ok_and(|b| {
+                    Sha256::digest(&b)
+                        .iter()
+                        .map(|x| format!("{x:02x}"))
+                        .collect::<String>()
+                        == a.sha256
+                });
+                (a, intact)
+            })
+            .collect())
+    }
+
+    /// A 事業者 user's company, when that is all the user may answer for.
+    fn vendor_scope(&self) -> Option<String> {
+        let others = self.roles.iter().any(|&r| {
+            r != mamori_core::Role::Vendor
+                && mamori_core::access::allows(r, Permission::RecordVendorAnswer)
+        });
+        (!others).then(|| self.vendor.clone().unwrap_or_default())
+    }
+
     /// Every inquiry, newest first.
     pub fn inquiries(&mut self) -> Result<Vec<Inquiry>> {
         self.require(Permission::View)?;
@@ -217,17 +322,7 @@ impl App {
             ),
         })?;
         // A 事業者 user (no other role that records answers) answers only its company's.
-        let scope: Option<String> = {
-            let others = self.roles.iter().any(|&r| {
-                r != mamori_core::Role::Vendor
-                    && mamori_core::access::allows(r, Permission::RecordVendorAnswer)
-            });
-            if others {
-                None
-            } else {
-                Some(self.vendor.clone().unwrap_or_default())
-            }
-        };
+        let scope = self.vendor_scope();
         let mut tx = self.store.begin()?;
         let mut inquiries = tx.inquiries()?;
         let mut errors: Vec<(String, String)> = Vec::new();

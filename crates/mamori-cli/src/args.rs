@@ -156,6 +156,13 @@ pub enum InquiryCommand {
         /// 回答済みのシート — the vendor's sheet
         file: PathBuf,
     },
+    /// ファイルを添付 (SHA-256 を記録して保管) — attach a file (kept with its SHA-256)
+    Attach {
+        /// 照会番号 — inquiry id
+        id: i64,
+        /// 添付するファイル — the file
+        file: PathBuf,
+    },
     /// 照会の一覧 — list inquiries
     List,
 }

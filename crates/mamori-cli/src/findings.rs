@@ -484,13 +484,32 @@ pub fn inquiry(ctx: &Ctx, command: InquiryCommand) -> Result<()> {
                 );
             }
         }
+        InquiryCommand::Attach { id, file } => {
+            let sha = app.attach_to_inquiry(id, &file)?;
+            if ctx.json {
+                print_json(&json!({ "inquiry": id, "sha256": sha }));
+            } else {
+                println!("#{id}: {} (SHA-256 {sha})", file.display());
+            }
+        }
         InquiryCommand::List => {
             let list = app.inquiries()?;
             if ctx.json {
+                let mut v: Vec<serde_json::Value> = Vec::new();
+                for q in &list {
+                    let attachments: Vec<serde_json::Value> = app
+                        .inquiry_attachments(q.id)?
+                        .into_iter()
+                        .map(|(a, intact)| json!({ "name": a.name, "sha256": a.sha256, "size": a.size, "added_by": a.added_by, "intact": intact }))
+                        .collect();
+                    v.push(json!({ "id": q.id, "attachments": attachments }));
+                }
                 let v: Vec<serde_json::Value> = list
                     .iter()
-                    .map(|q| {
+                    .zip(v)
+                    .map(|(q, extra)| {
                         json!({
+                            "attachments": extra["attachments"],
                             "id": q.id, "vendor": q.vendor, "question": q.question, "asked_on": q.asked_on,
                             "asked_by": q.asked_by, "status": q.status,
                             "items": q.items.iter().map(|i| json!({

@@ -406,6 +406,44 @@ fn inquiry_to_the_vendor_answers_then_alternative_measures_and_a_fix_confirmed_b
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["answered"], 3);
     assert_eq!(r.json()["completed"][0].to_string(), qid);
+    // The vendor's letter is kept with its SHA-256; a changed copy is noticed.
+    let letter = env.path("回答書.pdf");
+    std::fs::write(&letter, b"%PDF-1.4 vendor letter written for this test").unwrap();
+    let r = as_vendor(
+        "medical",
+        &[
+            "--json",
+            "inquiry",
+            "attach",
+            &qid,
+            letter.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sha = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(std::fs::read(&letter).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(r.json()["sha256"], sha.as_str());
+    assert_eq!(
+        as_vendor(
+            "other",
+            &["inquiry", "attach", &qid, letter.to_str().unwrap()]
+        )
+        .code,
+        1
+    );
+    let attachments = |env: &Env| {
+        env.run(&["--json", "inquiry", "list"]).json()["inquiries"][0]["attachments"].clone()
+    };
+    assert_eq!(attachments(&env)[0]["intact"], true);
+    assert_eq!(attachments(&env)[0]["name"], "回答書.pdf");
+    std::fs::write(env.data().join("attachments").join(&sha), b"changed").unwrap();
+    assert_eq!(attachments(&env)[0]["intact"], false);
+
     let shown = state_of(&env, &a1);
     let last = shown["history"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["reason_code"], "vendor_answer");

@@ -530,6 +530,10 @@ pub trait Tx {
     fn inquiries(&self) -> Result<Vec<Inquiry>>;
     /// Writes an inquiry's status and its items' answers (by id and finding).
     fn save_inquiry_answers(&mut self, q: &Inquiry) -> Result<()>;
+    /// Records a file attached to an inquiry (the file itself is the caller's to keep).
+    fn insert_attachment(&mut self, a: &Attachment) -> Result<i64>;
+    /// An inquiry's attachments, in the order added.
+    fn attachments(&self, inquiry: i64) -> Result<Vec<Attachment>>;
     /// Marks a finding resolved (or reopened: `status` open, no time) with the reason.
     fn set_finding_status(
         &mut self,
@@ -649,6 +653,21 @@ pub struct Inquiry {
     pub status: String,
     /// One per finding.
     pub items: Vec<InquiryItem>,
+}
+
+/// A file attached to an inquiry, kept under its SHA-256.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Attachment {
+    /// The inquiry.
+    pub inquiry: i64,
+    /// The file's name as given.
+    pub name: String,
+    /// Hex SHA-256 of its bytes (also its name in the data directory).
+    pub sha256: String,
+    /// Bytes.
+    pub size: i64,
+    /// Who attached it.
+    pub added_by: String,
 }
 
 /// One finding of an inquiry, with the vendor's answer once recorded.

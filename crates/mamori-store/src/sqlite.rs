@@ -56,10 +56,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "inquiries",
         include_str!("../migrations/0008_inquiries.sql"),
     ),
+    (
+        9,
+        "attachments",
+        include_str!("../migrations/0009_attachments.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Fills the CPE vendor and product of components written before migration 4.
 fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -1269,6 +1274,40 @@ impl Tx for SqliteTx<'_> {
 
     fn save_inquiry_answers(&mut self, q: &crate::Inquiry) -> Result<()> {
         self.save_inquiry_answers_impl(q)
+    }
+
+    fn insert_attachment(&mut self, a: &crate::Attachment) -> Result<i64> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO inquiry_attachments (inquiry, name, sha256, size, added_by, added_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                a.inquiry,
+                a.name,
+                a.sha256,
+                a.size,
+                a.added_by,
+                now_text()
+            ])?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    fn attachments(&self, inquiry: i64) -> Result<Vec<crate::Attachment>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT inquiry, name, sha256, size, added_by FROM inquiry_attachments
+             WHERE inquiry = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([inquiry], |r| {
+            Ok(crate::Attachment {
+                inquiry: r.get(0)?,
+                name: r.get(1)?,
+                sha256: r.get(2)?,
+                size: r.get(3)?,
+                added_by: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn findings(&self, asset: Option<i64>) -> Result<Vec<crate::Finding>> {
