@@ -115,7 +115,18 @@ impl App {
             ));
         }
         let mut tx = self.store.begin()?;
-        let found = resolve(tx.as_ref(), which)?;
+        let mut found = resolve(tx.as_ref(), which)?;
+        // Chosen by vulnerability or device: those already closed are left out.
+        if !matches!(which, Findings::Ids(_)) {
+            found.retain(|(_, from)| from.is_open());
+            if found.is_empty() {
+                return Err(bad(
+                    "findings",
+                    "対応中の検出がありません".into(),
+                    "no finding is still being handled".into(),
+                ));
+            }
+        }
         for (id, from) in &found {
             if !from.is_open() {
                 return Err(bad(

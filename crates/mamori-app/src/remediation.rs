@@ -19,6 +19,9 @@ pub enum Findings {
     /// Every finding of this vulnerability (CVE or other id) the data still says is present
     /// (matching status open), whatever device.
     Vuln(String),
+    /// Every finding still present on this device (管理番号) — e.g. a risk acceptance for a
+    /// device past its support end.
+    Asset(String),
 }
 
 impl Findings {
@@ -33,10 +36,21 @@ impl Findings {
                 .filter(|h| h.status == "open")
                 .map(|h| h.id)
                 .collect(),
+            Findings::Asset(a) => {
+                let pk = tx
+                    .asset(a)?
+                    .ok_or_else(|| AppError::AssetNotFound(a.clone()))?
+                    .id;
+                tx.finding_heads(Some(&[pk]), None)?
+                    .into_iter()
+                    .filter(|h| h.status == "open")
+                    .map(|h| h.id)
+                    .collect()
+            }
         };
         if ids.is_empty() {
             let what = match self {
-                Findings::Vuln(v) => v.as_str(),
+                Findings::Vuln(v) | Findings::Asset(v) => v.as_str(),
                 Findings::Ids(_) => "",
             };
             return Err(AppError::bad_value(
@@ -179,7 +193,7 @@ impl App {
         };
         for f in &found {
             let from = Remediation::parse(&f.state).unwrap_or(Remediation::New);
-            if from == change.to && matches!(which, Findings::Vuln(_)) {
+            if from == change.to && !matches!(which, Findings::Ids(_)) {
                 report.unchanged.push(f.id);
                 continue;
             }

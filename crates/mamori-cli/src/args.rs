@@ -137,6 +137,9 @@ pub enum InquiryCommand {
         /// この脆弱性の未解消の検出すべて — every still-present finding of this vulnerability
         #[arg(long, conflicts_with = "ids")]
         cve: Option<String>,
+        /// この機器の未解消の検出すべて (例: サポート終了機器のリスク受容) — every still-present finding of this device (e.g. risk acceptance for a device past its support end)
+        #[arg(long, conflicts_with_all = ["ids", "cve"])]
+        asset: Option<String>,
         /// 確認事項 — the question
         #[arg(
             long,
@@ -272,6 +275,9 @@ pub enum FindingsCommand {
         /// この脆弱性の未解消の検出すべて — every still-present finding of this vulnerability
         #[arg(long, conflicts_with = "ids")]
         cve: Option<String>,
+        /// この機器の未解消の検出すべて (例: サポート終了機器のリスク受容) — every still-present finding of this device (e.g. risk acceptance for a device past its support end)
+        #[arg(long, conflicts_with_all = ["ids", "cve"])]
+        asset: Option<String>,
         /// 新しい対応状況 (調査中|事業者確認中|適用予定|該当なし|誤検知|未対応 または investigating, asked_vendor, fix_planned, not_affected, false_positive, new) — the new state
         #[arg(long)]
         to: String,
@@ -299,6 +305,9 @@ pub enum ExceptionCommand {
         /// この脆弱性の未解消の検出すべて — every still-present finding of this vulnerability
         #[arg(long, conflicts_with = "ids")]
         cve: Option<String>,
+        /// この機器の未解消の検出すべて (例: サポート終了機器のリスク受容) — every still-present finding of this device (e.g. risk acceptance for a device past its support end)
+        #[arg(long, conflicts_with_all = ["ids", "cve"])]
+        asset: Option<String>,
         /// 種類: 代替策 (mitigated) または リスク受容 (risk_accepted) — kind
         #[arg(long)]
         kind: String,

@@ -211,12 +211,13 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
         FindingsCommand::State {
             ids,
             cve,
+            asset,
             to,
             reason,
             planned,
             justification,
         } => {
-            let which = which(ids, cve)?;
+            let which = which(ids, cve, asset)?;
             let change = StateChange {
                 to: parse_state(&to)?,
                 reason,
@@ -286,13 +287,14 @@ fn exception(ctx: &Ctx, command: ExceptionCommand) -> Result<()> {
         ExceptionCommand::Propose {
             ids,
             cve,
+            asset,
             kind,
             measures,
             note,
             residual_risk,
             review,
         } => {
-            let which = which(ids, cve)?;
+            let which = which(ids, cve, asset)?;
             let measures = measures
                 .iter()
                 .flat_map(|m| {
@@ -432,9 +434,10 @@ pub fn inquiry(ctx: &Ctx, command: InquiryCommand) -> Result<()> {
             vendor,
             ids,
             cve,
+            asset,
             question,
         } => {
-            let which = which(ids, cve)?;
+            let which = which(ids, cve, asset)?;
             let id = app.open_inquiry(&vendor, &which, &question)?;
             if ctx.json {
                 print_json(&json!({ "id": id }));
@@ -589,14 +592,15 @@ fn print_exception_done(ctx: &Ctx, e: &mamori_store::Exception) {
     }
 }
 
-/// The findings a command names: ids, or `--cve`.
-fn which(ids: Vec<i64>, cve: Option<String>) -> Result<Findings> {
-    match (cve, ids.is_empty()) {
-        (Some(v), _) => Ok(Findings::Vuln(v)),
-        (None, false) => Ok(Findings::Ids(ids)),
-        (None, true) => Err(UsageError::err(
-            "検出番号か --cve を指定してください",
-            "give finding ids or --cve",
+/// The findings a command names: ids, `--cve`, or `--asset`.
+fn which(ids: Vec<i64>, cve: Option<String>, asset: Option<String>) -> Result<Findings> {
+    match (cve, asset, ids.is_empty()) {
+        (Some(v), None, true) => Ok(Findings::Vuln(v)),
+        (None, Some(a), true) => Ok(Findings::Asset(a)),
+        (None, None, false) => Ok(Findings::Ids(ids)),
+        _ => Err(UsageError::err(
+            "検出番号、--cve、--asset のどれか一つを指定してください",
+            "give finding ids, --cve or --asset (one of them)",
         )),
     }
 }

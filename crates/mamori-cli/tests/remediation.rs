@@ -197,6 +197,44 @@ fn triage_plan_and_a_match_that_sees_the_fixed_version() {
         "found_again"
     );
 
+    // PC-0003 is past its support end: one risk acceptance for what is still open on it (its
+    // other finding was closed as not affected and is left out).
+    assert_eq!(
+        env.run(&["config", "set", "workflow.self_approval", "true"])
+            .code,
+        0
+    );
+    let r = env.run(&[
+        "--json",
+        "findings",
+        "exception",
+        "propose",
+        "--asset",
+        "PC-0003",
+        "--kind",
+        "リスク受容",
+        "--residual-risk",
+        "中",
+        "--review",
+        "2099-12-31",
+        "--note",
+        "サポート終了、更新予算まで",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let exc = r.json()["id"].as_i64().unwrap().to_string();
+    assert_eq!(env.run(&["findings", "exception", "approve", &exc]).code, 0);
+    let on_pc3 = list(&env, &["--asset", "PC-0003"]);
+    let states: Vec<&str> = on_pc3
+        .iter()
+        .map(|f| f["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states.iter().filter(|s| **s == "risk_accepted").count(),
+        1,
+        "{states:?}"
+    );
+    assert!(states.contains(&"not_affected"), "{states:?}");
+
     // Every change is in the audit log, and the chain holds.
     let r = env.run(&["--json", "audit", "tail", "--limit", "100"]);
     let changes = r.json()["entries"]
