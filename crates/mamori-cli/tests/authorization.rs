@@ -55,12 +55,23 @@ fn actions() -> Vec<Action> {
         Action { name: "list exceptions", args: &["findings", "exception", "list"], allowed: [Y, Y, Y, Y, Y, N] },
         Action { name: "change a setting", args: &["config", "set", "workflow.self_approval", "false"], allowed: [Y, N, N, N, N, N] },
         Action { name: "list inquiries", args: &["inquiry", "list"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "reject an exception", args: &["findings", "exception", "reject", "{ex}", "--reason", "不十分"], allowed: [N, N, Y, Y, N, N] },
+        Action { name: "open an inquiry", args: &["inquiry", "open", "保守会社", "--asset", "PC-0001"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "export the inquiry sheet", args: &["inquiry", "export", "保守会社", "{dir}/sheet-{role}.xlsx"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "import vendor answers", args: &["inquiry", "import", "{dir}/answers-{role}.xlsx"], allowed: [N, Y, Y, N, N, Y] },
+        Action { name: "attach a file to an inquiry", args: &["inquiry", "attach", "1", "{dir}/ledger.csv"], allowed: [N, Y, Y, N, N, Y] },
+        Action { name: "export VEX", args: &["vex", "export", "{dir}/vex-{role}.json", "--asset", "PC-0001"], allowed: [N, Y, Y, Y, Y, N] },
+        Action { name: "take stock", args: &["ledger", "stocktake", "--date", "2026-11-20", "--found", "PC-0001"], allowed: [N, Y, Y, N, N, N] },
         Action { name: "read the audit log", args: &["audit", "tail"], allowed: [Y, N, N, Y, Y, N] },
         Action { name: "verify the audit log", args: &["audit", "verify"], allowed: [Y, N, N, Y, Y, N] },
         Action { name: "export the audit log", args: &["audit", "export", "{dir}/audit-{role}.jsonl"], allowed: [Y, N, N, Y, Y, N] },
         Action { name: "list users", args: &["user", "list"], allowed: [Y, N, N, N, N, N] },
         Action { name: "add a user", args: &["user", "add", "new_{role}", "--role", "auditor"], allowed: [Y, N, N, N, N, N] },
-        Action { name: "change roles", args: &["user", "role", "u_vendor", "--role", "vendor"], allowed: [Y, N, N, N, N, N] },
+        Action { name: "change roles", args: &["user", "role", "new_administrator", "--role", "auditor,planner"], allowed: [Y, N, N, N, N, N] },
+        Action { name: "reset a password", args: &["user", "passwd", "new_administrator"], allowed: [Y, N, N, N, N, N] },
+        Action { name: "disable a user", args: &["user", "disable", "new_administrator"], allowed: [Y, N, N, N, N, N] },
+        Action { name: "enable a user", args: &["user", "enable", "new_administrator"], allowed: [Y, N, N, N, N, N] },
+        Action { name: "retire a device", args: &["ledger", "retire", "PC-{role}"], allowed: [N, Y, Y, N, N, N] },
     ]
 }
 
@@ -88,7 +99,7 @@ fn setup() -> Env {
     }
     std::fs::write(
         env.path("ledger.csv"),
-        "管理番号,機器名,機器種別,バージョン\nPC-0001,外来PC1,PC,1.0\n",
+        "管理番号,機器名,機器種別,保守事業者,バージョン\nPC-0001,外来PC1,PC,保守会社,1.0\n",
     )
     .unwrap();
     let r = env.run(&["ledger", "import", env.path("ledger.csv").to_str().unwrap()]);
@@ -99,6 +110,38 @@ fn setup() -> Env {
             {"type":"library","name":"viewer","version":"1.0","cpe":"cpe:2.3:a:mamori_test:viewer:1.0:*:*:*:*:*:*:*"}]}"#,
     )
     .unwrap();
+    // The answers each role imports: the operator answers inquiry #1's first finding, the
+    // vendor its second, the planner inquiry #2's first (the inquiries the operator and the
+    // planner open, each for PC-0001's two findings). The refused roles never get to read one.
+    let headers = [
+        "照会番号",
+        "検出番号",
+        "回答区分",
+        "条件",
+        "回答・備考",
+        "回答日",
+    ];
+    for (role, inquiry, finding) in [
+        ("operator", "1", "1"),
+        ("vendor", "1", "2"),
+        ("planner", "2", "1"),
+        ("administrator", "1", "1"),
+        ("security_manager", "1", "1"),
+        ("auditor", "1", "1"),
+    ] {
+        support::write_xlsx(
+            &env.path(&format!("answers-{role}.xlsx")),
+            &headers,
+            &[vec![
+                inquiry.into(),
+                finding.into(),
+                "適用可".into(),
+                String::new(),
+                "次回保守で".into(),
+                "2026-11-20".into(),
+            ]],
+        );
+    }
     std::fs::copy(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nvd-remediation.json"),
         env.path("nvd.json"),
@@ -117,7 +160,18 @@ fn every_role_may_do_what_the_table_says_and_nothing_else() {
             let args: Vec<String> = action
                 .args
                 .iter()
-                .map(|a| a.replace("{role}", role).replace("{dir}", &dir))
+                .map(|a| {
+                    // The exception each approving role rejects: the one the operator proposed
+                    // (#1) for the planner, the planner's (#2) for the security manager.
+                    let ex = if *role == "security_manager" {
+                        "2"
+                    } else {
+                        "1"
+                    };
+                    a.replace("{role}", role)
+                        .replace("{dir}", &dir)
+                        .replace("{ex}", ex)
+                })
                 .collect();
             let mut all = vec![
                 "--lang".to_string(),
