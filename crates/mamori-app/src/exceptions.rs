@@ -115,11 +115,25 @@ impl App {
             ));
         }
         let mut tx = self.store.begin()?;
-        let mut found = resolve(tx.as_ref(), which)?;
+        // A device as a whole: it must exist; a リスク受容 may cover it without any finding
+        // (kept past its support end with no known vulnerability).
+        let device = match which {
+            Findings::Asset(a) => {
+                tx.asset(a)?
+                    .ok_or_else(|| AppError::AssetNotFound(a.clone()))?;
+                Some(a.clone())
+            }
+            _ => None,
+        };
+        let mut found = match (resolve(tx.as_ref(), which), &device) {
+            (Ok(found), _) => found,
+            (Err(_), Some(_)) if p.kind == Remediation::RiskAccepted => Vec::new(),
+            (Err(e), _) => return Err(e),
+        };
         // Chosen by vulnerability or device: those already closed are left out.
         if !matches!(which, Findings::Ids(_)) {
             found.retain(|(_, from)| from.is_open());
-            if found.is_empty() {
+            if found.is_empty() && !(device.is_some() && p.kind == Remediation::RiskAccepted) {
                 return Err(bad(
                     "findings",
                     "対応中の検出がありません".into(),
@@ -150,6 +164,7 @@ impl App {
             decided_at: None,
             decision_reason: None,
             findings: found.iter().map(|(id, _)| *id).collect(),
+            asset: device,
         };
         let id = tx.insert_exception(&e)?;
         audit(
@@ -160,7 +175,7 @@ impl App {
             json!({
                 "kind": e.kind, "measures": e.measures, "note": e.note,
                 "residual_risk": e.residual_risk, "review_date": e.review_date,
-                "findings": e.findings,
+                "findings": e.findings, "asset": e.asset,
             }),
         )?;
         tx.commit()?;

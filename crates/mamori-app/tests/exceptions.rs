@@ -223,3 +223,51 @@ fn findings_fall_overdue_by_their_priority_and_the_hospitals_days() {
     app.set_today(seen + chrono::Days::new(8));
     assert_eq!(overdue(&mut app), 3);
 }
+
+#[test]
+fn a_device_past_its_support_end_is_risk_accepted_even_without_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut app = matched(&data);
+    app.set_config(SELF_APPROVAL, "true").unwrap();
+    app.set_today(day("2026-12-01"));
+    let values: Vec<(String, String)> = [
+        ("機器名", "旧型透視装置"),
+        ("機器種別", "医療機器"),
+        ("サポート終了日", "2024-03-31"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    app.add_asset("MD-0099", &values).unwrap();
+    let p = Proposal {
+        kind: Remediation::RiskAccepted,
+        measures: vec![Measure::NetworkIsolation],
+        note: Some("更新予算の承認まで、閉域で運用".into()),
+        residual_risk: ResidualRisk::Medium,
+        review_date: day("2027-03-31"),
+    };
+    let id = app
+        .propose_exception(&Findings::Asset("MD-0099".into()), &p)
+        .unwrap();
+    // 代替策 needs findings to cover; a device alone is a risk acceptance.
+    let mitigated = Proposal {
+        kind: Remediation::Mitigated,
+        ..p.clone()
+    };
+    assert!(app
+        .propose_exception(&Findings::Asset("MD-0099".into()), &mitigated)
+        .is_err());
+    assert!(app
+        .propose_exception(&Findings::Asset("NOPE".into()), &p)
+        .is_err());
+    let e = app.decide_exception(id, true, None).unwrap();
+    assert_eq!(
+        (e.status.as_str(), e.asset.as_deref()),
+        ("approved", Some("MD-0099"))
+    );
+    assert!(e.findings.is_empty());
+    app.set_today(day("2027-04-01"));
+    assert_eq!(app.review_exceptions().unwrap(), [id]);
+    assert_eq!(app.exceptions().unwrap()[0].status, "expired");
+}

@@ -410,11 +410,18 @@ fn exception(ctx: &Ctx, command: ExceptionCommand) -> Result<()> {
                             .map(|m| label::<Measure>(m, lang))
                             .collect::<Vec<_>>()
                             .join(", "),
-                        e.findings
-                            .iter()
-                            .map(i64::to_string)
-                            .collect::<Vec<_>>()
-                            .join(" "),
+                        {
+                            let ids = e
+                                .findings
+                                .iter()
+                                .map(i64::to_string)
+                                .collect::<Vec<_>>()
+                                .join(" ");
+                            match &e.asset {
+                                Some(a) => format!("{a} {ids}").trim().to_string(),
+                                None => ids,
+                            }
+                        },
                         e.requested_by.clone(),
                         e.decided_by.clone().unwrap_or_default(),
                     ]
@@ -580,7 +587,7 @@ fn exception_json(e: &mamori_store::Exception) -> serde_json::Value {
         "residual_risk": e.residual_risk, "review_date": e.review_date, "status": e.status,
         "requested_by": e.requested_by, "requested_at": e.requested_at.to_rfc3339(),
         "decided_by": e.decided_by, "decided_at": e.decided_at.map(|t| t.to_rfc3339()),
-        "decision_reason": e.decision_reason, "findings": e.findings,
+        "decision_reason": e.decision_reason, "findings": e.findings, "asset": e.asset,
     })
 }
 

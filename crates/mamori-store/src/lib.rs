@@ -634,6 +634,8 @@ pub struct Exception {
     pub decision_reason: Option<String>,
     /// The findings it covers.
     pub findings: Vec<i64>,
+    /// The device (管理番号) when it is for a device as a whole (EOS).
+    pub asset: Option<String>,
 }
 
 /// 事業者確認: a question to a vendor about findings on its devices.

@@ -61,10 +61,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attachments",
         include_str!("../migrations/0009_attachments.sql"),
     ),
+    (
+        10,
+        "device exceptions",
+        include_str!("../migrations/0010_device_exceptions.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Fills the CPE vendor and product of components written before migration 4.
 fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {

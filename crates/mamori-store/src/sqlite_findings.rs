@@ -557,8 +557,8 @@ impl SqliteTx<'_> {
         self.tx
             .prepare_cached(
                 "INSERT INTO exceptions (kind, measures, note, residual_risk, review_date, status,
-                    requested_by, requested_at, decided_by, decided_at, decision_reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    requested_by, requested_at, decided_by, decided_at, decision_reason, asset)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 e.kind,
@@ -571,7 +571,8 @@ impl SqliteTx<'_> {
                 time(e.requested_at),
                 e.decided_by,
                 e.decided_at.map(time),
-                e.decision_reason
+                e.decision_reason,
+                e.asset
             ])?;
         let id = self.tx.last_insert_rowid();
         let mut stmt = self.tx.prepare_cached(
@@ -603,7 +604,7 @@ impl SqliteTx<'_> {
         let corrupt = StoreError::Corrupt;
         let mut stmt = self.tx.prepare_cached(
             "SELECT id, kind, measures, note, residual_risk, review_date, status, requested_by,
-                    requested_at, decided_by, decided_at, decision_reason
+                    requested_at, decided_by, decided_at, decision_reason, asset
              FROM exceptions WHERE ?1 IS NULL OR id = ?1 ORDER BY id DESC",
         )?;
         let mut rows = stmt.query([id])?;
@@ -630,6 +631,7 @@ impl SqliteTx<'_> {
                     .transpose()?,
                 decision_reason: r.get(11)?,
                 findings: Vec::new(),
+                asset: r.get(12)?,
             });
         }
         let mut stmt = self.tx.prepare_cached(
