@@ -132,14 +132,8 @@ pub enum InquiryCommand {
     Open {
         /// 事業者 (台帳の保守事業者) — the vendor, as in the ledger
         vendor: String,
-        /// 検出番号 (複数可) — finding ids
-        ids: Vec<i64>,
-        /// この脆弱性の未解消の検出すべて — every still-present finding of this vulnerability
-        #[arg(long, conflicts_with = "ids")]
-        cve: Option<String>,
-        /// この機器の未解消の検出すべて (例: サポート終了機器のリスク受容) — every still-present finding of this device (e.g. risk acceptance for a device past its support end)
-        #[arg(long, conflicts_with_all = ["ids", "cve"])]
-        asset: Option<String>,
+        #[command(flatten)]
+        select: FindingSelection,
         /// 確認事項 — the question
         #[arg(
             long,
@@ -270,14 +264,8 @@ pub enum FindingsCommand {
     },
     /// 対応状況を変更 (番号指定、または --cve で同じ脆弱性の全機器) — change the remediation state (of these findings, or with --cve of every device's finding of that vulnerability)
     State {
-        /// 検出番号 (複数可) — finding ids
-        ids: Vec<i64>,
-        /// この脆弱性の未解消の検出すべて — every still-present finding of this vulnerability
-        #[arg(long, conflicts_with = "ids")]
-        cve: Option<String>,
-        /// この機器の未解消の検出すべて (例: サポート終了機器のリスク受容) — every still-present finding of this device (e.g. risk acceptance for a device past its support end)
-        #[arg(long, conflicts_with_all = ["ids", "cve"])]
-        asset: Option<String>,
+        #[command(flatten)]
+        select: FindingSelection,
         /// 新しい対応状況 (調査中|事業者確認中|適用予定|該当なし|誤検知|未対応 または investigating, asked_vendor, fix_planned, not_affected, false_positive, new) — the new state
         #[arg(long)]
         to: String,
@@ -296,18 +284,25 @@ pub enum FindingsCommand {
     Exception(ExceptionCommand),
 }
 
+/// Which findings a workflow command covers: by number, by vulnerability, or by device.
+#[derive(Debug, Args)]
+pub struct FindingSelection {
+    /// 検出番号 (複数可) — finding ids
+    pub ids: Vec<i64>,
+    /// この脆弱性の未解消の検出すべて — every still-present finding of this vulnerability
+    #[arg(long, conflicts_with = "ids")]
+    pub cve: Option<String>,
+    /// この機器の未解消の検出すべて (例: サポート終了機器のリスク受容) — every still-present finding of this device (e.g. risk acceptance for a device past its support end)
+    #[arg(long, conflicts_with_all = ["ids", "cve"])]
+    pub asset: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ExceptionCommand {
     /// 申請 (検出番号、または --cve) — propose for findings (ids, or --cve)
     Propose {
-        /// 検出番号 (複数可) — finding ids
-        ids: Vec<i64>,
-        /// この脆弱性の未解消の検出すべて — every still-present finding of this vulnerability
-        #[arg(long, conflicts_with = "ids")]
-        cve: Option<String>,
-        /// この機器の未解消の検出すべて (例: サポート終了機器のリスク受容) — every still-present finding of this device (e.g. risk acceptance for a device past its support end)
-        #[arg(long, conflicts_with_all = ["ids", "cve"])]
-        asset: Option<String>,
+        #[command(flatten)]
+        select: FindingSelection,
         /// 種類: 代替策 (mitigated) または リスク受容 (risk_accepted) — kind
         #[arg(long)]
         kind: String,

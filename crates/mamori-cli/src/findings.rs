@@ -209,15 +209,13 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
         }
         FindingsCommand::Exception(c) => exception(ctx, c),
         FindingsCommand::State {
-            ids,
-            cve,
-            asset,
+            select,
             to,
             reason,
             planned,
             justification,
         } => {
-            let which = which(ids, cve, asset)?;
+            let which = which(select)?;
             let change = StateChange {
                 to: parse_state(&to)?,
                 reason,
@@ -285,16 +283,14 @@ fn exception(ctx: &Ctx, command: ExceptionCommand) -> Result<()> {
     let mut app = open(ctx)?;
     match command {
         ExceptionCommand::Propose {
-            ids,
-            cve,
-            asset,
+            select,
             kind,
             measures,
             note,
             residual_risk,
             review,
         } => {
-            let which = which(ids, cve, asset)?;
+            let which = which(select)?;
             let measures = measures
                 .iter()
                 .flat_map(|m| {
@@ -439,12 +435,10 @@ pub fn inquiry(ctx: &Ctx, command: InquiryCommand) -> Result<()> {
     match command {
         InquiryCommand::Open {
             vendor,
-            ids,
-            cve,
-            asset,
+            select,
             question,
         } => {
-            let which = which(ids, cve, asset)?;
+            let which = which(select)?;
             let id = app.open_inquiry(&vendor, &which, &question)?;
             if ctx.json {
                 print_json(&json!({ "id": id }));
@@ -600,7 +594,8 @@ fn print_exception_done(ctx: &Ctx, e: &mamori_store::Exception) {
 }
 
 /// The findings a command names: ids, `--cve`, or `--asset`.
-fn which(ids: Vec<i64>, cve: Option<String>, asset: Option<String>) -> Result<Findings> {
+fn which(select: crate::args::FindingSelection) -> Result<Findings> {
+    let crate::args::FindingSelection { ids, cve, asset } = select;
     match (cve, asset, ids.is_empty()) {
         (Some(v), None, true) => Ok(Findings::Vuln(v)),
         (None, Some(a), true) => Ok(Findings::Asset(a)),
