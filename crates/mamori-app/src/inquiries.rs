@@ -21,7 +21,7 @@ fn bad(field: &str, ja: String, en: String) -> AppError {
 }
 
 /// Vendor names compare without case or surrounding space.
-fn same_vendor(a: &str, b: &str) -> bool {
+pub(crate) fn same_vendor(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
@@ -326,7 +326,8 @@ impl App {
         let mut tx = self.store.begin()?;
         let mut inquiries = tx.inquiries()?;
         let mut errors: Vec<(String, String)> = Vec::new();
-        let mut answered = 0;
+        // The (inquiry, finding) pairs this sheet answers.
+        let mut recorded: Vec<(i64, i64)> = Vec::new();
         for r in &rows {
             let at = |ja: String, en: String| {
                 (
@@ -426,7 +427,7 @@ impl App {
             item.answer = Some(r.answer.clone()).filter(|c| !c.is_empty());
             item.answered_on = Some(on);
             item.recorded_by = Some(self.actor.clone());
-            answered += 1;
+            recorded.push((qid, fid));
         }
         if !errors.is_empty() {
             let (ja, en): (Vec<String>, Vec<String>) = errors.into_iter().unzip();
@@ -439,7 +440,7 @@ impl App {
                 message_en: format!("no answer was recorded; fix these rows:\n{}", en.join("\n")),
             });
         }
-        if answered == 0 {
+        if recorded.is_empty() {
             return Err(bad(
                 "file",
                 format!("{name}: 回答の記入された行がありません"),
@@ -447,26 +448,20 @@ impl App {
             ));
         }
         let mut completed = Vec::new();
-        for q in inquiries.iter_mut().filter(|q| q.status == "open") {
-            let touched: Vec<&InquiryItem> = q
-                .items
-                .iter()
-                .filter(|i| {
-                    i.recorded_by.as_deref() == Some(self.actor.as_str()) && i.answered_on.is_some()
-                })
-                .collect();
-            if touched.is_empty() {
-                continue;
-            }
+        for q in inquiries
+            .iter_mut()
+            .filter(|q| recorded.iter().any(|&(qid, _)| qid == q.id))
+        {
             if q.items.iter().all(|i| i.verdict.is_some()) {
                 q.status = "answered".into();
                 completed.push(q.id);
             }
             tx.save_inquiry_answers(q)?;
-            for i in q.items.iter().filter(|i| {
-                rows.iter()
-                    .any(|r| r.inquiry == q.id.to_string() && r.finding == i.finding.to_string())
-            }) {
+            for i in q
+                .items
+                .iter()
+                .filter(|i| recorded.contains(&(q.id, i.finding)))
+            {
                 let state = tx.finding(i.finding)?.map(|f| f.state).unwrap_or_default();
                 // The answer is part of the finding's history; its state is the people's next
                 // decision (plan the fix, propose 代替策…).
@@ -490,7 +485,7 @@ impl App {
         }
         tx.commit()?;
         Ok(AnswerReport {
-            answered,
+            answered: recorded.len(),
             completed,
         })
     }

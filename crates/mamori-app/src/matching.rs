@@ -261,16 +261,28 @@ fn components_of(
     }
     for c in sbom {
         let Some(cpe) = &c.cpe else { continue };
-        let scheme = match c.purl.as_deref() {
-            Some(p) if p.starts_with("pkg:deb/") => Scheme::Debian,
-            Some(p) if p.starts_with("pkg:rpm/") => Scheme::Rpm,
-            _ => Scheme::Generic,
-        };
+        let purl_type = c
+            .purl
+            .as_deref()
+            .and_then(|p| p.strip_prefix("pkg:"))
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(t, _)| t);
+        let scheme = scheme_of(purl_type);
         add(cpe, c.version.as_deref(), "sbom", scheme, &|| {
             format!("SBOM component {}", c.name)
         });
     }
     out
+}
+
+/// How a component's versions compare, from its package URL's type (`deb`, `rpm`; any
+/// case): the one rule for whole devices and for variants alike.
+fn scheme_of(purl_type: Option<&str>) -> Scheme {
+    match purl_type.map(str::to_ascii_lowercase).as_deref() {
+        Some("deb") => Scheme::Debian,
+        Some("rpm") => Scheme::Rpm,
+        _ => Scheme::Generic,
+    }
 }
 
 /// A component from a parsed CPE; a CPE without a version takes `version` (the バージョン
@@ -345,11 +357,7 @@ impl FocusVariant {
             "sbom" => (1, "sbom"),
             _ => return None,
         };
-        let scheme = match v.purl_type.as_deref() {
-            Some("deb") => Scheme::Debian,
-            Some("rpm") => Scheme::Rpm,
-            _ => Scheme::Generic,
-        };
+        let scheme = scheme_of(v.purl_type.as_deref());
         Some(FocusVariant {
             id: v.id,
             vendor: v.vendor,

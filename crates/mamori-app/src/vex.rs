@@ -57,7 +57,7 @@ impl App {
                     }
                     vendor_of[&f.asset_id]
                         .as_deref()
-                        .is_some_and(|x| x.trim().eq_ignore_ascii_case(v.trim()))
+                        .is_some_and(|x| crate::inquiries::same_vendor(x, v))
                 }
             };
             if !keep {
