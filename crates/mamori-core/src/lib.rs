@@ -10,6 +10,9 @@
 //! references and exact applicability logic ([`vuln::Configuration`] → [`vuln::Node`] →
 //! [`vuln::CpeMatch`]), KEV entries and EPSS scores.
 //!
+//! [`scan`] holds what a network scan saw (hosts, ports, identified services) and the 8.3
+//! checks ([`scan::Check83`]) that compare it with the ledger.
+//!
 //! [`remediation`] holds the 対応状況 of findings and the one table of their transitions.
 //! [`access`] is the one table of who may do what ([`Role`] × [`access::Permission`]).
 //!
@@ -22,6 +25,7 @@ mod asset;
 mod labels;
 mod lang;
 pub mod remediation;
+pub mod scan;
 pub mod value;
 pub mod vuln;
 
