@@ -522,3 +522,50 @@ fn every_other_csaf_document_reads() {
         "112 ICSA + 4 VA advisories and the vendor samples: {read}"
     );
 }
+
+/// Every real nmap XML file reads (nmap 5.21 to 7.91, with OS detection, service versions
+/// and scripts); hosts without an address are the only ones left out.
+#[test]
+fn real_nmap_xml_files_read() {
+    let Some(data) = shared_data() else { return };
+    let dir = data.join("nmap-xml");
+    let mut files = Vec::new();
+    for sub in std::fs::read_dir(&dir).unwrap().flatten() {
+        if sub.path().is_dir() {
+            for f in std::fs::read_dir(sub.path()).unwrap().flatten() {
+                if f.path().extension().is_some_and(|e| e == "xml") {
+                    files.push(f.path());
+                }
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 24, "{} nmap files", files.len());
+    let (mut hosts, mut open, mut versions, mut skipped) = (0, 0, 0, 0);
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        let (run, warnings) = mamori_feeds::nmap::parse_nmap_xml(&bytes)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // test_osclass.xml has its address anonymised to "IP": that host is skipped, with
+        // the line named.
+        for w in warnings.iter().filter(|w| w.skipped) {
+            assert!(w.message.contains("without an IP address"), "{w}");
+            skipped += 1;
+        }
+        assert!(run.args.is_some(), "{}", path.display());
+        hosts += run.hosts.len();
+        for h in &run.hosts {
+            open += h.open_ports().count();
+            versions += h.open_ports().filter(|p| p.version.is_some()).count();
+        }
+    }
+    eprintln!(
+        "{} nmap files: {hosts} hosts, {open} open ports, {versions} with a version, {skipped} skipped",
+        files.len()
+    );
+    assert!(skipped <= 1, "{skipped} hosts skipped");
+    assert!(
+        hosts > 24 && open > 50 && versions > 5,
+        "{hosts} {open} {versions}"
+    );
+}

@@ -15,6 +15,7 @@
 pub mod sqlite;
 mod sqlite_advisories;
 mod sqlite_findings;
+mod sqlite_scans;
 mod sqlite_vulns;
 
 use std::path::PathBuf;
@@ -542,8 +543,87 @@ pub trait Tx {
         reason: Option<&str>,
         at: Option<DateTime<Utc>>,
     ) -> Result<()>;
-    /// Inserts (id 0) or updates a finding; returns its id.
+    /// Inserts (id 0) or updates a finding; returns its id. A finding whose `vuln` starts
+    /// with `8.3:` is a safe-use finding; `asset` 0 means an address in no ledger row.
     fn save_finding(&mut self, finding: &Finding) -> Result<i64>;
+    /// Every safe-use (8.3) finding, oldest first.
+    fn check_findings(&self) -> Result<Vec<Finding>>;
+
+    /// Records a scan that starts (status `running`); returns its id.
+    fn insert_scan(&mut self, scan: &ScanRecord) -> Result<i64>;
+    /// Stores what a scan saw and its end (status, counts).
+    fn finish_scan(&mut self, scan: &ScanRecord, hosts: &[ScanHost]) -> Result<()>;
+    /// Scans, newest first.
+    fn scans(&self) -> Result<Vec<ScanRecord>>;
+    /// One scan.
+    fn scan(&self, id: i64) -> Result<Option<ScanRecord>>;
+    /// What one scan saw, address by address.
+    fn scan_hosts(&self, id: i64) -> Result<Vec<ScanHost>>;
+    /// Allowed services: (`kind:<code>` or `asset:<id>`, port, transport, note).
+    fn allowed_services(&self) -> Result<Vec<AllowedService>>;
+    /// Adds (`allow`) or removes an allowed service.
+    fn set_allowed_service(&mut self, service: &AllowedService, allow: bool) -> Result<bool>;
+}
+
+/// One scan: mamori's own or an imported nmap file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanRecord {
+    /// Internal id (0 for a new one).
+    pub id: i64,
+    /// `mamori` or `nmap`.
+    pub source: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `running`, `complete`, `incomplete`.
+    pub status: String,
+    /// Why incomplete: `interrupted`, `outside_window`, `killed`.
+    pub stopped: Option<String>,
+    /// `internal` or `external`.
+    pub vantage: String,
+    /// The policy it ran under (JSON).
+    pub policy: serde_json::Value,
+    /// Who ran it.
+    pub actor: String,
+    /// The process running it, while it runs.
+    pub pid: Option<i64>,
+    /// An imported file's name.
+    pub file: Option<String>,
+    /// Addresses scanned.
+    pub hosts: i64,
+    /// Addresses that answered.
+    pub up: i64,
+    /// Open ports.
+    pub open_ports: i64,
+    /// Probes sent.
+    pub probes: i64,
+}
+
+/// What one address answered in one scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanHost {
+    /// The address.
+    pub addr: String,
+    /// Answered.
+    pub up: bool,
+    /// The ledger device it was recognised as (internal id).
+    pub asset: Option<i64>,
+    /// Everything seen.
+    pub result: mamori_core::scan::HostResult,
+}
+
+/// A service a device (or every device of a kind) may run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedService {
+    /// `kind:<AssetKind code>` or `asset:<internal id>`.
+    pub scope: String,
+    /// Port.
+    pub port: u16,
+    /// `tcp` or `udp`.
+    pub transport: String,
+    /// Why.
+    pub note: Option<String>,
 }
 
 /// A VEX statement kept for a device.

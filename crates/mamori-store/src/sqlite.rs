@@ -66,10 +66,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "device exceptions",
         include_str!("../migrations/0010_device_exceptions.sql"),
     ),
+    (11, "scans", include_str!("../migrations/0011_scans.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Fills the CPE vendor and product of components written before migration 4.
 fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -192,6 +193,16 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self) -> Result<()> {
+        // Rebuilding a table (migration 11 rebuilds `findings`) drops it: with foreign keys
+        // on, that would cascade into the tables that reference it. They are off while
+        // migrations run, and checked before the transaction commits.
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let result = self.migrate_inner();
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        result
+    }
+
+    fn migrate_inner(&mut self) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute_batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -220,6 +231,14 @@ impl SqliteStore {
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
                 params![version, name, now_text()],
             )?;
+        }
+        let broken: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()?;
+        if let Some(table) = broken {
+            return Err(StoreError::Corrupt(format!(
+                "a migration left rows in {table} that point at nothing"
+            )));
         }
         tx.commit()?;
         Ok(())
@@ -1348,6 +1367,42 @@ impl Tx for SqliteTx<'_> {
 
     fn save_finding(&mut self, finding: &crate::Finding) -> Result<i64> {
         self.save_finding_impl(finding)
+    }
+
+    fn check_findings(&self) -> Result<Vec<crate::Finding>> {
+        self.check_findings_impl()
+    }
+
+    fn insert_scan(&mut self, scan: &crate::ScanRecord) -> Result<i64> {
+        self.insert_scan_impl(scan)
+    }
+
+    fn finish_scan(&mut self, scan: &crate::ScanRecord, hosts: &[crate::ScanHost]) -> Result<()> {
+        self.finish_scan_impl(scan, hosts)
+    }
+
+    fn scans(&self) -> Result<Vec<crate::ScanRecord>> {
+        self.scans_impl(None)
+    }
+
+    fn scan(&self, id: i64) -> Result<Option<crate::ScanRecord>> {
+        Ok(self.scans_impl(Some(id))?.into_iter().next())
+    }
+
+    fn scan_hosts(&self, id: i64) -> Result<Vec<crate::ScanHost>> {
+        self.scan_hosts_impl(id)
+    }
+
+    fn allowed_services(&self) -> Result<Vec<crate::AllowedService>> {
+        self.allowed_services_impl()
+    }
+
+    fn set_allowed_service(
+        &mut self,
+        service: &crate::AllowedService,
+        allow: bool,
+    ) -> Result<bool> {
+        self.set_allowed_service_impl(service, allow)
     }
 
     fn finding_heads(

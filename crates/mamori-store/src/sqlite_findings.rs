@@ -13,7 +13,7 @@ use crate::{
     VulnFacts,
 };
 
-const FINDING_COLUMNS: &str = "f.id, f.asset, a.asset_id, a.name, a.department, f.component_key,
+const FINDING_COLUMNS: &str = "f.id, COALESCE(f.asset, 0), COALESCE(a.asset_id, ''), COALESCE(a.name, ''), a.department, f.component_key,
     f.component, f.version, f.cpe, f.source, f.vuln, f.status, f.confidence, f.score, f.level,
     f.kev, f.sources, f.evidence, f.reason, f.first_seen, f.last_seen, f.resolved_at, f.digest,
     f.state, f.planned_date, f.flag";
@@ -435,7 +435,7 @@ impl SqliteTx<'_> {
 
     pub(crate) fn findings_impl(&self, asset: Option<i64>) -> Result<Vec<Finding>> {
         let sql = format!(
-            "SELECT {FINDING_COLUMNS} FROM findings f JOIN assets a ON a.id = f.asset
+            "SELECT {FINDING_COLUMNS} FROM findings f LEFT JOIN assets a ON a.id = f.asset
              WHERE ?1 IS NULL OR f.asset = ?1 ORDER BY f.score DESC, a.asset_id, f.vuln"
         );
         let mut stmt = self.tx.prepare_cached(&sql)?;
@@ -447,9 +447,23 @@ impl SqliteTx<'_> {
         Ok(out)
     }
 
+    pub(crate) fn check_findings_impl(&self) -> Result<Vec<Finding>> {
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS} FROM findings f LEFT JOIN assets a ON a.id = f.asset
+             WHERE f.category = '8.3' ORDER BY f.id"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(finding_row(r)?);
+        }
+        Ok(out)
+    }
+
     pub(crate) fn finding_impl(&self, id: i64) -> Result<Option<Finding>> {
         let sql = format!(
-            "SELECT {FINDING_COLUMNS} FROM findings f JOIN assets a ON a.id = f.asset WHERE f.id = ?1"
+            "SELECT {FINDING_COLUMNS} FROM findings f LEFT JOIN assets a ON a.id = f.asset WHERE f.id = ?1"
         );
         let mut stmt = self.tx.prepare_cached(&sql)?;
         let mut rows = stmt.query([id])?;
@@ -469,8 +483,10 @@ impl SqliteTx<'_> {
                 .prepare_cached(
                     "INSERT INTO findings (asset, component_key, component, version, cpe, source, vuln,
                         status, confidence, score, level, kev, sources, evidence, reason, first_seen,
-                        last_seen, resolved_at, digest, state)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                        last_seen, resolved_at, digest, state, category)
+                     VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                        ?16, ?17, ?18, ?19, ?20,
+                        CASE WHEN ?7 LIKE '8.3:%' THEN '8.3' ELSE 'vuln' END)",
                 )?
                 .execute(params![
                     f.asset,
@@ -794,14 +810,15 @@ impl SqliteTx<'_> {
             out.extend(rows.into_iter().map(|h| (h.id, h)));
             Ok(())
         };
+        // Matching owns vulnerability findings only; 8.3 findings are the scans'.
         if assets.is_none() && vulns.is_none() {
-            read("", None)?;
+            read(" WHERE category = 'vuln'", None)?;
         }
         for id in assets.unwrap_or_default() {
-            read(" WHERE asset = ?1", Some(id))?;
+            read(" WHERE asset = ?1 AND category = 'vuln'", Some(id))?;
         }
         for v in vulns.unwrap_or_default() {
-            read(" WHERE vuln = ?1", Some(v))?;
+            read(" WHERE vuln = ?1 AND category = 'vuln'", Some(v))?;
         }
         Ok(out.into_values().collect())
     }
@@ -882,7 +899,7 @@ impl SqliteTx<'_> {
 
     pub(crate) fn open_finding_vulns_impl(&self) -> Result<Vec<String>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT DISTINCT vuln FROM findings WHERE status = 'open' ORDER BY vuln",
+            "SELECT DISTINCT vuln FROM findings WHERE status = 'open' AND category = 'vuln' ORDER BY vuln",
         )?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -890,7 +907,7 @@ impl SqliteTx<'_> {
 
     pub(crate) fn open_findings_after_impl(&self, after: i64, limit: i64) -> Result<Vec<Finding>> {
         let sql = format!(
-            "SELECT {FINDING_COLUMNS} FROM findings f JOIN assets a ON a.id = f.asset
+            "SELECT {FINDING_COLUMNS} FROM findings f LEFT JOIN assets a ON a.id = f.asset
              WHERE f.status = 'open' AND f.id > ?1 ORDER BY f.id LIMIT ?2"
         );
         let mut stmt = self.tx.prepare_cached(&sql)?;
