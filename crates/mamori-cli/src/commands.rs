@@ -898,7 +898,10 @@ fn columns(ctx: &Ctx) -> Result<()> {
             Field::BootPassword => mamori_core::BootPassword::choices(lang),
             Field::DefaultPasswordChanged => mamori_core::DefaultPassword::choices(lang),
             Field::MdsSds | Field::Sbom => mamori_core::DocStatus::choices(lang),
-            Field::RemoteMaintenance | Field::ExternalAccess | Field::PatientData => {
+            Field::RemoteMaintenance
+            | Field::ExternalAccess
+            | Field::PatientData
+            | Field::ScanExclude => {
                 format!(
                     "{} / {}",
                     yes_no_label(true, lang),

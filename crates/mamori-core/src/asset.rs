@@ -65,6 +65,9 @@ pub struct Asset {
     pub criticality: Option<Criticality>,
     /// 患者情報 有/無.
     pub patient_data: Option<bool>,
+    /// スキャン除外: never probed by the network audit (fragile devices such as infusion
+    /// pumps, or devices the vendor forbids scanning).
+    pub scan_exclude: Option<bool>,
     /// 起動時パスワード.
     pub boot_password: Option<BootPassword>,
     /// 出荷時パスワード変更.
@@ -110,6 +113,7 @@ impl Asset {
             schedule: None,
             criticality: None,
             patient_data: None,
+            scan_exclude: None,
             boot_password: None,
             default_password_changed: None,
             mds_sds: None,

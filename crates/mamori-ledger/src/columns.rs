@@ -39,6 +39,7 @@ pub enum Field {
     Schedule,
     Criticality,
     PatientData,
+    ScanExclude,
     BootPassword,
     DefaultPasswordChanged,
     MdsSds,
@@ -339,6 +340,19 @@ const SPECS: &[Spec] = &[
         ja: "患者情報",
         en: "patient_data",
         synonyms: &["患者情報の有無", "個人情報", "patient data"],
+        max_len: 100,
+    },
+    Spec {
+        field: Field::ScanExclude,
+        ja: "スキャン除外",
+        en: "scan_exclude",
+        synonyms: &[
+            "スキャン対象外",
+            "スキャン禁止",
+            "scan exclude",
+            "do not scan",
+            "fragile",
+        ],
         max_len: 100,
     },
     Spec {

@@ -270,6 +270,7 @@ pub fn copy_field(dst: &mut Asset, src: &Asset, field: Field) {
         Field::Schedule => dst.schedule = src.schedule.clone(),
         Field::Criticality => dst.criticality = src.criticality,
         Field::PatientData => dst.patient_data = src.patient_data,
+        Field::ScanExclude => dst.scan_exclude = src.scan_exclude,
         Field::BootPassword => dst.boot_password = src.boot_password,
         Field::DefaultPasswordChanged => {
             dst.default_password_changed = src.default_password_changed
@@ -373,6 +374,7 @@ pub fn set_field(asset: &mut Asset, field: Field, text: &str) -> Result<(), Prob
         Field::Schedule => asset.schedule = opt_text(text),
         Field::Criticality => asset.criticality = opt_enum::<Criticality>(text)?,
         Field::PatientData => asset.patient_data = opt_bool(text)?,
+        Field::ScanExclude => asset.scan_exclude = opt_bool(text)?,
         Field::BootPassword => asset.boot_password = opt_enum::<BootPassword>(text)?,
         Field::DefaultPasswordChanged => {
             asset.default_password_changed = opt_enum::<DefaultPassword>(text)?

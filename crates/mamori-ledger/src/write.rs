@@ -139,6 +139,7 @@ pub fn cell_text(asset: &Asset, column: &Column, lang: Lang) -> String {
         Field::Schedule => opt(&asset.schedule),
         Field::Criticality => label(asset.criticality, lang),
         Field::PatientData => yn(asset.patient_data),
+        Field::ScanExclude => yn(asset.scan_exclude),
         Field::BootPassword => label(asset.boot_password, lang),
         Field::DefaultPasswordChanged => label(asset.default_password_changed, lang),
         Field::MdsSds => label(asset.mds_sds, lang),

@@ -2,6 +2,9 @@
 -- answered, per-device and per-kind allowed services, and findings that are not about a
 -- vulnerability (and may concern an address that is in no ledger row).
 
+-- スキャン除外: a ledger column; such devices are never probed.
+ALTER TABLE assets ADD COLUMN scan_exclude INTEGER;
+
 CREATE TABLE scans (
     id          INTEGER PRIMARY KEY,
     source      TEXT NOT NULL,             -- mamori | nmap

@@ -310,7 +310,7 @@ const ASSET_COLUMNS: &str =
     a.manufacturer, a.model, a.os, a.os_version, a.status, a.vendor, a.vendor_contact,
     a.remote_maintenance, a.external_access, a.eos_date, a.schedule, a.criticality, a.patient_data,
     a.boot_password, a.default_password_changed, a.mds_sds, a.sbom, a.last_stocktake, a.notes,
-    a.custom, a.created_at, a.updated_at";
+    a.custom, a.created_at, a.updated_at, a.scan_exclude";
 
 fn asset_from_row(r: &Row<'_>) -> Result<StoredAsset> {
     let custom: String = r.get(27)?;
@@ -342,6 +342,7 @@ fn asset_from_row(r: &Row<'_>) -> Result<StoredAsset> {
         schedule: r.get(18)?,
         criticality: opt_code(r.get(19)?)?,
         patient_data: r.get(20)?,
+        scan_exclude: r.get(30)?,
         boot_password: opt_code(r.get(21)?)?,
         default_password_changed: opt_code(r.get(22)?)?,
         mds_sds: opt_code(r.get(23)?)?,
@@ -626,6 +627,7 @@ fn asset_params(asset: &Asset) -> Result<Vec<Box<dyn ToSql>>> {
         Box::new(date_text(asset.last_stocktake)),
         Box::new(asset.notes.clone()),
         Box::new(custom),
+        Box::new(asset.scan_exclude),
     ])
 }
 
@@ -633,7 +635,7 @@ const ASSET_FIELDS: &str =
     "asset_id, kind, name, purpose, department, location, owner, manufacturer, model,
     os, os_version, status, vendor, vendor_contact, remote_maintenance, external_access, eos_date,
     schedule, criticality, patient_data, boot_password, default_password_changed, mds_sds, sbom,
-    last_stocktake, notes, custom";
+    last_stocktake, notes, custom, scan_exclude";
 
 impl Tx for SqliteTx<'_> {
     fn commit(self: Box<Self>) -> Result<()> {
