@@ -349,19 +349,24 @@ impl App {
         let ok = match key {
             SELF_APPROVAL => matches!(value, "true" | "false"),
             k if SLA_KEYS.contains(&k) => value.parse::<u32>().is_ok_and(|d| (1..=3650).contains(&d)),
+            k if k == crate::scans::MAX_ADDRESSES_KEY || crate::scans::POLICY_KEYS.contains(&k) => {
+                crate::scans::setting_ok(k, value)
+            }
             _ => {
                 return Err(bad(
                     "key",
-                    format!("設定「{key}」はありません。変更できるのは {SELF_APPROVAL} (true|false) と {} (日数) です", SLA_KEYS.join(", ")),
-                    format!("no setting {key:?}: those that may be changed are {SELF_APPROVAL} (true|false) and {} (days)", SLA_KEYS.join(", ")),
+                    format!("設定「{key}」はありません。変更できるのは {SELF_APPROVAL} (true|false)、{} (日数)、{} と {} です", SLA_KEYS.join(", "), crate::scans::MAX_ADDRESSES_KEY, crate::scans::POLICY_KEYS.join(", ")),
+                    format!("no setting {key:?}: those that may be changed are {SELF_APPROVAL} (true|false), {} (days), {} and {}", SLA_KEYS.join(", "), crate::scans::MAX_ADDRESSES_KEY, crate::scans::POLICY_KEYS.join(", ")),
                 ))
             }
         };
         if !ok {
             return Err(bad(
                 key,
-                format!("{key} の値「{value}」は使えません（true/false、または 1〜3650 の日数）"),
-                format!("{key} cannot be {value:?} (true/false, or 1–3650 days)"),
+                format!(
+                    "{key} の値「{value}」は使えません（docs/remediation.md・docs/scan.md を参照）"
+                ),
+                format!("{key} cannot be {value:?} (see docs/remediation.md, docs/scan.md)"),
             ));
         }
         let mut tx = self.store.begin()?;

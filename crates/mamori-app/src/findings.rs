@@ -37,6 +37,17 @@ pub enum Resolution {
         /// The advisory saying so.
         advisory: String,
     },
+    /// A safe-use (8.3) finding no longer observed where a scan looked (スキャンで検出されず解消).
+    NotSeen {
+        /// The scan.
+        scan: i64,
+    },
+    /// An address in no ledger row is now a ledger device; its findings continue under it
+    /// (台帳登録により解消).
+    Registered {
+        /// The device's 管理番号.
+        asset_id: String,
+    },
 }
 
 impl std::fmt::Display for Resolution {
@@ -91,6 +102,16 @@ impl Resolution {
             Resolution::VendorNotAffected { advisory } => {
                 format!("the vendor states the product is not affected ({advisory})")
             }
+            Resolution::NotSeen { scan } if ja => {
+                format!("スキャン #{scan} で検出されず解消")
+            }
+            Resolution::NotSeen { scan } => format!("resolved: not seen in scan #{scan}"),
+            Resolution::Registered { asset_id } if ja => {
+                format!("台帳に {asset_id} として登録されたため解消(以後は機器の所見)")
+            }
+            Resolution::Registered { asset_id } => {
+                format!("resolved: registered in the ledger as {asset_id} (its findings continue there)")
+            }
         }
     }
 
@@ -121,6 +142,8 @@ pub struct FindingQuery {
     pub state: Option<mamori_core::remediation::Remediation>,
     /// Only findings past their due date (対応期限) and still being handled.
     pub overdue: bool,
+    /// `8.2` (vulnerabilities) or `8.3` (safe-use findings of scans).
+    pub category: Option<String>,
 }
 
 /// A finding's due date (対応期限): first seen plus the days its priority allows.
@@ -195,6 +218,11 @@ impl App {
             .filter(|f| status == "all" || f.status == status)
             .filter(|f| !q.kev || f.kev)
             .filter(|f| q.state.is_none_or(|s| f.state == s.code()))
+            .filter(|f| match q.category.as_deref() {
+                Some("8.3") => f.vuln.starts_with("8.3:"),
+                Some(_) => !f.vuln.starts_with("8.3:"),
+                None => true,
+            })
             .filter(|f| !q.overdue || is_overdue(f, &sla, today))
             .filter(|f| {
                 q.min_level

@@ -429,6 +429,26 @@ impl App {
         Ok((stored, history))
     }
 
+    /// A device's components recorded by SBOMs, scans and the host collector (the ledger's
+    /// own CPE and software are in the device itself), as (source, component).
+    pub fn asset_components(
+        &mut self,
+        asset_id: &str,
+    ) -> Result<Vec<(&'static str, mamori_store::StoredComponent)>> {
+        self.require(mamori_core::access::Permission::View)?;
+        let tx = self.store.begin_read()?;
+        let stored = tx
+            .asset(asset_id)?
+            .ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;
+        let mut out = Vec::new();
+        for source in ["sbom", "scan", "collector"] {
+            for c in tx.components(source, Some(&[stored.id]))? {
+                out.push((source, c));
+            }
+        }
+        Ok(out)
+    }
+
     /// Adds a device from column/value pairs (columns named in Japanese or English).
     /// 機器名 is required; 機器種別 defaults to その他 and 状態 to 稼働中.
     pub fn add_asset(&mut self, asset_id: &str, values: &[(String, String)]) -> Result<Asset> {

@@ -25,6 +25,7 @@ pub mod matching;
 pub mod password;
 pub mod remediation;
 pub mod sbom;
+pub mod scans;
 pub mod stocktake;
 pub mod sync;
 pub mod users;

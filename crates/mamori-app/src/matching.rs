@@ -227,10 +227,10 @@ impl Catalogue {
     }
 }
 
-/// The ledger's and SBOMs' components of one device (ids in `catalogue`).
+/// The ledger's, SBOMs' and scans' components of one device (ids in `catalogue`).
 fn components_of(
     asset: &Asset,
-    sbom: &[&mamori_store::StoredComponent],
+    sbom: &[(&'static str, &mamori_store::StoredComponent)],
     catalogue: &mut Catalogue,
     skipped: &mut Vec<Skipped>,
 ) -> Vec<usize> {
@@ -259,7 +259,7 @@ fn components_of(
             &|| "CPE".into(),
         );
     }
-    for c in sbom {
+    for &(source, c) in sbom {
         let Some(cpe) = &c.cpe else { continue };
         let purl_type = c
             .purl
@@ -268,9 +268,16 @@ fn components_of(
             .and_then(|rest| rest.split_once('/'))
             .map(|(t, _)| t);
         let scheme = scheme_of(purl_type);
-        add(cpe, c.version.as_deref(), "sbom", scheme, &|| {
-            format!("SBOM component {}", c.name)
-        });
+        add(
+            cpe,
+            c.version.as_deref(),
+            source,
+            scheme,
+            &|| match source {
+                "scan" => format!("service {} identified by a scan", c.name),
+                _ => format!("SBOM component {}", c.name),
+            },
+        );
     }
     out
 }
@@ -355,6 +362,7 @@ impl FocusVariant {
         let (rank, source) = match v.source.as_str() {
             "ledger" => (0, "ledger"),
             "sbom" => (1, "sbom"),
+            "scan" => (2, "scan"),
             _ => return None,
         };
         let scheme = scheme_of(v.purl_type.as_deref());
@@ -759,10 +767,16 @@ impl App {
         })?;
         report.step("devices", &mut lap);
         let sbom = tx.components("sbom", whole.as_deref())?;
+        // Services a network scan identified (product and version, with a CPE).
+        let scanned = tx.components("scan", whole.as_deref())?;
         report.step("components", &mut lap);
-        let mut sbom_by_asset: HashMap<i64, Vec<&mamori_store::StoredComponent>> = HashMap::new();
+        let mut sbom_by_asset: HashMap<i64, Vec<(&'static str, &mamori_store::StoredComponent)>> =
+            HashMap::new();
         for c in &sbom {
-            sbom_by_asset.entry(c.asset).or_default().push(c);
+            sbom_by_asset.entry(c.asset).or_default().push(("sbom", c));
+        }
+        for c in &scanned {
+            sbom_by_asset.entry(c.asset).or_default().push(("scan", c));
         }
         // Declared before `devices`, which borrow from it.
         let focus_stored: Vec<mamori_store::StoredAsset>;

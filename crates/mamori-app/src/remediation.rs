@@ -259,6 +259,9 @@ pub fn event_reason(reason: Option<&str>, lang: Lang) -> String {
             .pick("例外の見直し期限切れ", "exception past its review date")
             .into(),
         Some("found_again") => lang.pick("再び検出", "found again").into(),
+        Some("not_seen_in_scan") => lang
+            .pick("スキャンで検出されず", "not seen in a scan")
+            .into(),
         Some("vendor_not_affected") => lang
             .pick(
                 "製造業者が影響なしと表明",

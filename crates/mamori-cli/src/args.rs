@@ -97,6 +97,104 @@ pub enum Command {
     /// VEX (脆弱性の影響に関する表明) を書き出し — write VEX statements
     #[command(subcommand)]
     Vex(VexCommand),
+    /// ネットワーク監査 (8.3): 探索・サービス識別・台帳との照合 — network audit: discovery, service identification, reconciliation with the ledger
+    #[command(subcommand)]
+    Scan(ScanCommand),
+}
+
+/// `--vantage`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum VantageArg {
+    /// 院内から — from inside the hospital network
+    Internal,
+    /// 院外から (応答したものは外部から到達可能) — from outside: whatever answers is reachable from outside
+    External,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScanCommand {
+    /// スキャンを実行 (範囲の指定が必須) — run a scan (a scope is required)
+    Run {
+        /// 範囲: CIDR・範囲・アドレス (例 192.168.10.0/24,192.168.20.1-50) — scope: CIDRs, ranges, addresses
+        #[arg(long)]
+        scope: Option<String>,
+        /// 台帳に登録されたアドレスを範囲に加える — add every address in the ledger
+        #[arg(long)]
+        ledger: bool,
+        /// 除外するアドレス (スキャン除外の機器は常に除外) — addresses never probed (devices flagged スキャン除外 always are)
+        #[arg(long)]
+        exclude: Option<String>,
+        /// ポート (例 22,80,8000-8100,U:161、既定は病院向け一覧) — ports (default: the hospital list, docs/scan.md)
+        #[arg(long)]
+        ports: Option<String>,
+        /// 毎秒のプローブ数 (全体、既定 100、0 は無制限) — probes per second overall (default 100; 0: no limit)
+        #[arg(long)]
+        rate: Option<f64>,
+        /// 1台あたりの同時接続数 (既定 2) — connections at once per host (default 2)
+        #[arg(long)]
+        per_host: Option<usize>,
+        /// 全体の同時接続数 (既定 256) — connections at once overall (default 256)
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// 接続タイムアウト (ミリ秒、既定 1500) — connect timeout in ms (default 1500)
+        #[arg(long)]
+        timeout_ms: Option<u64>,
+        /// 実行してよい時間帯 (例 "mon-fri 19:00-07:00"、複数可) — when probes may be sent (repeatable)
+        #[arg(long = "window")]
+        windows: Vec<String>,
+        /// SNMP コミュニティ (複数可、既定 public) — SNMP communities to try (default public)
+        #[arg(long = "snmp-community")]
+        snmp_communities: Vec<String>,
+        /// スキャンを行う位置 — where the scan looks from
+        #[arg(long, value_enum, default_value = "internal")]
+        vantage: VantageArg,
+        /// 広い範囲 (設定 scan.max_addresses 超) を確認済み — confirm a broad scope
+        #[arg(long)]
+        yes: bool,
+        /// グローバルアドレスを含めることを確認済み — confirm public addresses in the scope
+        #[arg(long)]
+        allow_public: bool,
+        /// サービス識別をしない (ポートの開閉のみ) — only find open ports, do not identify services
+        #[arg(long)]
+        no_identify: bool,
+    },
+    /// スキャンの一覧 — list scans
+    List,
+    /// スキャン結果の詳細 — what a scan saw
+    Show {
+        /// スキャン番号 — scan id
+        id: i64,
+    },
+    /// 2つのスキャンの差分 — what appeared and disappeared between two scans
+    Diff {
+        /// 前のスキャン — the earlier scan
+        from: i64,
+        /// 後のスキャン — the later scan
+        to: i64,
+    },
+    /// nmap の XML (-oX) を取り込み — import nmap XML output
+    ImportNmap {
+        /// nmap -oX の出力 — the file
+        file: PathBuf,
+        /// スキャンを行った位置 — where nmap looked from
+        #[arg(long, value_enum, default_value = "internal")]
+        vantage: VantageArg,
+    },
+    /// 許可するサービスを登録 (想定外のサービスの判定に使用) — allow services on a device or a kind of device
+    Allow {
+        /// 管理番号、または kind:種別 (例 kind:server、kind:医療機器) — a 管理番号, or kind:KIND
+        target: String,
+        /// ポート (例 22,443,U:161) — ports
+        ports: String,
+        /// メモ — why
+        #[arg(long)]
+        note: Option<String>,
+        /// 許可を取り消す — stop allowing them
+        #[arg(long)]
+        remove: bool,
+    },
+    /// 許可されたサービスの一覧 — list allowed services
+    Allowed,
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,6 +348,9 @@ pub enum FindingsCommand {
         /// 対応期限を過ぎた対応中の検出のみ (期限: KEV 14日・緊急 30日・高 60日・他 120日、mamori config set sla.*) — only findings past their due date and still being handled
         #[arg(long)]
         overdue: bool,
+        /// 区分: 8.2 (脆弱性) または 8.3 (安全な利用: スキャンの所見) — category: 8.2 (vulnerabilities) or 8.3 (safe use: scan findings)
+        #[arg(long, value_parser = ["8.2", "8.3"])]
+        category: Option<String>,
         /// まとめ方 — group by
         #[arg(long, value_enum)]
         group_by: Option<GroupByArg>,

@@ -73,6 +73,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Sbom(c) => crate::findings::sbom(ctx, c),
         Command::User(c) => crate::users::user(ctx, c),
         Command::Inquiry(c) => crate::findings::inquiry(ctx, c),
+        Command::Scan(c) => crate::scan::scan(ctx, c),
         Command::Vex(crate::args::VexCommand::Export {
             file,
             asset,
@@ -658,13 +659,19 @@ fn list(ctx: &Ctx, filter: FilterArgs) -> Result<()> {
 
 fn show(ctx: &Ctx, asset_id: &str) -> Result<()> {
     let lang = ctx.lang;
-    let (stored, history) = open(ctx)?.show_asset(asset_id)?;
+    let mut app = open(ctx)?;
+    let (stored, history) = app.show_asset(asset_id)?;
+    let components = app.asset_components(asset_id)?;
     if ctx.json {
         let h: Vec<Value> = history
             .iter()
             .map(|c| json!({ "from": c.from, "to": c.to, "at": c.at, "actor": c.actor, "reason": c.reason }))
             .collect();
-        print_json(&json!({ "asset": asset_json(&stored), "history": h }));
+        let comps: Vec<Value> = components
+            .iter()
+            .map(|(source, c)| json!({ "source": source, "name": c.name, "version": c.version, "cpe": c.cpe, "purl": c.purl }))
+            .collect();
+        print_json(&json!({ "asset": asset_json(&stored), "components": comps, "history": h }));
         return Ok(());
     }
     let a: &Asset = &stored.asset;
@@ -691,6 +698,26 @@ fn show(ctx: &Ctx, asset_id: &str) -> Result<()> {
                 "⚠ past its end of support"
             )
         );
+    }
+    if !components.is_empty() {
+        println!();
+        println!(
+            "{}",
+            lang.pick("構成品 (SBOM・スキャン):", "components (SBOM, scans):")
+        );
+        for (source, c) in &components {
+            let source = match (*source, lang) {
+                ("scan", Lang::Ja) => "スキャン",
+                ("collector", Lang::Ja) => "収集",
+                (s, _) => s,
+            };
+            println!(
+                "  [{source}] {} {}  {}",
+                c.name,
+                c.version.as_deref().unwrap_or(""),
+                c.cpe.as_deref().unwrap_or("")
+            );
+        }
     }
     println!();
     println!("{}", lang.pick("状態の履歴:", "status history:"));

@@ -118,6 +118,7 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
             department,
             state,
             overdue,
+            category,
             group_by,
             csv,
         } => {
@@ -155,6 +156,7 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
                 department,
                 state,
                 overdue,
+                category,
             };
             let mut app = open(ctx)?;
             let list = app.findings(&q)?;
@@ -628,8 +630,21 @@ struct Due {
     today: chrono::NaiveDate,
 }
 
+/// The name of what a finding is about: the vulnerability id, or an 8.3 check's label.
+fn subject_name(f: &Finding, lang: Lang) -> String {
+    match mamori_core::scan::Check83::from_finding_id(&f.vuln) {
+        Some(check) => format!("8.3 {}", check.label(lang)),
+        None => f.vuln.clone(),
+    }
+}
+
 fn finding_json(f: &Finding, lang: Lang, due: &Due) -> serde_json::Value {
+    let check = mamori_core::scan::Check83::from_finding_id(&f.vuln).map(|c| {
+        json!({ "code": c.code(), "ja": c.label(Lang::Ja), "en": c.label(Lang::En), "clause": c.clause() })
+    });
     json!({
+        "category": if check.is_some() { "8.3" } else { "8.2" },
+        "check": check,
         "due_date": due_date(f, &due.sla),
         "overdue": is_overdue(f, &due.sla, due.today),
         "id": f.id,
@@ -711,7 +726,7 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool, due: &Due) -> Result<()> {
                 f.asset_id.clone(),
                 f.asset_name.clone(),
                 f.component.clone(),
-                f.vuln.clone(),
+                subject_name(f, lang),
                 label::<FindingStatus>(&f.status, lang).to_string(),
                 match f.flag.as_deref() {
                     Some("exception_expired") => format!(
@@ -742,7 +757,7 @@ fn print_list(ctx: &Ctx, list: &[Finding], csv: bool, due: &Due) -> Result<()> {
     table(
         &headers,
         &rows,
-        &[7, 6, 5, 3, 10, 12, 20, 24, 18, 8, 12, 20],
+        &[7, 6, 5, 3, 10, 12, 20, 24, 28, 8, 12, 20],
     );
     println!(
         "{}",

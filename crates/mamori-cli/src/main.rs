@@ -7,6 +7,7 @@ mod args;
 mod commands;
 mod findings;
 mod output;
+mod scan;
 mod users;
 mod vulns;
 

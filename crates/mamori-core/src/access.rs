@@ -25,6 +25,8 @@ labelled! {
         RecordVendorAnswer = "record_vendor_answer", "事業者回答の記録", "Record vendor answers", [];
         /// 代替策・リスク受容の承認.
         Approve = "approve", "代替策・リスク受容の承認", "Approve alternative measures and risk acceptance", [];
+        /// ネットワーク監査: run scans, import nmap results, edit allowed services.
+        Scan = "scan", "ネットワーク監査の実行", "Run network audits", [];
         /// 報告書の出力.
         Report = "report", "報告書の出力", "Export reports", [];
         /// 監査ログの閲覧と検査.
@@ -46,10 +48,11 @@ pub fn allows(role: Role, permission: Permission) -> bool {
             permission,
             P::View | P::ViewAudit | P::ManageUsers | P::Configure | P::ImportFeeds
         ),
-        // Keeps the ledger, runs feeds and matching, triages, records vendor answers.
+        // Keeps the ledger, runs feeds, matching and scans, triages, records vendor answers.
         R::Operator => matches!(
             permission,
             P::View
+                | P::Scan
                 | P::EditLedger
                 | P::ImportFeeds
                 | P::RunMatch
@@ -58,10 +61,16 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | P::Report
         ),
         // Approves alternative measures and risk acceptance; attests initial settings (a
-        // ledger edit); triages.
+        // ledger edit); triages; owns scan scopes and allowed services.
         R::Planner => matches!(
             permission,
-            P::View | P::EditLedger | P::Triage | P::RecordVendorAnswer | P::Approve | P::Report
+            P::View
+                | P::EditLedger
+                | P::Triage
+                | P::RecordVendorAnswer
+                | P::Approve
+                | P::Report
+                | P::Scan
         ),
         // Oversees, approves high-risk exceptions, signs reports, reads the audit log.
         R::SecurityManager => matches!(permission, P::View | P::Approve | P::Report | P::ViewAudit),

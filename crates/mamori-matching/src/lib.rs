@@ -23,6 +23,7 @@
 pub mod applicability;
 pub mod names;
 pub mod priority;
+pub mod reconcile;
 pub mod version;
 
 use std::fmt;
