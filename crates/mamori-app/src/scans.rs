@@ -477,9 +477,12 @@ impl App {
             None => Vec::new(),
         };
         if req.ledger {
-            for a in &assets {
-                include.extend(a.asset.ip.iter().map(|ip| Span::Range(*ip, *ip)));
-            }
+            let mut ips: Vec<IpAddr> = assets
+                .iter()
+                .flat_map(|a| a.asset.ip.iter().copied())
+                .collect();
+            ips.sort();
+            include.extend(ips.into_iter().map(|ip| Span::Range(ip, ip)));
         }
         if include.is_empty() {
             return Err(bad(
@@ -780,7 +783,7 @@ impl App {
     pub fn import_nmap(&mut self, path: &Path, vantage: Vantage) -> Result<ScanSummary> {
         self.require(Permission::Scan)?;
         let bytes = std::fs::read(path).map_err(io(path))?;
-        let (run, warnings) = mamori_feeds::nmap::parse_nmap_xml(&bytes).map_err(|e| {
+        let (mut run, warnings) = mamori_feeds::nmap::parse_nmap_xml(&bytes).map_err(|e| {
             bad(
                 &path.display().to_string(),
                 format!(
@@ -789,6 +792,17 @@ impl App {
                 format!("not readable as nmap XML: {e}. Give a file written by nmap -oX"),
             )
         })?;
+        // Older nmap writes no <cpe>: name the products mamori knows from what nmap says.
+        for p in run.hosts.iter_mut().flat_map(|h| h.ports.iter_mut()) {
+            if p.cpe.is_none() {
+                if let Some(name) = &p.product {
+                    p.cpe = mamori_net::identify::cpe(&mamori_net::identify::Product {
+                        name: name.clone(),
+                        version: p.version.clone(),
+                    });
+                }
+            }
+        }
         let started = run
             .start
             .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))

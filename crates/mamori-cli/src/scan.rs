@@ -121,6 +121,23 @@ pub fn scan(ctx: &Ctx, command: ScanCommand) -> Result<()> {
             bar.finish_and_clear();
             let summary = result?;
             print_summary(ctx, &summary);
+            if summary.stopped.is_some() {
+                // Exit 1: the scan did not look everywhere it was asked to.
+                return Err(UsageError::err(
+                    format!(
+                        "スキャン #{} は完了していません ({})。結果は保存済みです。`mamori scan show {}`",
+                        summary.id,
+                        status_text(&summary.status, summary.stopped.as_deref(), lang),
+                        summary.id
+                    ),
+                    format!(
+                        "scan #{} did not finish ({}); what it found is stored: `mamori scan show {}`",
+                        summary.id,
+                        status_text(&summary.status, summary.stopped.as_deref(), Lang::En),
+                        summary.id
+                    ),
+                ));
+            }
         }
         ScanCommand::ImportNmap { file, vantage: v } => {
             let summary = app.import_nmap(&file, vantage(v))?;

@@ -371,3 +371,126 @@ fn the_loopback_hospital_is_found_identified_and_reconciled() {
         .iter()
         .any(|h| h["addr"] == EMPTY && h["result"]["ports"].as_array().unwrap().is_empty()));
 }
+
+/// Starts `mamori scan run` slowly over closed loopback ports, signals it after a moment,
+/// and returns the scans the store then lists.
+fn interrupted(env: &Env, signal: &str) -> (i32, Value) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .args([
+            "--data-dir",
+            env.data().to_str().unwrap(),
+            "--json",
+            "scan",
+            "run",
+        ])
+        .env("USER", "tester")
+        // 127.42.2.0/24 runs nothing; port 23 is closed on every address.
+        .args(["--scope", "127.42.2.0/24", "--ports", "23", "--rate", "20"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let list = env.run(&["--json", "scan", "list"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    (out.status.code().unwrap_or(-1), list.json())
+}
+
+#[test]
+fn an_interrupted_scan_is_recorded_as_incomplete_with_what_it_found() {
+    let env = Env::init();
+    let (code, list) = interrupted(&env, "-INT");
+    assert_eq!(code, 1, "an interrupted scan exits 1");
+    let scan = &list[0];
+    assert_eq!(scan["status"], "incomplete", "{list:#}");
+    assert_eq!(scan["stopped"], "interrupted");
+    let hosts = scan["hosts"].as_i64().unwrap();
+    assert!(hosts > 0 && hosts < 256, "{hosts} hosts kept");
+}
+
+#[test]
+fn a_killed_scan_is_found_and_marked_incomplete() {
+    let env = Env::init();
+    let (_, list) = interrupted(&env, "-KILL");
+    let scan = &list[0];
+    assert_eq!(scan["status"], "incomplete", "{list:#}");
+    assert_eq!(scan["stopped"], "killed");
+    // Nothing else was lost: the store opens and the ledger is intact.
+    assert_eq!(env.run(&["ledger", "list"]).code, 0);
+}
+
+#[test]
+fn the_real_nmap_files_import_and_bad_files_change_nothing() {
+    let Some(data) = support::shared_data() else {
+        return;
+    };
+    let env = Env::init();
+    let dir = data.join("nmap-xml/python-libnmap");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 24);
+    let mut hosts = 0;
+    for f in &files {
+        let r = env.run(&["--json", "scan", "import-nmap", f.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}: {}", f.display(), r.stderr);
+        hosts += r.json()["hosts"].as_i64().unwrap();
+    }
+    let list = env.run(&["--json", "scan", "list"]).json();
+    assert_eq!(list.as_array().unwrap().len(), 24);
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["source"] == "nmap" && s["status"] == "complete"));
+    assert!(hosts > 1000, "{hosts}");
+    // A service nmap identified is shown with its product and version.
+    let version = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["file"] == "1_hosts_banner.xml")
+        .unwrap();
+    let show = env
+        .run(&["--json", "scan", "show", &version["id"].to_string()])
+        .json();
+    let text = show.to_string();
+    assert!(text.contains("\"product\":\"OpenSSH\""), "{show}");
+    assert!(
+        text.contains("\"cpe\":\"cpe:2.3:a:openbsd:openssh:"),
+        "{show}"
+    );
+    // Addresses in no ledger row running services are 未登録機器.
+    let unregistered = env
+        .run(&["--json", "findings", "list", "--category", "8.3"])
+        .json();
+    assert!(unregistered["count"].as_i64().unwrap() > 0);
+
+    // Not nmap XML, and a truncated file: refused, named, nothing stored.
+    let before = env.run(&["--json", "scan", "list"]).stdout;
+    let html = env.path("page.xml");
+    std::fs::write(&html, "<html><body>not a scan</body></html>").unwrap();
+    let r = env.run(&["scan", "import-nmap", html.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("page.xml") && r.stderr.contains("nmap"),
+        "{}",
+        r.stderr
+    );
+    let cut = env.path("cut.xml");
+    let whole = std::fs::read(&files[0]).unwrap();
+    std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+    let r = env.run(&["scan", "import-nmap", cut.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(env.run(&["--json", "scan", "list"]).stdout, before);
+}

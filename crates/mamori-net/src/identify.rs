@@ -174,9 +174,15 @@ pub fn dicom_implementation(version_name: &str) -> Option<Product> {
     None
 }
 
-/// The CPE 2.3 vendor and product of products we identify (the names NVD uses).
+/// The CPE 2.3 vendor and product of products we identify (the names NVD uses), under
+/// mamori's names and nmap's.
 fn cpe_names(name: &str) -> Option<(&'static str, &'static str)> {
     Some(match name {
+        "Postfix smtpd" => ("postfix", "postfix"),
+        "Microsoft IIS httpd" => ("microsoft", "internet_information_services"),
+        "Exim smtpd" => ("exim", "exim"),
+        "Dropbear sshd" => ("dropbear_ssh_project", "dropbear_ssh"),
+        "CUPS" => ("apple", "cups"),
         "OpenSSH" => ("openbsd", "openssh"),
         "Dropbear SSH" => ("dropbear_ssh_project", "dropbear_ssh"),
         "vsftpd" => ("beasts", "vsftpd"),

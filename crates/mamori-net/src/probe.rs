@@ -382,7 +382,7 @@ pub(crate) async fn udp(ctx: &Arc<Ctx>, addr: IpAddr, port: u16) -> Option<Optio
     }
     let _permit = ctx.permits.acquire().await.ok()?;
     for community in &ctx.policy.snmp_communities {
-        ctx.pacer.wait().await;
+        ctx.pacer.wait(&ctx.stop).await;
         if !ctx.may_probe(addr) {
             return Some(None);
         }

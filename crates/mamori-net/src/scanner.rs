@@ -88,7 +88,9 @@ impl Pacer {
         }
     }
 
-    pub(crate) async fn wait(&self) {
+    /// Waits for the next slot; returns early when `stop` is set (the caller then asks
+    /// [`Ctx::may_probe`], which says no).
+    pub(crate) async fn wait(&self, stop: &StopFlag) {
         let Some(interval) = self.interval else {
             return;
         };
@@ -99,7 +101,11 @@ impl Pacer {
             *next = slot + interval;
             slot
         };
-        tokio::time::sleep_until(slot.into()).await;
+        // A slow pace books slots far ahead: sleep in short steps so a stop is prompt.
+        while Instant::now() < slot && !stop.is_set() {
+            let step = (slot - Instant::now()).min(Duration::from_millis(100));
+            tokio::time::sleep(step).await;
+        }
     }
 }
 
@@ -278,7 +284,7 @@ async fn scan_host(ctx: &Arc<Ctx>, addr: IpAddr) -> Option<HostResult> {
 /// the outer `Option` is `None` only when the permit could not be had.
 async fn probe_tcp(ctx: &Arc<Ctx>, addr: IpAddr, port: u16) -> Option<Option<PortResult>> {
     let _permit = ctx.permits.acquire().await.ok()?;
-    ctx.pacer.wait().await;
+    ctx.pacer.wait(&ctx.stop).await;
     if !ctx.may_probe(addr) {
         return Some(None);
     }
@@ -314,16 +320,17 @@ mod tests {
     #[tokio::test]
     async fn the_pacer_spaces_probes() {
         let p = Pacer::new(200.0);
+        let stop = StopFlag::default();
         let t = Instant::now();
         for _ in 0..41 {
-            p.wait().await;
+            p.wait(&stop).await;
         }
         let e = t.elapsed().as_secs_f64();
         assert!((0.19..0.35).contains(&e), "41 slots at 200/s took {e}s");
         let unlimited = Pacer::new(0.0);
         let t = Instant::now();
         for _ in 0..1000 {
-            unlimited.wait().await;
+            unlimited.wait(&stop).await;
         }
         assert!(t.elapsed() < Duration::from_millis(50));
     }
