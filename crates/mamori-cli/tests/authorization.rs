@@ -72,6 +72,12 @@ fn actions() -> Vec<Action> {
         Action { name: "disable a user", args: &["user", "disable", "new_administrator"], allowed: [Y, N, N, N, N, N] },
         Action { name: "enable a user", args: &["user", "enable", "new_administrator"], allowed: [Y, N, N, N, N, N] },
         Action { name: "retire a device", args: &["ledger", "retire", "PC-{role}"], allowed: [N, Y, Y, N, N, N] },
+        // 127.42.3.1 runs nothing; port 23 is closed on it.
+        Action { name: "run a scan", args: &["scan", "run", "--scope", "127.42.3.1", "--ports", "23", "--rate", "0"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "import nmap results", args: &["scan", "import-nmap", "{dir}/nmap.xml"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "list scans", args: &["scan", "list"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "allow a service", args: &["scan", "allow", "PC-0001", "443"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "list allowed services", args: &["scan", "allowed"], allowed: [Y, Y, Y, Y, Y, N] },
     ]
 }
 
@@ -104,6 +110,14 @@ fn setup() -> Env {
     .unwrap();
     let r = env.run(&["ledger", "import", env.path("ledger.csv").to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::write(
+        env.path("nmap.xml"),
+        r#"<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap -sT 127.0.0.1" start="1700000000" version="7.93">
+<host><status state="up"/><address addr="127.0.0.1" addrtype="ipv4"/><ports>
+<port protocol="tcp" portid="22"><state state="open"/><service name="ssh"/></port></ports></host>
+<runstats><finished time="1700000001"/></runstats></nmaprun>"#,
+    )
+    .unwrap();
     std::fs::write(
         env.path("sbom.cdx.json"),
         r#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[
