@@ -126,7 +126,9 @@ impl Ctx {
         if self.stop.is_set() {
             return false;
         }
-        if !self.policy.in_window((self.now)()) {
+        // The clock is read only when the policy has windows (reading the local time for
+        // every probe would cost more than the probe).
+        if !self.policy.windows.is_empty() && !self.policy.in_window((self.now)()) {
             self.halt(Stopped::OutsideWindow);
             return false;
         }
@@ -189,7 +191,7 @@ pub async fn scan(
     });
     // Hosts in flight: enough to keep every permit busy, few enough that hosts finish one
     // after another (progress) rather than all at the end.
-    let hosts_at_once = Arc::new(Semaphore::new((concurrency / per_host).max(1) * 2));
+    let hosts_at_once = Arc::new(Semaphore::new((concurrency / per_host).max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, addr) in targets.into_iter().enumerate() {
         let Ok(slot) = hosts_at_once.clone().acquire_owned().await else {
@@ -228,26 +230,45 @@ pub async fn scan(
 
 /// Probes every port of one host; `None` when the scan stopped before the host was done.
 async fn scan_host(ctx: &Arc<Ctx>, addr: IpAddr) -> Option<HostResult> {
-    let per_host = Arc::new(Semaphore::new(ctx.policy.per_host.max(1)));
-    let mut ports = tokio::task::JoinSet::new();
-    for &(port, transport) in &ctx.policy.ports {
-        let ctx = ctx.clone();
-        let per_host = per_host.clone();
-        ports.spawn(async move {
-            let _host_permit = per_host.acquire_owned().await.ok()?;
-            match transport {
-                Transport::Tcp => probe_tcp(&ctx, addr, port).await,
-                Transport::Udp => crate::probe::udp(&ctx, addr, port).await,
+    // `per_host` workers take the host's ports one after another: at most that many
+    // connections to the host at once, and no task per probe.
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers = ctx
+        .policy
+        .per_host
+        .max(1)
+        .min(ctx.policy.ports.len().max(1));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..workers {
+        let (ctx, next) = (ctx.clone(), next.clone());
+        set.spawn(async move {
+            let mut found = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(port, transport)) = ctx.policy.ports.get(i) else {
+                    break;
+                };
+                if ctx.stop.is_set() {
+                    break;
+                }
+                let r = match transport {
+                    Transport::Tcp => probe_tcp(&ctx, addr, port).await,
+                    Transport::Udp => crate::probe::udp(&ctx, addr, port).await,
+                };
+                match r {
+                    Some(r) => found.push(r),
+                    None => return None,
+                }
             }
+            Some(found)
         });
     }
     let mut results = Vec::new();
     let mut complete = true;
-    while let Some(joined) = ports.join_next().await {
+    while let Some(joined) = set.join_next().await {
         match joined {
-            Ok(Some(r)) => results.push(r),
-            Ok(None) => {}
-            Err(_) => complete = false,
+            Ok(Some(r)) => results.extend(r),
+            Ok(None) | Err(_) => complete = false,
         }
     }
     if ctx.stop.is_set() {
@@ -290,12 +311,7 @@ async fn probe_tcp(ctx: &Arc<Ctx>, addr: IpAddr, port: u16) -> Option<Option<Por
     }
     ctx.counters.probes.fetch_add(1, Ordering::Relaxed);
     let target = SocketAddr::new(addr, port);
-    let state = match tokio::time::timeout(ctx.timeout(), TcpStream::connect(target)).await {
-        Ok(Ok(stream)) => Ok(stream),
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err(PortState::Closed),
-        Ok(Err(_)) | Err(_) => Err(PortState::Filtered),
-    };
-    let stream = match state {
+    let stream = match connect(target, ctx.timeout()).await {
         Ok(s) => s,
         Err(state) => return Some(Some(PortResult::new(port, Transport::Tcp, state))),
     };
@@ -312,6 +328,60 @@ async fn probe_tcp(ctx: &Arc<Ctx>, addr: IpAddr, port: u16) -> Option<Option<Por
     }
     Some(Some(result))
 }
+
+/// A TCP connect with a timeout: `Ok` when the port accepts, `Err(Closed)` when it refuses,
+/// `Err(Filtered)` when nothing answers in time (or another error).
+///
+/// The socket is non-blocking from the start and its outcome is checked right after the
+/// `connect` call: a near peer (a LAN switch port, loopback) often answers before the call
+/// returns, and then the socket never needs registering with the event loop — which is most
+/// of a refused probe's cost.
+pub(crate) async fn connect(target: SocketAddr, timeout: Duration) -> Result<TcpStream, PortState> {
+    use socket2::{Domain, Socket, Type};
+    let refused = |e: &std::io::Error| e.kind() == std::io::ErrorKind::ConnectionRefused;
+    let socket = Socket::new(Domain::for_address(target), Type::STREAM, None)
+        .map_err(|_| PortState::Filtered)?;
+    socket
+        .set_nonblocking(true)
+        .map_err(|_| PortState::Filtered)?;
+    match socket.connect(&target.into()) {
+        Ok(()) => {}
+        Err(e) if refused(&e) => return Err(PortState::Closed),
+        Err(e)
+            if e.raw_os_error() == Some(EINPROGRESS)
+                || e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Err(_) => return Err(PortState::Filtered),
+    }
+    match socket.take_error() {
+        Ok(Some(e)) if refused(&e) => return Err(PortState::Closed),
+        Ok(Some(_)) | Err(_) => return Err(PortState::Filtered),
+        Ok(None) => {}
+    }
+    let std: std::net::TcpStream = socket.into();
+    let connected = std.peer_addr().is_ok();
+    let stream = TcpStream::from_std(std).map_err(|_| PortState::Filtered)?;
+    if connected {
+        return Ok(stream);
+    }
+    match tokio::time::timeout(timeout, stream.writable()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => return Err(PortState::Filtered),
+        Err(_) => return Err(PortState::Filtered),
+    }
+    match stream.take_error() {
+        Ok(None) if stream.peer_addr().is_ok() => Ok(stream),
+        Ok(Some(e)) if refused(&e) => Err(PortState::Closed),
+        _ => Err(PortState::Filtered),
+    }
+}
+
+/// `EINPROGRESS` (Linux; 36 on the BSDs and macOS): a non-blocking connect under way.
+/// (`io::ErrorKind::InProgress` is not stable yet.)
+const EINPROGRESS: i32 = if cfg!(any(target_os = "linux", target_os = "android")) {
+    115
+} else {
+    36
+};
 
 #[cfg(test)]
 mod tests {
