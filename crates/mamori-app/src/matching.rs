@@ -1162,35 +1162,7 @@ impl App {
 
 /// A new finding's fixed fields (the rest is filled by [`apply`]).
 fn new_finding(key: &(i64, String, String), now: DateTime<Utc>) -> Finding {
-    Finding {
-        id: 0,
-        asset: key.0,
-        // Filled when read; the store does not write them.
-        asset_id: String::new(),
-        asset_name: String::new(),
-        department: None,
-        component_key: key.1.clone(),
-        component: String::new(),
-        version: None,
-        cpe: None,
-        source: String::new(),
-        vuln: key.2.clone(),
-        status: "open".into(),
-        confidence: String::new(),
-        score: 0.0,
-        level: String::new(),
-        kev: false,
-        sources: Vec::new(),
-        evidence: json!({}),
-        reason: None,
-        first_seen: now,
-        last_seen: now,
-        resolved_at: None,
-        digest: None,
-        state: Remediation::New.code().into(),
-        planned_date: None,
-        flag: None,
-    }
+    Finding::new(key.0, &key.1, &key.2, now)
 }
 
 /// What writing findings reads.

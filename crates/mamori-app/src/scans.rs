@@ -260,34 +260,14 @@ fn allowed_of(tx: &dyn Tx) -> Result<Allowed> {
 }
 
 fn new_check_finding(o: &Observation, scan: i64, now: DateTime<Utc>) -> Finding {
-    Finding {
-        id: 0,
-        asset: o.asset.unwrap_or(0),
-        asset_id: String::new(),
-        asset_name: String::new(),
-        department: None,
-        component_key: o.subject.clone(),
-        component: o.shown.clone(),
-        version: None,
-        cpe: None,
-        source: "scan".into(),
-        vuln: o.check.finding_id(),
-        status: "open".into(),
-        confidence: "high".into(),
-        score: score_of(o.level),
-        level: o.level.into(),
-        kev: false,
-        sources: vec![format!("scan #{scan}")],
-        evidence: json!({}),
-        reason: None,
-        first_seen: now,
-        last_seen: now,
-        resolved_at: None,
-        digest: None,
-        state: Remediation::New.code().into(),
-        planned_date: None,
-        flag: None,
-    }
+    let mut f = Finding::new(o.asset.unwrap_or(0), &o.subject, &o.check.finding_id(), now);
+    f.component = o.shown.clone();
+    f.source = "scan".into();
+    f.confidence = "high".into();
+    f.score = score_of(o.level);
+    f.level = o.level.into();
+    f.sources = vec![format!("scan #{scan}")];
+    f
 }
 
 fn evidence(o: &Observation, scan: i64, host: Option<&HostResult>) -> serde_json::Value {

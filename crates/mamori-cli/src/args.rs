@@ -111,53 +111,57 @@ pub enum VantageArg {
     External,
 }
 
+/// The options of `scan run`.
+#[derive(Debug, Args)]
+pub struct ScanRunArgs {
+    /// 範囲: CIDR・範囲・アドレス (例 192.168.10.0/24,192.168.20.1-50) — scope: CIDRs, ranges, addresses
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// 台帳に登録されたアドレスを範囲に加える — add every address in the ledger
+    #[arg(long)]
+    pub ledger: bool,
+    /// 除外するアドレス (スキャン除外の機器は常に除外) — addresses never probed (devices flagged スキャン除外 always are)
+    #[arg(long)]
+    pub exclude: Option<String>,
+    /// ポート (例 22,80,8000-8100,U:161、既定は病院向け一覧) — ports (default: the hospital list, docs/scan.md)
+    #[arg(long)]
+    pub ports: Option<String>,
+    /// 毎秒のプローブ数 (全体、既定 100、0 は無制限) — probes per second overall (default 100; 0: no limit)
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// 1台あたりの同時接続数 (既定 2) — connections at once per host (default 2)
+    #[arg(long)]
+    pub per_host: Option<usize>,
+    /// 全体の同時接続数 (既定 256) — connections at once overall (default 256)
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// 接続タイムアウト (ミリ秒、既定 1500) — connect timeout in ms (default 1500)
+    #[arg(long)]
+    pub timeout_ms: Option<u64>,
+    /// 実行してよい時間帯 (例 "mon-fri 19:00-07:00"、複数可) — when probes may be sent (repeatable)
+    #[arg(long = "window")]
+    pub windows: Vec<String>,
+    /// SNMP コミュニティ (複数可、既定 public) — SNMP communities to try (default public)
+    #[arg(long = "snmp-community")]
+    pub snmp_communities: Vec<String>,
+    /// スキャンを行う位置 — where the scan looks from
+    #[arg(long, value_enum, default_value = "internal")]
+    pub vantage: VantageArg,
+    /// 広い範囲 (設定 scan.max_addresses 超) を確認済み — confirm a broad scope
+    #[arg(long)]
+    pub yes: bool,
+    /// グローバルアドレスを含めることを確認済み — confirm public addresses in the scope
+    #[arg(long)]
+    pub allow_public: bool,
+    /// サービス識別をしない (ポートの開閉のみ) — only find open ports, do not identify services
+    #[arg(long)]
+    pub no_identify: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ScanCommand {
     /// スキャンを実行 (範囲の指定が必須) — run a scan (a scope is required)
-    Run {
-        /// 範囲: CIDR・範囲・アドレス (例 192.168.10.0/24,192.168.20.1-50) — scope: CIDRs, ranges, addresses
-        #[arg(long)]
-        scope: Option<String>,
-        /// 台帳に登録されたアドレスを範囲に加える — add every address in the ledger
-        #[arg(long)]
-        ledger: bool,
-        /// 除外するアドレス (スキャン除外の機器は常に除外) — addresses never probed (devices flagged スキャン除外 always are)
-        #[arg(long)]
-        exclude: Option<String>,
-        /// ポート (例 22,80,8000-8100,U:161、既定は病院向け一覧) — ports (default: the hospital list, docs/scan.md)
-        #[arg(long)]
-        ports: Option<String>,
-        /// 毎秒のプローブ数 (全体、既定 100、0 は無制限) — probes per second overall (default 100; 0: no limit)
-        #[arg(long)]
-        rate: Option<f64>,
-        /// 1台あたりの同時接続数 (既定 2) — connections at once per host (default 2)
-        #[arg(long)]
-        per_host: Option<usize>,
-        /// 全体の同時接続数 (既定 256) — connections at once overall (default 256)
-        #[arg(long)]
-        concurrency: Option<usize>,
-        /// 接続タイムアウト (ミリ秒、既定 1500) — connect timeout in ms (default 1500)
-        #[arg(long)]
-        timeout_ms: Option<u64>,
-        /// 実行してよい時間帯 (例 "mon-fri 19:00-07:00"、複数可) — when probes may be sent (repeatable)
-        #[arg(long = "window")]
-        windows: Vec<String>,
-        /// SNMP コミュニティ (複数可、既定 public) — SNMP communities to try (default public)
-        #[arg(long = "snmp-community")]
-        snmp_communities: Vec<String>,
-        /// スキャンを行う位置 — where the scan looks from
-        #[arg(long, value_enum, default_value = "internal")]
-        vantage: VantageArg,
-        /// 広い範囲 (設定 scan.max_addresses 超) を確認済み — confirm a broad scope
-        #[arg(long)]
-        yes: bool,
-        /// グローバルアドレスを含めることを確認済み — confirm public addresses in the scope
-        #[arg(long)]
-        allow_public: bool,
-        /// サービス識別をしない (ポートの開閉のみ) — only find open ports, do not identify services
-        #[arg(long)]
-        no_identify: bool,
-    },
+    Run(ScanRunArgs),
     /// スキャンの一覧 — list scans
     List,
     /// スキャン結果の詳細 — what a scan saw

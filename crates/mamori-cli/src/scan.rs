@@ -12,7 +12,7 @@ use mamori_core::Lang;
 use mamori_net::{Counters, StopFlag};
 use serde_json::json;
 
-use crate::args::{ScanCommand, VantageArg};
+use crate::args::{ScanCommand, ScanRunArgs, VantageArg};
 use crate::commands::{open, print_json, Ctx, UsageError};
 use crate::output::table;
 
@@ -23,42 +23,31 @@ fn vantage(v: VantageArg) -> Vantage {
     }
 }
 
+fn request(a: ScanRunArgs) -> ScanRequest {
+    ScanRequest {
+        scope: a.scope,
+        ledger: a.ledger,
+        exclude: a.exclude,
+        ports: a.ports,
+        rate: a.rate,
+        per_host: a.per_host,
+        concurrency: a.concurrency,
+        timeout_ms: a.timeout_ms,
+        windows: a.windows,
+        snmp_communities: (!a.snmp_communities.is_empty()).then_some(a.snmp_communities),
+        vantage: vantage(a.vantage),
+        yes: a.yes,
+        allow_public: a.allow_public,
+        no_identify: a.no_identify,
+    }
+}
+
 pub fn scan(ctx: &Ctx, command: ScanCommand) -> Result<()> {
     let lang = ctx.lang;
     let mut app = open(ctx)?;
     match command {
-        ScanCommand::Run {
-            scope,
-            ledger,
-            exclude,
-            ports,
-            rate,
-            per_host,
-            concurrency,
-            timeout_ms,
-            windows,
-            snmp_communities,
-            vantage: v,
-            yes,
-            allow_public,
-            no_identify,
-        } => {
-            let req = ScanRequest {
-                scope,
-                ledger,
-                exclude,
-                ports,
-                rate,
-                per_host,
-                concurrency,
-                timeout_ms,
-                windows,
-                snmp_communities: (!snmp_communities.is_empty()).then_some(snmp_communities),
-                vantage: vantage(v),
-                yes,
-                allow_public,
-                no_identify,
-            };
+        ScanCommand::Run(args) => {
+            let req = request(args);
             let prepared = app.prepare_scan(&req)?;
             if !prepared.excluded_devices.is_empty() && !ctx.json {
                 eprintln!(

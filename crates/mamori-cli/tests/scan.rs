@@ -58,6 +58,26 @@ fn scope() -> String {
     format!("{WEB}-15,{DB},{PACS}")
 }
 
+/// `scan run` of the test network, as JSON.
+fn scan_run(env: &Env) -> support::Run {
+    let scope = scope();
+    env.run(&[
+        "--json",
+        "scan",
+        "run",
+        "--scope",
+        &scope,
+        "--ports",
+        PORTS,
+        "--rate",
+        "400",
+        "--per-host",
+        "4",
+        "--timeout-ms",
+        "1500",
+    ])
+}
+
 type Seen = BTreeMap<(String, String), Value>;
 
 /// Every open port of a `scan show --json`, by (address, port/transport).
@@ -97,21 +117,7 @@ fn the_loopback_hospital_is_found_identified_and_reconciled() {
     let r = env.run(&["scan", "allow", "WEB-01", "443", "--note", "HTTPS only"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 
-    let r = env.run(&[
-        "--json",
-        "scan",
-        "run",
-        "--scope",
-        &scope(),
-        "--ports",
-        PORTS,
-        "--rate",
-        "400",
-        "--per-host",
-        "4",
-        "--timeout-ms",
-        "1500",
-    ]);
+    let r = scan_run(&env);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let summary = r.json();
     assert_eq!(summary["status"], "complete");
@@ -280,19 +286,7 @@ fn the_loopback_hospital_is_found_identified_and_reconciled() {
         &format!("IPアドレス={FTP}"),
     ]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let r = env.run(&[
-        "--json",
-        "scan",
-        "run",
-        "--scope",
-        &scope(),
-        "--ports",
-        PORTS,
-        "--rate",
-        "400",
-        "--per-host",
-        "4",
-    ]);
+    let r = scan_run(&env);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let second = r.json();
     assert_eq!(

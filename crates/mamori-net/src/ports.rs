@@ -92,7 +92,6 @@ pub const DEFAULT_PORTS: &[KnownPort] = ports! {
     10443 Tcp "https" "HTTPS alternate (FortiGate SSL-VPN)";
     11112 Tcp "dicom" "DICOM (registered port)";
     27017 Tcp "mongodb" "MongoDB";
-    47808 Udp "bacnet" "BACnet: building automation";
     161 Udp "snmp" "SNMP: network gear, printers, UPS";
 };
 
@@ -194,6 +193,20 @@ mod tests {
             .iter()
             .all(|k| seen.insert((k.port, k.transport))));
         assert_eq!(service_of(161, Transport::Udp), Some("snmp"));
+    }
+
+    #[test]
+    fn docs_scan_md_documents_every_default_port() {
+        let doc = include_str!("../../../docs/scan.md");
+        for k in DEFAULT_PORTS {
+            let row = format!("| {}/{} | {} |", k.port, k.transport.code(), k.service);
+            assert!(doc.contains(&row), "docs/scan.md lacks {row}");
+        }
+        let tcp = default_tcp().len();
+        assert!(
+            doc.contains(&format!("{tcp} TCP ports and SNMP on UDP")),
+            "{tcp}"
+        );
     }
 
     #[test]

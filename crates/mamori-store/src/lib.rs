@@ -904,6 +904,42 @@ pub struct Finding {
     pub flag: Option<String>,
 }
 
+impl Finding {
+    /// A new open finding (id 0, 未対応) of `vuln` on a device's component (`asset` 0: an
+    /// address in no ledger row), first and last seen `now`; the caller fills the rest.
+    pub fn new(asset: i64, component_key: &str, vuln: &str, now: DateTime<Utc>) -> Finding {
+        Finding {
+            id: 0,
+            asset,
+            // Filled when read; the store does not write them.
+            asset_id: String::new(),
+            asset_name: String::new(),
+            department: None,
+            component_key: component_key.to_string(),
+            component: String::new(),
+            version: None,
+            cpe: None,
+            source: String::new(),
+            vuln: vuln.to_string(),
+            status: "open".into(),
+            confidence: String::new(),
+            score: 0.0,
+            level: String::new(),
+            kev: false,
+            sources: Vec::new(),
+            evidence: serde_json::json!({}),
+            reason: None,
+            first_seen: now,
+            last_seen: now,
+            resolved_at: None,
+            digest: None,
+            state: "new".into(),
+            planned_date: None,
+            flag: None,
+        }
+    }
+}
+
 /// An open store.
 pub struct Store {
     backend: Backend,
