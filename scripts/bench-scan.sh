@@ -26,13 +26,21 @@ EOF
 data() { local d="$WORK/data-$1"; rm -rf "$d"; "$MAMORI" --data-dir "$d" init >/dev/null 2>&1; echo "$d"; }
 
 rate() {
-  # 100 addresses × 10 closed ports = 1,000 probes.
+  # 100 addresses × 10 closed ports = 1,000 probes. Besides mamori's own count, the kernel's
+  # count of TCP connection attempts (scripts/tcp-opens.py) gives an independent rate and the
+  # busiest one-second window (no bursts).
   for r in 50 100 500 1000; do
     for run in 1 2 3; do
       d=$(data rate)
+      python3 scripts/tcp-opens.py sample "$WORK/samples.txt" &
+      sampler=$!
+      sleep 0.3
       "$MAMORI" --data-dir "$d" --json scan run --scope 127.45.0.1-100 --ports 23,24,25,26,27,28,29,30,31,32 \
-        --rate "$r" --concurrency 256 --per-host 2 --no-identify \
-        | python3 -c "import json,sys; s=json.load(sys.stdin); print(f'rate $r run $run: {s[\"probes\"]} probes in {s[\"seconds\"]:.3f} s = {s[\"probes\"]/s[\"seconds\"]:.1f} probes/s ({(s[\"probes\"]/s[\"seconds\"]/$r-1)*100:+.1f}%)')"
+        --rate "$r" --concurrency 256 --per-host 2 --no-identify > "$WORK/summary.json"
+      sleep 0.3
+      kill "$sampler"; wait "$sampler" 2>/dev/null || true
+      mine=$(python3 -c "import json; s=json.load(open('$WORK/summary.json')); print(f\"mamori {s['probes']} probes in {s['seconds']:.3f} s = {s['probes']/s['seconds']:.1f}/s ({(s['probes']/s['seconds']/$r-1)*100:+.1f}%)\")")
+      echo "rate $r run $run: $mine; $(python3 scripts/tcp-opens.py report "$r" "$WORK/samples.txt")"
     done
   done
 }
@@ -67,7 +75,7 @@ EOF
   sleep 1
   sort "$WORK/listeners.txt" > "$WORK/expected.txt"
   echo "listeners: $(wc -l < "$WORK/expected.txt")"
-  for run in 1 2 3; do
+  for run in 1 2 3 4 5; do
     start=$(date +%s.%N)
     nmap -sT -T4 -n -Pn -p "$PORTS" 127.44.0.0/22 -oX "$WORK/nmap.xml" >/dev/null
     end=$(date +%s.%N)

@@ -242,7 +242,8 @@ async fn scan_host(ctx: &Arc<Ctx>, addr: IpAddr) -> Option<HostResult> {
     for _ in 0..workers {
         let (ctx, next) = (ctx.clone(), next.clone());
         set.spawn(async move {
-            let mut found = Vec::new();
+            // Only open ports are kept; a refusal only says the host is there.
+            let (mut open, mut answered) = (Vec::new(), false);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&(port, transport)) = ctx.policy.ports.get(i) else {
@@ -256,18 +257,27 @@ async fn scan_host(ctx: &Arc<Ctx>, addr: IpAddr) -> Option<HostResult> {
                     Transport::Udp => crate::probe::udp(&ctx, addr, port).await,
                 };
                 match r {
-                    Some(r) => found.push(r),
+                    Some(Some(r)) => {
+                        answered |= matches!(r.state, PortState::Open | PortState::Closed);
+                        if r.state == PortState::Open {
+                            open.push(r);
+                        }
+                    }
+                    Some(None) => {}
                     None => return None,
                 }
             }
-            Some(found)
+            Some((answered, open))
         });
     }
-    let mut results = Vec::new();
+    let (mut ports, mut up) = (Vec::new(), false);
     let mut complete = true;
     while let Some(joined) = set.join_next().await {
         match joined {
-            Ok(Some(r)) => results.extend(r),
+            Ok(Some((answered, open))) => {
+                up |= answered;
+                ports.extend(open);
+            }
             Ok(None) | Err(_) => complete = false,
         }
     }
@@ -278,19 +288,9 @@ async fn scan_host(ctx: &Arc<Ctx>, addr: IpAddr) -> Option<HostResult> {
     if !complete {
         return None;
     }
-    let answered: Vec<PortResult> = results
-        .into_iter()
-        .flatten()
-        .filter(|r| matches!(r.state, PortState::Open | PortState::Closed))
-        .collect();
-    let up = !answered.is_empty();
     if up {
         ctx.counters.hosts_up.fetch_add(1, Ordering::Relaxed);
     }
-    let mut ports: Vec<PortResult> = answered
-        .into_iter()
-        .filter(|r| r.state == PortState::Open)
-        .collect();
     ports.sort_by_key(|p| (p.transport, p.port));
     Some(HostResult {
         addr,
