@@ -1,6 +1,6 @@
 //! `mamori scan …`: the network audit on the command line.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -79,12 +79,16 @@ pub fn scan(ctx: &Ctx, command: ScanCommand) -> Result<()> {
                 ))
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            let done = Arc::new(AtomicBool::new(false));
+            // The ticker redraws every 150 ms until the sender is dropped (which wakes it at
+            // once, so a quick scan does not wait for a tick).
+            let (done, finished) = std::sync::mpsc::channel::<()>();
             let ticker = {
-                let (bar, counters, done) = (bar.clone(), counters.clone(), done.clone());
+                let (bar, counters) = (bar.clone(), counters.clone());
                 std::thread::spawn(move || {
                     let start = Instant::now();
-                    while !done.load(Ordering::Relaxed) {
+                    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                        finished.recv_timeout(Duration::from_millis(150))
+                    {
                         let probes = counters.probes.load(Ordering::Relaxed);
                         let secs = start.elapsed().as_secs_f64().max(0.001);
                         bar.set_position(counters.hosts_done.load(Ordering::Relaxed) as u64);
@@ -100,12 +104,11 @@ pub fn scan(ctx: &Ctx, command: ScanCommand) -> Result<()> {
                                 probes as f64 / secs
                             ),
                         });
-                        std::thread::sleep(Duration::from_millis(150));
                     }
                 })
             };
             let result = app.run_scan(prepared, counters, stop);
-            done.store(true, Ordering::Relaxed);
+            drop(done);
             let _ = ticker.join();
             bar.finish_and_clear();
             let summary = result?;
