@@ -409,22 +409,34 @@ fn record_components(
         let list = by_asset.entry(*asset).or_default();
         for p in h.open_ports() {
             let Some(product) = &p.product else { continue };
-            let c = StoredComponent {
-                asset: *asset,
+            // The CPE the scan gave, then the older names NVD records use for the product.
+            let named = mamori_net::identify::Product {
                 name: product.clone(),
                 version: p.version.clone(),
-                cpe: p.cpe.clone(),
-                purl: None,
-                detail: Some(
-                    json!({ "scan": scan, "addr": h.addr.to_string(), "port": p.key(), "service": p.service })
-                        .to_string(),
-                ),
             };
-            if !list
-                .iter()
-                .any(|x| x.name == c.name && x.version == c.version && x.cpe == c.cpe)
-            {
-                list.push(c);
+            let mut cpes: Vec<Option<String>> = vec![p.cpe.clone()];
+            for c in mamori_net::identify::cpes(&named) {
+                if !cpes.contains(&Some(c.clone())) {
+                    cpes.push(Some(c));
+                }
+            }
+            let detail = json!({ "scan": scan, "addr": h.addr.to_string(), "port": p.key(), "service": p.service })
+                .to_string();
+            for cpe in cpes {
+                let c = StoredComponent {
+                    asset: *asset,
+                    name: product.clone(),
+                    version: p.version.clone(),
+                    cpe,
+                    purl: None,
+                    detail: Some(detail.clone()),
+                };
+                if !list
+                    .iter()
+                    .any(|x| x.name == c.name && x.version == c.version && x.cpe == c.cpe)
+                {
+                    list.push(c);
+                }
             }
         }
     }

@@ -206,10 +206,34 @@ fn cpe_names(name: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
+/// Earlier CPE names NVD still uses for older records of a product (nginx was `nginx:nginx`
+/// before F5, MySQL `mysql:mysql` before Oracle).
+fn former_cpe_names(name: &str) -> &'static [(&'static str, &'static str)] {
+    match name {
+        "nginx" => &[("nginx", "nginx")],
+        "MySQL" => &[("mysql", "mysql")],
+        _ => &[],
+    }
+}
+
 /// `cpe:2.3:a:openbsd:openssh:9.2p1:*:*:*:*:*:*:*` for a known product with a version.
 pub fn cpe(p: &Product) -> Option<String> {
-    let (vendor, prod) = cpe_names(&p.name)?;
-    let version = p.version.as_deref()?;
+    cpes(p).into_iter().next()
+}
+
+/// Every CPE name of a known product with a version: the current one first, then the
+/// names older NVD records use.
+pub fn cpes(p: &Product) -> Vec<String> {
+    let Some(current) = cpe_names(&p.name) else {
+        return Vec::new();
+    };
+    std::iter::once(current)
+        .chain(former_cpe_names(&p.name).iter().copied())
+        .filter_map(|(vendor, prod)| cpe_of(vendor, prod, p.version.as_deref()?))
+        .collect()
+}
+
+fn cpe_of(vendor: &str, prod: &str, version: &str) -> Option<String> {
     let escaped: String = version
         .chars()
         .flat_map(|c| {
@@ -300,6 +324,13 @@ mod tests {
             "cpe:2.3:a:beasts:vsftpd:3.0.3\\+x:*:*:*:*:*:*:*"
         );
         assert_eq!(cpe(&product("OpenSSH", None)), None);
+        assert_eq!(
+            cpes(&product("nginx", Some("1.22.1"))),
+            vec![
+                "cpe:2.3:a:f5:nginx:1.22.1:*:*:*:*:*:*:*",
+                "cpe:2.3:a:nginx:nginx:1.22.1:*:*:*:*:*:*:*"
+            ]
+        );
         assert_eq!(cpe(&product("Acme", Some("1.0"))), None);
     }
 
