@@ -493,7 +493,9 @@ fn the_real_nmap_files_import_and_bad_files_change_nothing() {
 /// OpenSSH 5.3 and MySQL 5.1.61 on a ledger device, against the real NVD 2018 records.
 #[test]
 fn identified_services_are_matched_against_vulnerability_records() {
-    let Some(data) = support::shared_data() else { return };
+    let Some(data) = support::shared_data() else {
+        return;
+    };
     let env = Env::init();
     let csv = env.path("ledger.csv");
     std::fs::write(
@@ -501,7 +503,10 @@ fn identified_services_are_matched_against_vulnerability_records() {
         "管理番号,機器名,機器種別,IPアドレス\nSRV-01,検査システムサーバ,サーバ,127.0.0.1\n",
     )
     .unwrap();
-    assert_eq!(env.run(&["ledger", "import", csv.to_str().unwrap()]).code, 0);
+    assert_eq!(
+        env.run(&["ledger", "import", csv.to_str().unwrap()]).code,
+        0
+    );
     let nvd = data.join("nvd/api-2.0-from-1.1/nvdcve-2.0-from-1.1-2018.json.gz");
     let r = env.run(&["feeds", "import", nvd.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -511,17 +516,29 @@ fn identified_services_are_matched_against_vulnerability_records() {
     assert!(r.json()["components"].as_i64().unwrap() >= 2);
     let dev = env.run(&["--json", "ledger", "show", "SRV-01"]).json();
     let comps = dev["components"].as_array().unwrap();
-    assert!(comps.iter().any(|c| c["source"] == "scan"
-        && c["cpe"] == "cpe:2.3:a:openbsd:openssh:5.3:*:*:*:*:*:*:*"));
+    assert!(comps.iter().any(
+        |c| c["source"] == "scan" && c["cpe"] == "cpe:2.3:a:openbsd:openssh:5.3:*:*:*:*:*:*:*"
+    ));
     // A recognised device gets no 未登録機器 finding.
     let checks = env
         .run(&["--json", "findings", "list", "--category", "8.3"])
         .json();
-    assert!(!checks.to_string().contains("8.3:unregistered"), "{checks:#}");
+    assert!(
+        !checks.to_string().contains("8.3:unregistered"),
+        "{checks:#}"
+    );
     let r = env.run(&["match"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let list = env
-        .run(&["--json", "findings", "list", "--asset", "SRV-01", "--category", "8.2"])
+        .run(&[
+            "--json",
+            "findings",
+            "list",
+            "--asset",
+            "SRV-01",
+            "--category",
+            "8.2",
+        ])
         .json();
     let found: Vec<&Value> = list["findings"].as_array().unwrap().iter().collect();
     // CVE-2018-15473 (OpenSSH user enumeration, up to 7.7) on the scanned OpenSSH 5.3.
@@ -532,4 +549,3 @@ fn identified_services_are_matched_against_vulnerability_records() {
     assert_eq!(enumeration["component_source"], "scan");
     assert!(enumeration["component"].as_str().unwrap().contains("5.3"));
 }
-

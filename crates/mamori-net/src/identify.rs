@@ -8,24 +8,28 @@
 pub fn printable(bytes: &[u8], max: usize) -> String {
     let text = String::from_utf8_lossy(bytes);
     let mut out = String::new();
+    let mut count = 0;
     let mut space = false;
     for c in text.chars() {
         if c.is_whitespace() {
-            space = !out.is_empty();
+            space = count > 0;
             continue;
         }
         if c.is_control() || c == '\u{fffd}' {
             continue;
+        }
+        let needed = 1 + usize::from(space);
+        if count + needed > max {
+            // Shortened: at most `max` characters and the ellipsis.
+            out.push('…');
+            break;
         }
         if space {
             out.push(' ');
             space = false;
         }
         out.push(c);
-        if out.chars().count() >= max {
-            out.push('…');
-            break;
-        }
+        count += needed;
     }
     out
 }
