@@ -13,10 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use support::Env;
-use testnet::{TestNet, DB, FTP, PACS, SNMP, SSH, WEB};
+use testnet::{TestNet, DB, FTP, PACS, SNMP, SSH, VNC, WEB};
 
 /// The ports the tests probe: the servers' own, and 23 (closed everywhere).
-const PORTS: &str = "21,22,23,80,443,3306,4242,5432,6379,8042,11112,U:161";
+const PORTS: &str = "21,22,23,80,443,445,3306,4242,5432,5900,6379,8042,11112,U:161";
 /// An address with nothing on it, in scope, and one flagged スキャン除外.
 const EMPTY: &str = "127.42.0.14";
 const FRAGILE: &str = "127.42.0.15";
@@ -46,6 +46,7 @@ fn ledger(env: &Env) {
              UPS-3F,UPS 3F,IoT機器,{SNMP},稼働中,無,\n\
              DB-01,DBサーバ,サーバ,{DB},稼働中,無,\n\
              PACS-01,PACS,サーバ,{PACS},稼働中,無,\n\
+             CT-PC,CT操作端末,検査機器付属,{VNC},稼働中,無,\n\
              PUMP-01,輸液ポンプ,医療機器,{FRAGILE},稼働中,無,有\n"
         ),
     )
@@ -55,7 +56,7 @@ fn ledger(env: &Env) {
 }
 
 fn scope() -> String {
-    format!("{WEB}-15,{DB},{PACS}")
+    format!("{WEB}-17,{DB},{PACS}")
 }
 
 /// `scan run` of the test network, as JSON.
@@ -122,8 +123,8 @@ fn the_loopback_hospital_is_found_identified_and_reconciled() {
     let summary = r.json();
     assert_eq!(summary["status"], "complete");
     let id = summary["id"].as_i64().unwrap().to_string();
-    // 127.42.0.10–15 less the fragile one, 127.0.0.1 and the PACS.
-    assert_eq!(summary["hosts"], 7, "{summary}");
+    // 127.42.0.10–17 less the fragile one, 127.0.0.1 and the PACS.
+    assert_eq!(summary["hosts"], 9, "{summary}");
 
     let show = env.run(&["--json", "scan", "show", &id]).json();
     assert!(
@@ -147,6 +148,8 @@ fn the_loopback_hospital_is_found_identified_and_reconciled() {
         (PACS, "4242/tcp"),
         (PACS, "8042/tcp"),
         (PACS, "11112/tcp"),
+        (PACS, "445/tcp"),
+        (VNC, "5900/tcp"),
     ]
     .iter()
     .map(|(a, p)| (a.to_string(), p.to_string()))
@@ -217,6 +220,12 @@ fn the_loopback_hospital_is_found_identified_and_reconciled() {
         fact(&seen, PACS, "11112/tcp", "dicom.impl_version"),
         "OFFIS_DCMTK_367"
     );
+    // Samba still speaking SMBv1; Xvnc offering security type 1 (none).
+    assert_eq!(product(&seen, PACS, "445/tcp").0, "smb");
+    assert_eq!(fact(&seen, PACS, "445/tcp", "smb.smb1"), "true");
+    assert_eq!(product(&seen, VNC, "5900/tcp").0, "vnc");
+    assert_eq!(fact(&seen, VNC, "5900/tcp", "vnc.version"), "003.008");
+    assert_eq!(fact(&seen, VNC, "5900/tcp", "vnc.security_types"), "1");
 
     // Reconciliation: exactly these 8.3 findings.
     let list = env
@@ -247,6 +256,11 @@ fn the_loopback_hospital_is_found_identified_and_reconciled() {
             "8.3:dicom_any_ae",
             "PACS-01",
             format!("svc:{PACS}:11112/tcp"),
+        ),
+        (
+            "8.3:legacy_service",
+            "PACS-01",
+            format!("svc:{PACS}:445/tcp"),
         ),
     ]
     .iter()
@@ -358,6 +372,47 @@ fn the_loopback_hospital_is_found_identified_and_reconciled() {
     for action in ["scan.start", "scan.finish", "scan.allow"] {
         assert!(audit.stdout.contains(action), "{action} not audited");
     }
+    // Seen from outside (a scan marked external), the web server's two services are
+    // reachable from outside: urgent findings, which an internal scan never resolves.
+    let r = env.run(&[
+        "--json",
+        "scan",
+        "run",
+        "--scope",
+        WEB,
+        "--ports",
+        "80,443",
+        "--vantage",
+        "external",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let external = env
+        .run(&["--json", "findings", "list", "--category", "8.3"])
+        .json();
+    let reachable: Vec<&Value> = external["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["vuln"] == "8.3:external")
+        .collect();
+    assert_eq!(reachable.len(), 2, "{external:#}");
+    assert!(reachable
+        .iter()
+        .all(|f| f["level"] == "urgent" && f["asset_id"] == "WEB-01"));
+    let r = scan_run(&env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let after = env
+        .run(&["--json", "findings", "list", "--category", "8.3"])
+        .json();
+    assert_eq!(
+        after["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["vuln"] == "8.3:external")
+            .count(),
+        2
+    );
     // Nothing but the scope was probed: 127.42.0.14 answered (loopback refuses) with no port.
     assert!(show["hosts"]
         .as_array()

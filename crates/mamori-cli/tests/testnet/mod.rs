@@ -7,14 +7,15 @@
 //! | 127.42.0.11    | OpenSSH sshd                           | 22               |
 //! | 127.42.0.12    | vsftpd                                 | 21               |
 //! | 127.42.0.13    | Net-SNMP snmpd (community `public`)    | udp/161          |
+//! | 127.42.0.17    | TigerVNC's Xvnc, no authentication     | 5900             |
 //! | 127.0.0.1      | the machine's PostgreSQL, MariaDB, Redis | 5432, 3306, 6379 |
-//! | 10.251.42.2    | Orthanc (DICOM + HTTP) and dcmtk storescp, in a network namespace this harness creates | 4242, 8042, 11112 |
+//! | 10.251.42.2    | Orthanc (DICOM + HTTP), dcmtk storescp and Samba (SMBv1 still on), in a network namespace this harness creates | 4242, 8042, 11112, 445 |
 //!
 //! Orthanc and storescp bind every address of their host, so on the shared loopback they
-//! would answer on every 127.x address; they get a network namespace of their own, joined to
-//! this one by a veth pair with the /30 10.251.42.0. The harness checks that the route to
-//! 10.251.42.2 leaves through that veth before anything is sent there: no packet can reach
-//! any other network.
+//! would answer on every 127.x address, and Samba binds only addresses configured on an
+//! interface; they get a network namespace of their own, joined to this one by a veth pair
+//! with the /30 10.251.42.0. The harness checks that the route to 10.251.42.2 leaves through
+//! that veth before anything is sent there: no packet can reach any other network.
 //!
 //! Every server's processes are killed and the namespace deleted when the harness drops.
 #![allow(dead_code)]
@@ -28,6 +29,7 @@ pub const WEB: &str = "127.42.0.10";
 pub const SSH: &str = "127.42.0.11";
 pub const FTP: &str = "127.42.0.12";
 pub const SNMP: &str = "127.42.0.13";
+pub const VNC: &str = "127.42.0.17";
 pub const DB: &str = "127.0.0.1";
 pub const PACS: &str = "10.251.42.2";
 const PACS_GW: &str = "10.251.42.1";
@@ -48,6 +50,8 @@ pub fn missing_programs() -> Option<String> {
         "/usr/sbin/snmpd",
         "/usr/sbin/Orthanc",
         "/usr/bin/storescp",
+        "/usr/sbin/smbd",
+        "/usr/bin/Xvnc",
         "/usr/bin/openssl",
         "/usr/bin/ssh-keygen",
         "/usr/sbin/ip",
@@ -98,6 +102,7 @@ impl TestNet {
         net.sshd();
         net.vsftpd();
         net.snmpd();
+        net.vnc();
         net.pacs();
         net
     }
@@ -263,7 +268,30 @@ http {{
         }
     }
 
-    /// Orthanc and storescp in a namespace of their own.
+    /// Xvnc with no authentication, as old modality PCs are often left. Its X display is
+    /// unix-socket only; the display number is this process's, so parallel runs do not meet.
+    fn vnc(&mut self) {
+        let display = format!(":{}", 100 + std::process::id() % 800);
+        let i = self.spawn(
+            Command::new("/usr/bin/Xvnc").args([
+                &display,
+                "-rfbport",
+                "5900",
+                "-interface",
+                VNC,
+                "-SecurityTypes",
+                "None",
+                "-nolisten",
+                "tcp",
+                "-desktop",
+                "modality-pc",
+            ]),
+            "xvnc.log",
+        );
+        wait_tcp(VNC, 5900, "Xvnc", &mut self.children[i]);
+    }
+
+    /// Orthanc, storescp and Samba in a namespace of their own.
     fn pacs(&mut self) {
         let ns = format!("mamori-t{}", std::process::id());
         let veth = format!("mt{}", std::process::id() % 100_000);
@@ -338,11 +366,37 @@ http {{
             "storescp.log",
         );
         wait_tcp(PACS, 11112, "storescp", &mut self.children[i]);
+        let smb = format!("{d}/samba");
+        std::fs::create_dir_all(format!("{smb}/share")).unwrap();
+        std::fs::write(
+            self.path("smb.conf"),
+            format!(
+                "[global]\n  interfaces = {PACS}/30\n  bind interfaces only = yes\n  smb ports = 445\n  \
+                 server min protocol = NT1\n  disable netbios = yes\n  server role = standalone server\n  \
+                 map to guest = Bad User\n  load printers = no\n  printing = bsd\n  printcap name = /dev/null\n  \
+                 disable spoolss = yes\n  pid directory = {smb}\n  lock directory = {smb}\n  \
+                 state directory = {smb}\n  cache directory = {smb}\n  private dir = {smb}\n  \
+                 ncalrpc dir = {smb}\n  binddns dir = {smb}\n  log file = {smb}/log.%m\n\
+                 [images]\n  path = {smb}/share\n  guest ok = yes\n"
+            ),
+        )
+        .unwrap();
+        let i = self.spawn(
+            &mut in_ns(&[
+                "/usr/sbin/smbd",
+                "--foreground",
+                "--no-process-group",
+                "-s",
+                &format!("{d}/smb.conf"),
+            ]),
+            "smbd.log",
+        );
+        wait_tcp(PACS, 445, "smbd", &mut self.children[i]);
     }
 
     /// The addresses the harness serves.
     pub fn hosts() -> Vec<IpAddr> {
-        [WEB, SSH, FTP, SNMP, DB, PACS]
+        [WEB, SSH, FTP, SNMP, VNC, DB, PACS]
             .iter()
             .map(|a| a.parse().unwrap())
             .collect()
