@@ -22,6 +22,7 @@
 
 pub mod access;
 mod asset;
+pub mod calendar;
 mod labels;
 mod lang;
 pub mod remediation;

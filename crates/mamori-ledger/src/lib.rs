@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod columns;
+pub mod holidays;
 pub mod inquiry;
 mod problem;
 pub mod rows;

@@ -1,6 +1,6 @@
 //! The scan policy: everything that bounds a scan, stored with each scan.
 
-use chrono::{Datelike, NaiveDateTime, NaiveTime};
+use chrono::NaiveDateTime;
 use mamori_core::scan::{Transport, Vantage};
 use serde::{Deserialize, Serialize};
 
@@ -66,117 +66,8 @@ impl ScanPolicy {
     }
 }
 
-/// A weekly time window: days and a time range, which may pass midnight
-/// (`mon-fri 19:00-07:00`: from 19:00 on Monday to Friday until 07:00 the next morning).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub struct Window {
-    days: [bool; 7],
-    start: NaiveTime,
-    end: NaiveTime,
-}
-
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-const DAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
-
-fn day(text: &str) -> Option<usize> {
-    let t = text.trim().to_ascii_lowercase();
-    DAYS.iter()
-        .position(|d| t.starts_with(d))
-        .or_else(|| DAYS_JA.iter().position(|d| t.starts_with(d)))
-}
-
-impl Window {
-    /// Reads `[DAYS ]HH:MM-HH:MM`, DAYS being `mon-fri`, `sat,sun`, `月-金`, `daily`
-    /// (default every day).
-    pub fn parse(text: &str) -> Result<Window, String> {
-        let err = |why: &str| format!("{text:?}: {why} (e.g. \"mon-fri 19:00-07:00\")");
-        let t = text.trim();
-        let (days_text, times) = match t.rsplit_once(' ') {
-            Some((d, r)) => (d.trim(), r),
-            None => ("daily", t),
-        };
-        let mut days = [false; 7];
-        if days_text.eq_ignore_ascii_case("daily") || days_text == "毎日" {
-            days = [true; 7];
-        } else {
-            for part in days_text.split(',') {
-                match part.split_once('-') {
-                    Some((a, b)) => {
-                        let (a, b) = (
-                            day(a).ok_or_else(|| err("unknown day"))?,
-                            day(b).ok_or_else(|| err("unknown day"))?,
-                        );
-                        let mut d = a;
-                        loop {
-                            days[d] = true;
-                            if d == b {
-                                break;
-                            }
-                            d = (d + 1) % 7;
-                        }
-                    }
-                    None => days[day(part).ok_or_else(|| err("unknown day"))?] = true,
-                }
-            }
-        }
-        let (a, b) = times
-            .split_once('-')
-            .ok_or_else(|| err("the time range needs a start and an end"))?;
-        let time = |s: &str| {
-            NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| err("times are HH:MM"))
-        };
-        let (start, end) = (time(a)?, time(b)?);
-        if start == end {
-            return Err(err("the window is empty"));
-        }
-        Ok(Window { days, start, end })
-    }
-
-    /// Whether the window is open at this local time.
-    pub fn contains(&self, now: NaiveDateTime) -> bool {
-        let today = now.weekday().num_days_from_monday() as usize;
-        let t = now.time();
-        if self.start < self.end {
-            self.days[today] && self.start <= t && t < self.end
-        } else {
-            // Passes midnight: the evening part belongs to today, the morning part to the
-            // window that started yesterday.
-            let yesterday = (today + 6) % 7;
-            (self.days[today] && t >= self.start) || (self.days[yesterday] && t < self.end)
-        }
-    }
-}
-
-impl std::fmt::Display for Window {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.days == [true; 7] {
-            f.write_str("daily")?;
-        } else {
-            let names: Vec<&str> = (0..7).filter(|d| self.days[*d]).map(|d| DAYS[d]).collect();
-            f.write_str(&names.join(","))?;
-        }
-        write!(
-            f,
-            " {}-{}",
-            self.start.format("%H:%M"),
-            self.end.format("%H:%M")
-        )
-    }
-}
-
-impl From<Window> for String {
-    fn from(w: Window) -> String {
-        w.to_string()
-    }
-}
-
-impl TryFrom<String> for Window {
-    type Error = String;
-    fn try_from(s: String) -> Result<Window, String> {
-        Window::parse(&s)
-    }
-}
+/// A weekly time window (`mon-fri 19:00-07:00`): the calendar's weekly range.
+pub use mamori_core::calendar::WeeklyRange as Window;
 
 #[cfg(test)]
 mod tests {
