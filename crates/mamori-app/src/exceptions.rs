@@ -352,11 +352,12 @@ impl App {
             k if k == crate::scans::MAX_ADDRESSES_KEY || crate::scans::POLICY_KEYS.contains(&k) => {
                 crate::scans::setting_ok(k, value)
             }
+            k if crate::hours::KEYS.contains(&k) => crate::hours::setting_ok(k, value),
             _ => {
                 return Err(bad(
                     "key",
-                    format!("設定「{key}」はありません。変更できるのは {SELF_APPROVAL} (true|false)、{} (日数)、{} と {} です", SLA_KEYS.join(", "), crate::scans::MAX_ADDRESSES_KEY, crate::scans::POLICY_KEYS.join(", ")),
-                    format!("no setting {key:?}: those that may be changed are {SELF_APPROVAL} (true|false), {} (days), {} and {}", SLA_KEYS.join(", "), crate::scans::MAX_ADDRESSES_KEY, crate::scans::POLICY_KEYS.join(", ")),
+                    format!("設定「{key}」はありません。変更できるのは {SELF_APPROVAL} (true|false)、{} (日数)、{}、{} と {} です", SLA_KEYS.join(", "), crate::scans::MAX_ADDRESSES_KEY, crate::scans::POLICY_KEYS.join(", "), crate::hours::KEYS.join(", ")),
+                    format!("no setting {key:?}: those that may be changed are {SELF_APPROVAL} (true|false), {} (days), {}, {} and {}", SLA_KEYS.join(", "), crate::scans::MAX_ADDRESSES_KEY, crate::scans::POLICY_KEYS.join(", "), crate::hours::KEYS.join(", ")),
                 ))
             }
         };

@@ -42,6 +42,8 @@ pub enum Resolution {
         /// The scan.
         scan: i64,
     },
+    /// A device not seen for long was seen again by the watch (再び検出され解消).
+    SeenAgain,
     /// An address in no ledger row is now a ledger device; its findings continue under it
     /// (台帳登録により解消).
     Registered {
@@ -106,6 +108,12 @@ impl Resolution {
                 format!("スキャン #{scan} で検出されず解消")
             }
             Resolution::NotSeen { scan } => format!("resolved: not seen in scan #{scan}"),
+            Resolution::SeenAgain => lang
+                .pick(
+                    "監視で再び検出され解消",
+                    "resolved: seen again by the watch",
+                )
+                .into(),
             Resolution::Registered { asset_id } if ja => {
                 format!("台帳に {asset_id} として登録されたため解消(以後は機器の所見)")
             }

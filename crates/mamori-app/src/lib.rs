@@ -18,6 +18,8 @@ mod error;
 pub mod exceptions;
 pub mod feeds;
 pub mod findings;
+pub mod hours;
+mod hours_nft;
 pub mod init;
 pub mod inquiries;
 pub mod ledger;
@@ -56,6 +58,8 @@ pub struct App {
     must_change_password: bool,
     /// Today, when set ([`App::set_today`]); else the local date.
     today: Option<chrono::NaiveDate>,
+    /// The hospital's local time, when set ([`App::set_now`]); else the clock.
+    now: Option<chrono::NaiveDateTime>,
     /// A 事業者 user's company: such a user acts only on that company's inquiries.
     vendor: Option<String>,
 }
@@ -86,6 +90,7 @@ impl App {
             roles: LOCAL_SESSION_ROLES.to_vec(),
             must_change_password: false,
             today: None,
+            now: None,
             vendor: None,
         })
     }

@@ -166,7 +166,7 @@ fn process_alive(pid: i64) -> bool {
     !proc_dir.is_dir() || proc_dir.join(pid.to_string()).exists()
 }
 
-fn score_of(level: &str) -> f64 {
+pub(crate) fn score_of(level: &str) -> f64 {
     match level {
         "urgent" => 9.0,
         "high" => 7.0,
@@ -203,6 +203,13 @@ struct Coverage {
 
 impl Coverage {
     fn covers(&self, check: Check83, subject: &str) -> bool {
+        // The operating-hours checks are the watch's (crate::hours), not a scan's.
+        if matches!(
+            check,
+            Check83::OutOfHours | Check83::LongUnseen | Check83::MaintenanceOutsideWindow
+        ) {
+            return false;
+        }
         let Some((addr, port)) = subject_addr(subject) else {
             return false;
         };

@@ -135,6 +135,7 @@ impl App {
                     roles: u.roles.clone(),
                     must_change_password: u.must_change_password,
                     today: None,
+                    now: None,
                     vendor: u.vendor.clone(),
                 })
             }

@@ -100,6 +100,115 @@ pub enum Command {
     /// ネットワーク監査 (8.3): 探索・サービス識別・台帳との照合 — network audit: discovery, service identification, reconciliation with the ledger
     #[command(subcommand)]
     Scan(ScanCommand),
+    /// 祝日 (内閣府 syukujitsu.csv) — national holidays
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+    /// 稼働時間帯 (外来・病棟24時間・保守VPN …) — operating schedules
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+    /// 稼働監視: 機器の稼働を軽く確認し続ける (既定 5 分ごと) — watch devices: a light liveness probe every interval
+    Watch {
+        /// 間隔 (秒、既定 300 または設定 watch.interval_seconds) — seconds between rounds
+        #[arg(long)]
+        interval: Option<u64>,
+        /// 1 回だけ確認して終了 — one round, then exit
+        #[arg(long)]
+        once: bool,
+        /// この回数で終了 — stop after this many rounds
+        #[arg(long)]
+        rounds: Option<u64>,
+    },
+    /// 稼働時間の集計・制御ルールの生成 — hours up against schedules; enforcement helpers
+    #[command(subcommand)]
+    Hours(HoursCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// 祝日の一覧 — list national holidays
+    Holidays {
+        /// 年 — year
+        #[arg(long)]
+        year: Option<i32>,
+    },
+    /// 内閣府の祝日 CSV (Shift_JIS) を取り込み — import the Cabinet Office's holiday CSV
+    ImportHolidays {
+        /// syukujitsu.csv
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// 稼働時間帯を登録・置換 — add or replace a schedule
+    Set {
+        /// 名前 (例 外来) — name
+        name: String,
+        /// 24時間365日 — 24/365
+        #[arg(long)]
+        always: bool,
+        /// 曜日と時間 (例 "mon-fri 08:30-17:30"、"月-金 19:00-07:00"、複数可) — weekly range (repeatable)
+        #[arg(long = "weekly")]
+        weekly: Vec<String>,
+        /// 第n曜日の休み (例 2sat 4sat) — closed on the nth weekday (repeatable)
+        #[arg(long = "closed-nth")]
+        closed_nth: Vec<String>,
+        /// 祝日も稼働 — open on national holidays
+        #[arg(long)]
+        open_on_holidays: bool,
+        /// 年末年始 (既定 12/29-01/03、none で無し) — year-end closure
+        #[arg(long, default_value = "12/29-01/03")]
+        year_end: String,
+        /// 休診日 (YYYY-MM-DD、複数可) — the hospital's own closed days
+        #[arg(long = "closed-day")]
+        closed_days: Vec<String>,
+        /// 臨時の稼働・保守窓 (例 "2026-12-05 20:00-22:00"、複数可) — one-off windows
+        #[arg(long = "window")]
+        windows: Vec<String>,
+    },
+    /// 一覧 — list schedules
+    List,
+    /// 機器種別・部署の既定の稼働時間帯 — the default schedule of a kind or department
+    Default {
+        /// 機器種別 — kind
+        #[arg(long, conflicts_with = "department")]
+        kind: Option<String>,
+        /// 部署 — department
+        #[arg(long)]
+        department: Option<String>,
+        /// 稼働時間帯 (省略で解除) — schedule (omit to clear)
+        schedule: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoursCommand {
+    /// 機器・日ごとの稼働時間と予定時間 — hours up per device and day against the schedule
+    Report {
+        /// 開始日 — from (YYYY-MM-DD)
+        #[arg(long)]
+        from: String,
+        /// 終了日 (既定: 開始日) — to
+        #[arg(long)]
+        to: Option<String>,
+        /// 部署 — department
+        #[arg(long)]
+        department: Option<String>,
+        /// CSV で出力 — CSV output
+        #[arg(long)]
+        csv: bool,
+    },
+    /// nftables ルールと cron を生成 (適用はしない) — generate nftables rules and a cron file (never applied)
+    Nftables {
+        /// 稼働時間帯 — schedule
+        schedule: String,
+        /// 書き出し先 (.nft; cron は .cron) — where to write (the cron file beside it)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// cron に載せる日数 — days ahead in the cron file
+        #[arg(long, default_value_t = 366)]
+        days: i64,
+    },
 }
 
 /// `--vantage`.

@@ -74,6 +74,14 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::User(c) => crate::users::user(ctx, c),
         Command::Inquiry(c) => crate::findings::inquiry(ctx, c),
         Command::Scan(c) => crate::scan::scan(ctx, c),
+        Command::Calendar(c) => crate::hours::calendar(ctx, c),
+        Command::Schedule(c) => crate::hours::schedule(ctx, c),
+        Command::Watch {
+            interval,
+            once,
+            rounds,
+        } => crate::hours::watch(ctx, interval, once, rounds),
+        Command::Hours(c) => crate::hours::hours(ctx, c),
         Command::Vex(crate::args::VexCommand::Export {
             file,
             asset,

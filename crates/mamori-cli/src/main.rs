@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod findings;
+mod hours;
 mod output;
 mod scan;
 mod users;

@@ -85,8 +85,23 @@ impl WeeklyRange {
         Ok(WeeklyRange { days, start, end })
     }
 
+    /// The days it applies to, Monday first.
+    pub fn days(&self) -> [bool; 7] {
+        self.days
+    }
+
+    /// Its start.
+    pub fn start(&self) -> NaiveTime {
+        self.start
+    }
+
+    /// Its end (`None`: 24:00).
+    pub fn end(&self) -> Option<NaiveTime> {
+        self.end
+    }
+
     /// Whether the range runs past midnight.
-    fn overnight(&self) -> bool {
+    pub fn overnight(&self) -> bool {
         self.end.is_some_and(|e| e < self.start)
     }
 

@@ -195,6 +195,14 @@ labelled! {
         DicomAnyAe = "dicom_any_ae", "DICOM AEタイトル制限なし", "DICOM node accepts any AE title", [];
         /// レガシーサービス: Telnet, FTP, SMBv1, rsh/rlogin, TFTP — plain-text or obsolete.
         LegacyService = "legacy_service", "レガシーサービスの稼働", "Legacy service running", [];
+        /// 稼働時間外の稼働: seen up outside its schedule for longer than the grace period (one
+        /// finding per device and day).
+        OutOfHours = "out_of_hours", "稼働時間外の稼働", "Running outside its hours", [];
+        /// 長期間未検出: a device in use not seen for many days (the ledger may be stale).
+        LongUnseen = "long_unseen", "長期間未検出", "Not seen for a long time", [];
+        /// 保守窓外のリモート保守経路: a remote-maintenance device reachable outside its
+        /// approved windows.
+        MaintenanceOutsideWindow = "maintenance_outside_window", "保守窓外のリモート保守経路", "Remote-maintenance path open outside its window", [];
     }
 }
 
@@ -222,15 +230,21 @@ impl Check83 {
                 "ガイドライン 8.3 (外部から到達可能な機器) / チェックリスト 2-⑬"
             }
             Check83::DicomAnyAe => "ガイドライン 8.3 / チェックリスト 2-④・2-⑬",
+            Check83::OutOfHours => "ガイドライン 8.3 (必要な時間帯以外の稼働)",
+            Check83::LongUnseen => "ガイドライン 8.3・8.4 (台帳と実態の一致) / チェックリスト 2-①",
+            Check83::MaintenanceOutsideWindow => {
+                "ガイドライン 8.3・10.1 (リモートメンテナンスの事前承認)"
+            }
         }
     }
 
     /// The priority level code a finding of this check gets (`urgent`, `high`, `medium`).
     pub fn level(self) -> &'static str {
         match self {
-            Check83::ExternallyReachable => "urgent",
+            Check83::ExternallyReachable | Check83::MaintenanceOutsideWindow => "urgent",
             Check83::Unregistered | Check83::UnusedActive | Check83::DicomAnyAe => "high",
-            Check83::UnexpectedService | Check83::LegacyService => "medium",
+            Check83::UnexpectedService | Check83::LegacyService | Check83::OutOfHours => "medium",
+            Check83::LongUnseen => "low",
         }
     }
 }

@@ -329,6 +329,46 @@ async fn probe_tcp(ctx: &Arc<Ctx>, addr: IpAddr, port: u16) -> Option<Option<Por
     Some(Some(result))
 }
 
+/// One TCP connect to each target's known-open port, for the operating-hours watch: paced
+/// at the policy's rate, at most `concurrency` at once, each asking the scope first. `Some(true)`
+/// when the port accepted, `Some(false)` when it refused or nothing answered, `None` when the
+/// scope refused the probe. (A refusal is not counted as up: on loopback, and behind some
+/// firewalls, every address refuses.)
+pub fn liveness(
+    policy: &ScanPolicy,
+    targets: &[(IpAddr, u16)],
+) -> std::io::Result<Vec<Option<bool>>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(rt.block_on(async {
+        let pacer = Arc::new(Pacer::new(policy.rate));
+        let permits = Arc::new(Semaphore::new(policy.concurrency.max(1)));
+        let scope = Arc::new(policy.scope.clone());
+        let stop = StopFlag::default();
+        let timeout = Duration::from_millis(policy.timeout_ms.max(1));
+        let mut set = tokio::task::JoinSet::new();
+        for (i, &(addr, port)) in targets.iter().enumerate() {
+            let (pacer, permits, scope, stop) =
+                (pacer.clone(), permits.clone(), scope.clone(), stop.clone());
+            set.spawn(async move {
+                let _permit = permits.acquire().await.ok();
+                pacer.wait(&stop).await;
+                if !scope.permits(addr) {
+                    return (i, None);
+                }
+                let up = connect(SocketAddr::new(addr, port), timeout).await.is_ok();
+                (i, Some(up))
+            });
+        }
+        let mut out = vec![None; targets.len()];
+        while let Some(Ok((i, r))) = set.join_next().await {
+            out[i] = r;
+        }
+        out
+    }))
+}
+
 /// A TCP connect with a timeout: `Ok` when the port accepts, `Err(Closed)` when it refuses,
 /// `Err(Filtered)` when nothing answers in time (or another error).
 ///

@@ -15,12 +15,13 @@
 pub mod sqlite;
 mod sqlite_advisories;
 mod sqlite_findings;
+mod sqlite_hours;
 mod sqlite_scans;
 mod sqlite_vulns;
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use mamori_core::vuln::{Advisory, Alert, EpssScore, KevEntry, Vulnerability};
 use mamori_core::{Asset, AssetKind, AssetStatus, Role, StocktakeResult};
 
@@ -563,6 +564,52 @@ pub trait Tx {
     fn allowed_services(&self) -> Result<Vec<AllowedService>>;
     /// Adds (`allow`) or removes an allowed service.
     fn set_allowed_service(&mut self, service: &AllowedService, allow: bool) -> Result<bool>;
+
+    /// Schedules by name (JSON definitions).
+    fn schedules(&self) -> Result<Vec<(String, serde_json::Value)>>;
+    /// Adds or replaces a schedule; returns whether it existed.
+    fn set_schedule(&mut self, name: &str, definition: &serde_json::Value) -> Result<bool>;
+    /// Removes a schedule; returns whether it existed.
+    fn delete_schedule(&mut self, name: &str) -> Result<bool>;
+    /// Holidays imported from files, by date.
+    fn imported_holidays(&self) -> Result<Vec<(NaiveDate, String)>>;
+    /// Stores imported holidays (replacing those of the same dates).
+    fn import_holidays(&mut self, holidays: &[(NaiveDate, String)], source: &str) -> Result<()>;
+    /// Default schedules: (`kind:<code>` or `dept:<部署>`, schedule).
+    fn schedule_defaults(&self) -> Result<Vec<(String, String)>>;
+    /// Sets (or with `None` removes) a default schedule.
+    fn set_schedule_default(&mut self, scope: &str, schedule: Option<&str>) -> Result<()>;
+    /// What the watch remembers of each device.
+    fn watch_states(&self) -> Result<Vec<WatchState>>;
+    /// Saves what the watch remembers of a device.
+    fn save_watch_state(&mut self, state: &WatchState) -> Result<()>;
+    /// The device's open presence interval: (id, up from, last seen).
+    fn open_presence(&self, asset: i64) -> Result<Option<(i64, NaiveDateTime, NaiveDateTime)>>;
+    /// Opens a presence interval at `at`.
+    fn start_presence(&mut self, asset: i64, at: NaiveDateTime) -> Result<()>;
+    /// Moves an open interval's last sighting, or (`close`) closes it.
+    fn update_presence(&mut self, id: i64, last_seen: NaiveDateTime, close: bool) -> Result<()>;
+    /// Presence intervals overlapping [from, to): (asset, up from, last seen).
+    fn presence_between(
+        &self,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> Result<Vec<(i64, NaiveDateTime, NaiveDateTime)>>;
+}
+
+/// What the watch remembers of a device between rounds (local times).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchState {
+    /// The device.
+    pub asset: i64,
+    /// When the watch first probed it.
+    pub first_probe: NaiveDateTime,
+    /// The last probe.
+    pub last_probe: NaiveDateTime,
+    /// The last probe that found it up.
+    pub last_up: Option<NaiveDateTime>,
+    /// Up outside its schedule since.
+    pub off_since: Option<NaiveDateTime>,
 }
 
 /// One scan: mamori's own or an imported nmap file.

@@ -67,10 +67,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0010_device_exceptions.sql"),
     ),
     (11, "scans", include_str!("../migrations/0011_scans.sql")),
+    (
+        12,
+        "operating hours",
+        include_str!("../migrations/0012_hours.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// Fills the CPE vendor and product of components written before migration 4.
 fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -1405,6 +1410,70 @@ impl Tx for SqliteTx<'_> {
         allow: bool,
     ) -> Result<bool> {
         self.set_allowed_service_impl(service, allow)
+    }
+
+    fn schedules(&self) -> Result<Vec<(String, serde_json::Value)>> {
+        self.schedules_impl()
+    }
+
+    fn set_schedule(&mut self, name: &str, definition: &serde_json::Value) -> Result<bool> {
+        self.set_schedule_impl(name, definition)
+    }
+
+    fn delete_schedule(&mut self, name: &str) -> Result<bool> {
+        self.delete_schedule_impl(name)
+    }
+
+    fn imported_holidays(&self) -> Result<Vec<(NaiveDate, String)>> {
+        self.imported_holidays_impl()
+    }
+
+    fn import_holidays(&mut self, holidays: &[(NaiveDate, String)], source: &str) -> Result<()> {
+        self.import_holidays_impl(holidays, source)
+    }
+
+    fn schedule_defaults(&self) -> Result<Vec<(String, String)>> {
+        self.schedule_defaults_impl()
+    }
+
+    fn set_schedule_default(&mut self, scope: &str, schedule: Option<&str>) -> Result<()> {
+        self.set_schedule_default_impl(scope, schedule)
+    }
+
+    fn watch_states(&self) -> Result<Vec<crate::WatchState>> {
+        self.watch_states_impl()
+    }
+
+    fn save_watch_state(&mut self, state: &crate::WatchState) -> Result<()> {
+        self.save_watch_state_impl(state)
+    }
+
+    fn open_presence(
+        &self,
+        asset: i64,
+    ) -> Result<Option<(i64, chrono::NaiveDateTime, chrono::NaiveDateTime)>> {
+        self.open_presence_impl(asset)
+    }
+
+    fn start_presence(&mut self, asset: i64, at: chrono::NaiveDateTime) -> Result<()> {
+        self.start_presence_impl(asset, at)
+    }
+
+    fn update_presence(
+        &mut self,
+        id: i64,
+        last_seen: chrono::NaiveDateTime,
+        close: bool,
+    ) -> Result<()> {
+        self.update_presence_impl(id, last_seen, close)
+    }
+
+    fn presence_between(
+        &self,
+        from: chrono::NaiveDateTime,
+        to: chrono::NaiveDateTime,
+    ) -> Result<Vec<(i64, chrono::NaiveDateTime, chrono::NaiveDateTime)>> {
+        self.presence_between_impl(from, to)
     }
 
     fn finding_heads(
