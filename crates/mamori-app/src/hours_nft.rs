@@ -42,7 +42,7 @@ pub(crate) fn render(
          table inet mamori_hours {{\n",
         name = s.name
     );
-    nft.push_str(&elements("devices"));
+    nft.push_str(&elements("scheduled"));
     nft.push_str("    set closed_today { type ipv4_addr; }\n");
     nft.push_str("    set window { type ipv4_addr; }\n");
     nft.push_str(
@@ -69,21 +69,21 @@ pub(crate) fn render(
             if w.overnight() {
                 let next: Vec<usize> = days.iter().map(|d| (d + 1) % 7).collect();
                 nft.push_str(&format!(
-                    "        ip daddr @devices meta day {{ {} }} meta hour \"{start}\"-\"23:59:59\" accept\n",
+                    "        ip daddr @scheduled meta day {{ {} }} meta hour \"{start}\"-\"23:59:59\" accept\n",
                     names(&days)
                 ));
                 nft.push_str(&format!(
-                    "        ip daddr @devices meta day {{ {} }} meta hour \"00:00\"-\"{end}\" accept\n",
+                    "        ip daddr @scheduled meta day {{ {} }} meta hour \"00:00\"-\"{end}\" accept\n",
                     names(&next)
                 ));
             } else {
                 nft.push_str(&format!(
-                    "        ip daddr @devices meta day {{ {} }} meta hour \"{start}\"-\"{end}\" accept\n",
+                    "        ip daddr @scheduled meta day {{ {} }} meta hour \"{start}\"-\"{end}\" accept\n",
                     names(&days)
                 ));
             }
         }
-        nft.push_str("        ip daddr @devices drop\n");
+        nft.push_str("        ip daddr @scheduled drop\n");
     }
     nft.push_str("    }\n}\n");
 

@@ -203,6 +203,18 @@ fn devices_up_past_their_schedule_give_one_finding_per_day() {
     assert!(nft.contains(
         "meta day { \"Monday\", \"Tuesday\", \"Wednesday\", \"Thursday\", \"Friday\" } meta hour \"08:30\"-\"17:30\" accept"
     ));
+    // nftables itself accepts the rules (check mode: nothing is loaded).
+    if support::require("nft (Debian nftables)", std::path::Path::new("/usr/sbin/nft").exists()) {
+        let check = std::process::Command::new("/usr/sbin/nft")
+            .args(["-c", "-f", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
     let cron = std::fs::read_to_string(out.with_extension("cron")).unwrap();
     // 12/12 is the 2nd Saturday, 12/29–1/3 the year end; 11/28 the 4th Saturday.
     for day in [
