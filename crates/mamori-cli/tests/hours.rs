@@ -204,7 +204,10 @@ fn devices_up_past_their_schedule_give_one_finding_per_day() {
         "meta day { \"Monday\", \"Tuesday\", \"Wednesday\", \"Thursday\", \"Friday\" } meta hour \"08:30\"-\"17:30\" accept"
     ));
     // nftables itself accepts the rules (check mode: nothing is loaded).
-    if support::require("nft (Debian nftables)", std::path::Path::new("/usr/sbin/nft").exists()) {
+    if support::require(
+        "nft (Debian nftables)",
+        std::path::Path::new("/usr/sbin/nft").exists(),
+    ) {
         let check = std::process::Command::new("/usr/sbin/nft")
             .args(["-c", "-f", out.to_str().unwrap()])
             .output()
