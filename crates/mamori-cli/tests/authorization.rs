@@ -78,6 +78,11 @@ fn actions() -> Vec<Action> {
         Action { name: "list scans", args: &["scan", "list"], allowed: [Y, Y, Y, Y, Y, N] },
         Action { name: "allow a service", args: &["scan", "allow", "PC-0001", "443"], allowed: [N, Y, Y, N, N, N] },
         Action { name: "list allowed services", args: &["scan", "allowed"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "set a schedule", args: &["schedule", "set", "外来-{role}", "--weekly", "mon-fri 08:30-17:30"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "list schedules", args: &["schedule", "list"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "list holidays", args: &["calendar", "holidays", "--year", "2026"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "run a watch round", args: &["watch", "--once"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "report hours", args: &["hours", "report", "--from", "2026-11-26"], allowed: [Y, Y, Y, Y, Y, N] },
     ]
 }
 

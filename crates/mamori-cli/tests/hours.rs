@@ -283,3 +283,85 @@ fn holiday_files_import_or_are_refused_with_the_line() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("overlap"), "{}", r.stderr);
 }
+
+#[test]
+fn a_maintenance_path_outside_its_window_and_a_device_long_unseen() {
+    let env = Env::init();
+    const VPN: &str = "127.43.1.10";
+    const EHR: &str = "127.43.1.11";
+    let vpn = listen(VPN);
+    let ehr = listen(EHR);
+    let csv = env.path("ledger.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "管理番号,機器名,機器種別,IPアドレス,リモートメンテナンス,稼働時間帯\n\
+             VPN-01,保守用VPN装置,ネットワーク機器,{VPN},有,保守VPN\n\
+             EHR-01,電子カルテサーバ,サーバ,{EHR},無,病棟24時間\n"
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        env.run(&["ledger", "import", csv.to_str().unwrap()]).code,
+        0
+    );
+    for args in [
+        &[
+            "schedule",
+            "set",
+            "保守VPN",
+            "--window",
+            "2026-12-05 20:00-22:00",
+        ][..],
+        &["schedule", "set", "病棟24時間", "--always"][..],
+    ] {
+        let r = env.run(args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let r = env.run(&[
+        "scan",
+        "run",
+        "--scope",
+        &format!("{VPN}-11"),
+        "--ports",
+        &PORT.to_string(),
+        "--no-identify",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Inside the approved window the VPN may be up; after it, it may not.
+    for at in [
+        "2026-12-05 20:30",
+        "2026-12-05 21:30",
+        "2026-12-05 22:10",
+        "2026-12-05 22:50",
+    ] {
+        watch(&env, at);
+    }
+    let found = watch_findings(&env);
+    let vpn_findings = &found[&(
+        "VPN-01".to_string(),
+        "8.3:maintenance_outside_window".to_string(),
+    )];
+    assert_eq!(vpn_findings.len(), 1);
+    assert_eq!(vpn_findings[0]["level"], "urgent");
+    assert!(
+        !found.keys().any(|(a, _)| a == "EHR-01"),
+        "a 24/365 server is never out of hours"
+    );
+    // The server goes away; 31 days later it is 長期間未検出; back, the finding resolves.
+    drop(ehr);
+    drop(vpn);
+    watch(&env, "2026-12-06 09:00");
+    watch(&env, "2027-01-06 09:00");
+    let found = watch_findings(&env);
+    let unseen = &found[&("EHR-01".to_string(), "8.3:long_unseen".to_string())];
+    assert_eq!(unseen.len(), 1);
+    assert_eq!(unseen[0]["status"], "open");
+    let _back = listen(EHR);
+    let r = watch(&env, "2027-01-06 09:10");
+    assert_eq!(r["resolved"].as_array().unwrap().len(), 1);
+    let found = watch_findings(&env);
+    let unseen = &found[&("EHR-01".to_string(), "8.3:long_unseen".to_string())];
+    assert_eq!(unseen[0]["status"], "resolved");
+    assert_eq!(unseen[0]["reason_code"]["code"], "seen_again");
+}
