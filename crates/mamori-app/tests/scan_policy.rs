@@ -102,7 +102,7 @@ fn policies_are_refused_before_any_probe() {
             ..ScanRequest::default()
         },
         "--window",
-        "mon-fri 19:00-07:00",
+        "e.g. \"mon-fri",
     );
     // Confirmed, the same requests pass (and still send nothing: prepare only).
     let broad = app
