@@ -254,38 +254,27 @@ pub fn watch(ctx: &Ctx, interval: Option<u64>, once: bool, rounds: Option<u64>) 
         if ctx.json {
             println!("{}", json!(r));
         } else {
-            println!(
-                "{}",
-                match lang {
-                    Lang::Ja =>
-                        format!(
-                            "{}: {} 台を確認、{} 台が稼働、所見 新規 {} 件・解消 {} 件{}",
-                            r.at,
-                            r.probed,
-                            r.up,
-                            r.opened.len(),
-                            r.resolved.len(),
-                            if r.no_known_port > 0 {
-                                format!("（開いたポート不明のため {} 台は対象外: 先に `mamori scan run`）", r.no_known_port)
-                            } else {
-                                String::new()
-                            }
-                        ),
-                    Lang::En => format!(
-                        "{}: {} devices probed, {} up, findings {} new, {} resolved{}",
-                        r.at,
-                        r.probed,
-                        r.up,
-                        r.opened.len(),
-                        r.resolved.len(),
-                        if r.no_known_port > 0 {
-                            format!(" ({} devices left out: no port known open — run `mamori scan run` first)", r.no_known_port)
-                        } else {
-                            String::new()
-                        }
-                    ),
+            let (opened, resolved) = (r.opened.len(), r.resolved.len());
+            let line = match lang {
+                Lang::Ja => format!(
+                    "{}: {} 台を確認、{} 台が稼働、所見 新規 {opened} 件・解消 {resolved} 件",
+                    r.at, r.probed, r.up
+                ),
+                Lang::En => format!(
+                    "{}: {} devices probed, {} up, findings {opened} new, {resolved} resolved",
+                    r.at, r.probed, r.up
+                ),
+            };
+            let left_out = match (r.no_known_port, lang) {
+                (0, _) => String::new(),
+                (n, Lang::Ja) => {
+                    format!("（開いたポート不明のため {n} 台は対象外: 先に `mamori scan run`）")
                 }
-            );
+                (n, Lang::En) => format!(
+                    " ({n} devices left out: no port known open — run `mamori scan run` first)"
+                ),
+            };
+            println!("{line}{left_out}");
         }
         if limit.is_some_and(|l| done >= l) {
             return Ok(());
