@@ -11,9 +11,9 @@ fn app(dir: &std::path::Path) -> App {
     mamori_app::init::init(dir, Some("a long enough admin password"), "os:tester").unwrap();
     let mut app = App::open(dir, "os:tester").unwrap();
     for (id, ip, exclude) in [
-        ("PACS-01", "10.1.2.3", "無"),
-        ("PUMP-01", "10.1.2.4", "有"),
-        ("OLD-01", "10.1.2.5", ""),
+        ("PACS-01", "127.1.2.3", "無"),
+        ("PUMP-01", "127.1.2.4", "有"),
+        ("OLD-01", "127.1.2.5", ""),
     ] {
         let values: Vec<(String, String)> = [
             ("機器名", id),
@@ -59,7 +59,7 @@ fn policies_are_refused_before_any_probe() {
     refused(
         &mut app,
         ScanRequest {
-            scope: Some("10.0.0.0/14".into()),
+            scope: Some("127.0.0.0/14".into()),
             ..ScanRequest::default()
         },
         "--scope",
@@ -107,12 +107,12 @@ fn policies_are_refused_before_any_probe() {
     // Confirmed, the same requests pass (and still send nothing: prepare only).
     let broad = app
         .prepare_scan(&ScanRequest {
-            scope: Some("10.0.0.0/14".into()),
+            scope: Some("127.0.0.0/14".into()),
             yes: true,
             ..ScanRequest::default()
         })
         .unwrap();
-    // All of the /14 but the ledger's スキャン除外 pump (10.1.2.4).
+    // All of the /14 but the ledger's スキャン除外 pump (127.1.2.4).
     assert_eq!(broad.targets.len(), (1 << 18) - 1);
     assert!(app
         .prepare_scan(&ScanRequest {
@@ -125,7 +125,7 @@ fn policies_are_refused_before_any_probe() {
     refused(
         &mut app,
         ScanRequest {
-            scope: Some("10.0.0.0/8".into()),
+            scope: Some("127.0.0.0/8".into()),
             yes: true,
             ..ScanRequest::default()
         },
@@ -145,9 +145,9 @@ fn the_ledger_gives_addresses_and_exclusions() {
         })
         .unwrap();
     let targets: Vec<String> = p.targets.iter().map(|a| a.to_string()).collect();
-    assert_eq!(targets, vec!["10.1.2.3", "10.1.2.5"]);
+    assert_eq!(targets, vec!["127.1.2.3", "127.1.2.5"]);
     assert_eq!(p.excluded_devices, vec!["PUMP-01"]);
-    assert!(!p.policy.scope.permits("10.1.2.4".parse().unwrap()));
+    assert!(!p.policy.scope.permits("127.1.2.4".parse().unwrap()));
     // A setting gives the default rate; the command overrides it.
     app.set_config("scan.rate", "25").unwrap();
     let p = app
@@ -161,7 +161,7 @@ fn the_ledger_gives_addresses_and_exclusions() {
         .prepare_scan(&ScanRequest {
             ledger: true,
             rate: Some(7.0),
-            exclude: Some("10.1.2.5".into()),
+            exclude: Some("127.1.2.5".into()),
             ..ScanRequest::default()
         })
         .unwrap();
