@@ -15,6 +15,7 @@
 //! port. It has no default targets: every scan needs a [`policy::ScanPolicy`] with a scope.
 #![forbid(unsafe_code)]
 
+pub mod catalogue;
 mod dicom;
 pub mod identify;
 pub mod policy;
