@@ -103,6 +103,46 @@ pub struct HoursRow {
     pub outside_minutes: u32,
 }
 
+/// One row of the report rolled up by department: its devices on a day.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentRow {
+    /// 部署 (empty: none recorded).
+    pub department: String,
+    /// The day.
+    pub date: NaiveDate,
+    /// Devices in the report that day.
+    pub devices: usize,
+    /// Their scheduled minutes, added up.
+    pub scheduled_minutes: u32,
+    /// Their minutes up, added up.
+    pub up_minutes: u32,
+    /// Their minutes up while their schedules were closed, added up.
+    pub outside_minutes: u32,
+}
+
+/// The report's rows summed per department and day.
+pub fn by_department(rows: &[HoursRow]) -> Vec<DepartmentRow> {
+    let mut out: BTreeMap<(String, NaiveDate), DepartmentRow> = BTreeMap::new();
+    for r in rows {
+        let dept = r.department.clone().unwrap_or_default();
+        let e = out
+            .entry((dept.clone(), r.date))
+            .or_insert_with(|| DepartmentRow {
+                department: dept,
+                date: r.date,
+                devices: 0,
+                scheduled_minutes: 0,
+                up_minutes: 0,
+                outside_minutes: 0,
+            });
+        e.devices += 1;
+        e.scheduled_minutes += r.scheduled_minutes;
+        e.up_minutes += r.up_minutes;
+        e.outside_minutes += r.outside_minutes;
+    }
+    out.into_values().collect()
+}
+
 fn bad(field: &str, ja: String, en: String) -> AppError {
     AppError::bad_value(field, ja, en)
 }

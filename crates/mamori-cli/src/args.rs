@@ -194,6 +194,9 @@ pub enum HoursCommand {
         /// 部署 — department
         #[arg(long)]
         department: Option<String>,
+        /// 部署ごとに集計 — one row per department and day
+        #[arg(long)]
+        by_department: bool,
         /// CSV で出力 — CSV output
         #[arg(long)]
         csv: bool,

@@ -300,6 +300,7 @@ pub fn hours(ctx: &Ctx, command: HoursCommand) -> Result<()> {
             from,
             to,
             department,
+            by_department,
             csv,
         } => {
             let from = date("--from", &from)?;
@@ -308,6 +309,9 @@ pub fn hours(ctx: &Ctx, command: HoursCommand) -> Result<()> {
                 None => from,
             };
             let rows = app.hours_report(from, to, department.as_deref())?;
+            if by_department {
+                return print_departments(ctx, &mamori_app::hours::by_department(&rows), csv);
+            }
             if ctx.json {
                 print_json(&json!(rows));
                 return Ok(());
@@ -391,6 +395,60 @@ pub fn hours(ctx: &Ctx, command: HoursCommand) -> Result<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+fn print_departments(
+    ctx: &Ctx,
+    rows: &[mamori_app::hours::DepartmentRow],
+    csv: bool,
+) -> Result<()> {
+    if ctx.json {
+        print_json(&json!(rows));
+        return Ok(());
+    }
+    let headers = match ctx.lang {
+        Lang::Ja => [
+            "部署",
+            "日付",
+            "台数",
+            "予定(時間)",
+            "稼働(時間)",
+            "時間外(時間)",
+        ],
+        Lang::En => [
+            "department",
+            "date",
+            "devices",
+            "scheduled h",
+            "up h",
+            "outside h",
+        ],
+    };
+    let h = |m: u32| format!("{:.1}", m as f64 / 60.0);
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.department.clone(),
+                r.date.to_string(),
+                r.devices.to_string(),
+                h(r.scheduled_minutes),
+                h(r.up_minutes),
+                h(r.outside_minutes),
+            ]
+        })
+        .collect();
+    if csv {
+        let mut w = csv::Writer::from_writer(std::io::stdout());
+        w.write_record(headers)?;
+        for r in &body {
+            w.write_record(r)?;
+        }
+        w.flush()?;
+    } else {
+        table(&headers, &body, &[14, 10, 6, 10, 10, 12]);
     }
     Ok(())
 }

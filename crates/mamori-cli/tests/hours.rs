@@ -169,6 +169,21 @@ fn devices_up_past_their_schedule_give_one_finding_per_day() {
     assert_eq!(row["scheduled_minutes"], 540);
     assert_eq!(row["up_minutes"], 110);
     assert_eq!(row["outside_minutes"], 80);
+    // Rolled up by department: the three 医事課 devices on Thursday.
+    let depts = env
+        .run(&[
+            "--json",
+            "hours",
+            "report",
+            "--from",
+            "2026-11-26",
+            "--by-department",
+        ])
+        .json();
+    let thursday = &depts.as_array().unwrap()[0];
+    assert_eq!(thursday["department"], "医事課");
+    assert_eq!(thursday["devices"], 3);
+    assert_eq!(thursday["scheduled_minutes"], 3 * 540);
     let csv = env.run(&[
         "--lang",
         "ja",
