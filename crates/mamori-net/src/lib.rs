@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalogue;
+pub mod creds;
 mod dicom;
 pub mod identify;
 pub mod policy;

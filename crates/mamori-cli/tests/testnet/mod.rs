@@ -296,8 +296,21 @@ http {{
         let ns = format!("mamori-t{}", std::process::id());
         let veth = format!("mt{}", std::process::id() % 100_000);
         let peer = format!("{veth}p");
-        // A namespace left by a killed run of the same pid would be reused; remove it.
-        let _ = Command::new("ip").args(["netns", "del", &ns]).output();
+        // Namespaces and veths left by killed runs (their process is gone) would hold the
+        // PACS subnet: remove them. One of this process's own pid is removed too.
+        let listed = Command::new("ip").args(["netns", "list"]).output().unwrap();
+        for line in String::from_utf8_lossy(&listed.stdout).lines() {
+            let name = line.split_whitespace().next().unwrap_or("");
+            let Some(pid) = name.strip_prefix("mamori-t") else {
+                continue;
+            };
+            if pid == std::process::id().to_string() || !Path::new(&format!("/proc/{pid}")).exists()
+            {
+                let veth = format!("mt{}", pid.parse::<u32>().unwrap_or(0) % 100_000);
+                let _ = Command::new("ip").args(["link", "del", &veth]).output();
+                let _ = Command::new("ip").args(["netns", "del", name]).output();
+            }
+        }
         run(Command::new("ip").args(["netns", "add", &ns]));
         self.netns = Some(ns.clone());
         run(Command::new("ip").args(["link", "add", &veth, "type", "veth", "peer", "name", &peer]));
