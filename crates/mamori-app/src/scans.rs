@@ -202,7 +202,20 @@ struct Coverage {
 }
 
 impl Coverage {
-    fn covers(&self, check: Check83, subject: &str) -> bool {
+    /// Whether the scan looked at this port of this address: a finished host, and a port it
+    /// probed (nmap: a port the file reports closed).
+    fn looked(&self, addr: IpAddr, port: (u16, Transport)) -> bool {
+        self.hosts.contains(&addr)
+            && match &self.ports {
+                Some(ports) => ports.contains(&port),
+                None => self.closed.get(&addr).is_some_and(|c| c.contains(&port)),
+            }
+    }
+
+    /// Whether the scan looked where a finding was observed: for a service, its port; for a
+    /// whole host, every port that was open when the finding was raised (`open_ports` in its
+    /// evidence) — a scan of a few other ports says nothing about those.
+    fn covers(&self, check: Check83, subject: &str, evidence: &serde_json::Value) -> bool {
         // The operating-hours checks are the watch's (crate::hours), not a scan's.
         if matches!(
             check,
@@ -220,11 +233,15 @@ impl Coverage {
             return false;
         }
         match port {
-            None => true,
-            Some(p) => match &self.ports {
-                Some(ports) => ports.contains(&p),
-                None => self.closed.get(&addr).is_some_and(|c| c.contains(&p)),
-            },
+            Some(p) => self.looked(addr, p),
+            None => evidence["open_ports"].as_array().is_none_or(|ports| {
+                ports.iter().all(|k| {
+                    k.as_str()
+                        .and_then(|k| subject_addr(&format!("svc:{addr}:{k}")))
+                        .and_then(|(_, p)| p)
+                        .is_some_and(|p| self.looked(addr, p))
+                })
+            }),
         }
     }
 }
@@ -288,6 +305,7 @@ fn evidence(o: &Observation, scan: i64, host: Option<&HostResult>) -> serde_json
         "scan": scan,
         "addr": o.addr.to_string(),
         "port": port,
+        "open_ports": host.map(|h| h.open_ports().map(|p| p.key()).collect::<Vec<_>>()).unwrap_or_default(),
         "hostnames": host.map(|h| h.hostnames.clone()).unwrap_or_default(),
     })
 }
@@ -377,7 +395,7 @@ fn record_observations(
         let Some(check) = Check83::from_finding_id(&f.vuln) else {
             continue;
         };
-        if !coverage.covers(check, &f.component_key) {
+        if !coverage.covers(check, &f.component_key, &f.evidence) {
             continue;
         }
         let now_registered = (f.asset == 0)
@@ -404,11 +422,14 @@ fn record_observations(
     Ok(())
 }
 
-/// Writes the services identified on ledger devices as their `scan` components.
+/// Writes the services identified on ledger devices as their `scan` components. A device's
+/// earlier scan components stay unless this scan looked at their address and port: a scan of
+/// a few ports does not drop the services it did not look at.
 fn record_components(
     tx: &mut dyn Tx,
     scan: i64,
     hosts: &[(HostResult, Option<i64>)],
+    coverage: &Coverage,
 ) -> Result<usize> {
     let mut by_asset: BTreeMap<i64, Vec<StoredComponent>> = BTreeMap::new();
     for (h, asset) in hosts {
@@ -447,9 +468,39 @@ fn record_components(
             }
         }
     }
+    let by_addr: HashMap<IpAddr, &HostResult> = hosts.iter().map(|(h, _)| (h.addr, h)).collect();
+    // A component's port was looked at when the scan probed it, or (nmap) lists it at all.
+    let looked = |addr: IpAddr, port: (u16, Transport)| -> bool {
+        coverage.looked(addr, port)
+            || by_addr
+                .get(&addr)
+                .is_some_and(|h| h.ports.iter().any(|p| (p.port, p.transport) == port))
+    };
     let mut n = 0;
-    for (asset, comps) in &by_asset {
+    for (asset, comps) in &mut by_asset {
         n += comps.len();
+        for old in tx.components("scan", Some(&[*asset]))? {
+            let place = old
+                .detail
+                .as_deref()
+                .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                .and_then(|d| {
+                    let addr: IpAddr = d["addr"].as_str()?.parse().ok()?;
+                    let (_, port) = subject_addr(&format!("svc:{addr}:{}", d["port"].as_str()?))?;
+                    Some((addr, port?))
+                });
+            let keep = match place {
+                Some((addr, port)) => !looked(addr, port),
+                None => false,
+            };
+            if keep
+                && !comps
+                    .iter()
+                    .any(|x| x.name == old.name && x.version == old.version && x.cpe == old.cpe)
+            {
+                comps.push(old);
+            }
+        }
         tx.replace_components(*asset, "scan", comps)?;
     }
     Ok(n)
@@ -761,7 +812,7 @@ impl App {
             now,
             summary,
         )?;
-        summary.components = record_components(tx.as_mut(), record.id, &rows)?;
+        summary.components = record_components(tx.as_mut(), record.id, &rows, &coverage)?;
         audit(
             tx.as_mut(),
             &self.actor,

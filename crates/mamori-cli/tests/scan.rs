@@ -372,6 +372,29 @@ fn the_loopback_hospital_is_found_identified_and_reconciled() {
     for action in ["scan.start", "scan.finish", "scan.allow"] {
         assert!(audit.stdout.contains(action), "{action} not audited");
     }
+    // A scan of one closed port of the SSH host keeps the OpenSSH it found before: a partial
+    // scan does not drop the services it did not look at.
+    let r = env.run(&["scan", "run", "--scope", SSH, "--ports", "23"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dev = env.run(&["--json", "ledger", "show", "SSH-OLD"]).json();
+    assert!(
+        dev.to_string().contains("cpe:2.3:a:openbsd:openssh:"),
+        "{dev:#}"
+    );
+    // Nor does it resolve the retired host's finding: it did not look at port 22 again.
+    let open = env
+        .run(&[
+            "--json",
+            "findings",
+            "list",
+            "--category",
+            "8.3",
+            "--asset",
+            "SSH-OLD",
+        ])
+        .json();
+    assert_eq!(open["count"], 1, "{open:#}");
+
     // Seen from outside (a scan marked external), the web server's two services are
     // reachable from outside: urgent findings, which an internal scan never resolves.
     let r = env.run(&[
