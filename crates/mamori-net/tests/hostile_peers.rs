@@ -144,9 +144,11 @@ fn a_stop_keeps_finished_hosts_and_reports_the_interruption() {
     let (port, _) = serve(silent);
     let mut p = policy(&[port], 500);
     p.scope.include = Scope::parse_list("127.0.0.1-127.0.0.200").unwrap();
-    // 5 probes a second: 200 hosts would take 40 s.
+    // 5 probes a second: 200 hosts would take 40 s. One connection at a time, so hosts are
+    // probed in address order and the listener's host is the first to finish.
     p.rate = 5.0;
     p.per_host = 1;
+    p.concurrency = 1;
     let targets = p.scope.addresses(1000);
     let stop = StopFlag::default();
     let stopper = stop.clone();
