@@ -436,7 +436,9 @@ mod tests {
             p.wait(&stop).await;
         }
         let e = t.elapsed().as_secs_f64();
-        assert!((0.19..0.35).contains(&e), "41 slots at 200/s took {e}s");
+        // At least the 40 intervals; the upper bound only catches a pacer gone wrong (timers
+        // overrun under load).
+        assert!((0.19..2.0).contains(&e), "41 slots at 200/s took {e}s");
         let unlimited = Pacer::new(0.0);
         let t = Instant::now();
         for _ in 0..1000 {
