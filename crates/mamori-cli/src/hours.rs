@@ -338,7 +338,6 @@ pub fn hours(ctx: &Ctx, command: HoursCommand) -> Result<()> {
                     "outside h",
                 ],
             };
-            let h = |m: u32| format!("{:.1}", m as f64 / 60.0);
             let body: Vec<Vec<String>> = rows
                 .iter()
                 .map(|r| {
@@ -354,16 +353,7 @@ pub fn hours(ctx: &Ctx, command: HoursCommand) -> Result<()> {
                     ]
                 })
                 .collect();
-            if csv {
-                let mut w = csv::Writer::from_writer(std::io::stdout());
-                w.write_record(headers)?;
-                for r in &body {
-                    w.write_record(r)?;
-                }
-                w.flush()?;
-            } else {
-                table(&headers, &body, &[12, 16, 10, 10, 12, 10, 10, 12]);
-            }
+            rows_out(&headers, &body, &[12, 16, 10, 10, 12, 10, 10, 12], csv)?;
         }
         HoursCommand::Nftables {
             schedule,
@@ -399,6 +389,11 @@ pub fn hours(ctx: &Ctx, command: HoursCommand) -> Result<()> {
     Ok(())
 }
 
+/// Minutes as hours with one decimal.
+fn h(minutes: u32) -> String {
+    format!("{:.1}", minutes as f64 / 60.0)
+}
+
 fn print_departments(
     ctx: &Ctx,
     rows: &[mamori_app::hours::DepartmentRow],
@@ -426,7 +421,6 @@ fn print_departments(
             "outside h",
         ],
     };
-    let h = |m: u32| format!("{:.1}", m as f64 / 60.0);
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -440,15 +434,20 @@ fn print_departments(
             ]
         })
         .collect();
+    rows_out(&headers, &body, &[14, 10, 6, 10, 10, 12], csv)
+}
+
+/// Hours: a width-aware table, or CSV.
+fn rows_out(headers: &[&str], body: &[Vec<String>], widths: &[usize], csv: bool) -> Result<()> {
     if csv {
         let mut w = csv::Writer::from_writer(std::io::stdout());
         w.write_record(headers)?;
-        for r in &body {
+        for r in body {
             w.write_record(r)?;
         }
         w.flush()?;
     } else {
-        table(&headers, &body, &[14, 10, 6, 10, 10, 12]);
+        table(headers, body, widths);
     }
     Ok(())
 }
