@@ -120,8 +120,55 @@ impl App {
     /// in the data directory's `attachments/` under their SHA-256, which is recorded and
     /// audited. Returns the SHA-256.
     pub fn attach_to_inquiry(&mut self, inquiry: i64, file: &Path) -> Result<String> {
-        use sha2::{Digest, Sha256};
         self.require(Permission::RecordVendorAnswer)?;
+        let scope = self.vendor_scope();
+        {
+            let tx = self.store.begin_read()?;
+            let q = tx
+                .inquiries()?
+                .into_iter()
+                .find(|q| q.id == inquiry)
+                .ok_or_else(|| {
+                    bad(
+                        "inquiry",
+                        format!("照会 #{inquiry} はありません"),
+                        format!("there is no inquiry #{inquiry}"),
+                    )
+                })?;
+            if let Some(company) = scope {
+                if !same_vendor(&q.vendor, &company) {
+                    return Err(bad(
+                        "inquiry",
+                        format!("照会 #{inquiry} はあなたの会社宛てではありません"),
+                        format!("inquiry #{inquiry} is not addressed to your company"),
+                    ));
+                }
+            }
+        }
+        let (name, sha, size) = self.keep_file(file)?;
+        let mut tx = self.store.begin()?;
+        tx.insert_attachment(&mamori_store::Attachment {
+            inquiry,
+            name: name.clone(),
+            sha256: sha.clone(),
+            size,
+            added_by: self.actor.clone(),
+        })?;
+        audit(
+            tx.as_mut(),
+            &self.actor,
+            "inquiry.attach",
+            Some(&format!("inquiry:{inquiry}")),
+            json!({ "name": name, "sha256": sha, "size": size }),
+        )?;
+        tx.commit()?;
+        Ok(sha)
+    }
+
+    /// Keeps a file (at most 50 MB) in the data directory's `attachments/` under its SHA-256;
+    /// returns its name, SHA-256 and size. Evidence for inquiries and attestations.
+    pub(crate) fn keep_file(&self, file: &Path) -> Result<(String, String, i64)> {
+        use sha2::{Digest, Sha256};
         let bytes = std::fs::read(file).map_err(io(file))?;
         if bytes.len() > 50 * 1024 * 1024 {
             return Err(bad(
@@ -134,28 +181,6 @@ impl App {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        let scope = self.vendor_scope();
-        let mut tx = self.store.begin()?;
-        let q = tx
-            .inquiries()?
-            .into_iter()
-            .find(|q| q.id == inquiry)
-            .ok_or_else(|| {
-                bad(
-                    "inquiry",
-                    format!("照会 #{inquiry} はありません"),
-                    format!("there is no inquiry #{inquiry}"),
-                )
-            })?;
-        if let Some(company) = scope {
-            if !same_vendor(&q.vendor, &company) {
-                return Err(bad(
-                    "inquiry",
-                    format!("照会 #{inquiry} はあなたの会社宛てではありません"),
-                    format!("inquiry #{inquiry} is not addressed to your company"),
-                ));
-            }
-        }
         let dir = self.data_dir.join("attachments");
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let stored = dir.join(&sha);
@@ -169,22 +194,7 @@ impl App {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        tx.insert_attachment(&mamori_store::Attachment {
-            inquiry,
-            name: name.clone(),
-            sha256: sha.clone(),
-            size: bytes.len() as i64,
-            added_by: self.actor.clone(),
-        })?;
-        audit(
-            tx.as_mut(),
-            &self.actor,
-            "inquiry.attach",
-            Some(&format!("inquiry:{inquiry}")),
-            json!({ "name": name, "sha256": sha, "size": bytes.len() }),
-        )?;
-        tx.commit()?;
-        Ok(sha)
+        Ok((name, sha, bytes.len() as i64))
     }
 
     /// An inquiry's attachments, each checked against its SHA-256 (`false` when the kept file

@@ -187,7 +187,7 @@ fn save_new(
 /// Writes a changed device: the status history when the status changed, and an audit
 /// entry (`asset.retire` when it became 廃棄済, else `asset.update`) whose detail gets the
 /// changed columns with their old and new values.
-fn save_update(
+pub(crate) fn save_update(
     tx: &mut dyn Tx,
     actor: &str,
     stored: &StoredAsset,

@@ -12,7 +12,9 @@
 //! parses no file formats (that is `mamori-ledger`).
 #![forbid(unsafe_code)]
 
+pub mod attest;
 pub mod bundle;
+pub mod creds;
 pub mod demo;
 mod error;
 pub mod exceptions;

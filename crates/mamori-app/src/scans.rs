@@ -77,6 +77,10 @@ pub struct ScanRequest {
     pub allow_public: bool,
     /// Identify services (default on).
     pub no_identify: bool,
+    /// Try default credentials on the services found (needs an approval in force).
+    pub creds: bool,
+    /// The hospital's own catalogue files, added to the shipped one.
+    pub catalogs: Vec<std::path::PathBuf>,
 }
 
 /// A checked scan, ready to run.
@@ -88,6 +92,8 @@ pub struct PreparedScan {
     pub targets: Vec<IpAddr>,
     /// 管理番号 of devices left out because the ledger flags them スキャン除外.
     pub excluded_devices: Vec<String>,
+    /// The default-credential checks, when asked for and approved.
+    pub creds: Option<crate::creds::CredPlan>,
 }
 
 /// What a scan or an import did.
@@ -121,6 +127,8 @@ pub struct ScanSummary {
     pub unregistered: usize,
     /// Warnings (nmap hosts skipped, …).
     pub warnings: Vec<String>,
+    /// What the default-credential checks did, when they ran.
+    pub creds: Option<crate::creds::CredSummary>,
 }
 
 /// What changed between two scans.
@@ -199,6 +207,9 @@ struct Coverage {
     hosts: HashSet<IpAddr>,
     /// Addresses recognised as ledger devices, with their 管理番号 (filled when stored).
     registered: HashMap<IpAddr, String>,
+    /// The services the default-credential checks looked at, when they ran: only those
+    /// confirm or resolve credential findings.
+    creds: Option<HashSet<(IpAddr, u16, Transport)>>,
 }
 
 impl Coverage {
@@ -228,6 +239,12 @@ impl Coverage {
         };
         if !self.hosts.contains(&addr) {
             return false;
+        }
+        if check.is_credential() {
+            return match (&self.creds, port) {
+                (Some(checked), Some((n, t))) => checked.contains(&(addr, n, t)),
+                _ => false,
+            };
         }
         if check == Check83::ExternallyReachable && self.vantage != Vantage::External {
             return false;
@@ -637,10 +654,18 @@ impl App {
         policy.vantage = req.vantage;
         policy.identify = !req.no_identify;
         let targets = scope.addresses(HARD_LIMIT as usize);
+        drop(tx);
+        let creds = if req.creds {
+            let now = self.now_local()?;
+            Some(self.plan_cred_checks(&targets, &req.catalogs, now)?)
+        } else {
+            None
+        };
         Ok(PreparedScan {
             policy,
             targets,
             excluded_devices,
+            creds,
         })
     }
 
@@ -719,6 +744,7 @@ impl App {
         }
         let ports: BTreeSet<(u16, Transport)> = prepared.policy.ports.iter().copied().collect();
         let vantage = prepared.policy.vantage;
+        let plan = prepared.creds.clone();
         let outcome = mamori_net::scanner::run(
             prepared.policy,
             prepared.targets,
@@ -748,17 +774,56 @@ impl App {
             seconds: outcome.elapsed.as_secs_f64(),
             ..ScanSummary::default()
         };
-        let coverage = Coverage {
+        let mut coverage = Coverage {
             vantage,
             ports: Some(ports),
             closed: HashMap::new(),
             hosts: outcome.hosts.iter().map(|h| h.addr).collect(),
             registered: HashMap::new(),
+            creds: None,
         };
+        // The default-credential checks: after a scan that was not stopped, and only while
+        // the approvals' windows still allow it.
+        let mut cred_runs = None;
+        if let Some(plan) = &plan {
+            let now = self.now_local()?;
+            if outcome.stopped.is_some() {
+                summary
+                    .warnings
+                    .push("default-credential checks skipped: the scan was stopped".into());
+            } else if !plan.windows.is_empty() && !plan.windows.iter().any(|w| w.contains(now)) {
+                summary
+                    .warnings
+                    .push("default-credential checks skipped: outside the approved windows".into());
+            } else {
+                let (runs, mut checked, cs) = crate::creds::run_checks(plan, &outcome.hosts)?;
+                // A service the scan looked for and found gone is checked too: its
+                // credential findings are resolved.
+                for h in &outcome.hosts {
+                    for &(n, t) in coverage.ports.iter().flatten() {
+                        let open = h.open_ports().any(|p| p.port == n && p.transport == t);
+                        if !open {
+                            checked.insert((h.addr, n, t));
+                        }
+                    }
+                }
+                coverage.creds = Some(checked);
+                summary.creds = Some(cs);
+                cred_runs = Some(runs);
+            }
+        }
         record.status = summary.status.clone();
         record.stopped = summary.stopped.clone();
         record.finished_at = Some(Utc::now());
-        self.store_scan(record, &outcome.hosts, coverage, vantage, &mut summary)?;
+        let creds = plan.as_ref().zip(cred_runs.as_deref());
+        self.store_scan(
+            record,
+            &outcome.hosts,
+            coverage,
+            vantage,
+            creds,
+            &mut summary,
+        )?;
         Ok(summary)
     }
 
@@ -769,6 +834,7 @@ impl App {
         hosts: &[HostResult],
         mut coverage: Coverage,
         vantage: Vantage,
+        creds: Option<(&crate::creds::CredPlan, &[mamori_net::creds::CredRun])>,
         summary: &mut ScanSummary,
     ) -> Result<()> {
         let now = Utc::now();
@@ -794,7 +860,23 @@ impl App {
             })
             .collect();
         tx.finish_scan(&record, &stored)?;
-        let observations = reconcile::reconcile(hosts, &devices, &allowed, vantage);
+        let mut observations = reconcile::reconcile(hosts, &devices, &allowed, vantage);
+        if let Some((plan, runs)) = creds {
+            observations.extend(crate::creds::observations(plan, hosts, runs, &devices));
+            // Which entries worked where — never a password.
+            let hits: Vec<serde_json::Value> = runs
+                .iter()
+                .flat_map(|r| &r.hits)
+                .map(|h| json!({ "addr": h.addr.to_string(), "port": h.port, "protocol": h.protocol, "entry": h.entry, "username": h.username, "no_auth": h.no_auth }))
+                .collect();
+            audit(
+                tx.as_mut(),
+                &self.actor,
+                "creds.run",
+                Some(&format!("scan:{}", record.id)),
+                json!({ "approvals": plan.approvals, "max_attempts": plan.policy.max_attempts, "delay_ms": plan.policy.delay_ms, "summary": summary.creds, "hits": hits }),
+            )?;
+        }
         let names: HashMap<i64, &str> = devices
             .iter()
             .map(|d| (d.id, d.asset_id.as_str()))
@@ -902,8 +984,9 @@ impl App {
                 .collect(),
             hosts: run.hosts.iter().filter(|h| h.up).map(|h| h.addr).collect(),
             registered: HashMap::new(),
+            creds: None,
         };
-        self.store_scan(record, &run.hosts, coverage, vantage, &mut summary)?;
+        self.store_scan(record, &run.hosts, coverage, vantage, None, &mut summary)?;
         Ok(summary)
     }
 

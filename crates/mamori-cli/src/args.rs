@@ -121,6 +121,63 @@ pub enum Command {
     /// 稼働時間の集計・制御ルールの生成 — hours up against schedules; enforcement helpers
     #[command(subcommand)]
     Hours(HoursCommand),
+    /// 既定パスワード検査 (8.3): 承認・除外・一覧 — default-credential checks: approvals, exclusions, the catalogue
+    #[command(subcommand)]
+    Creds(CredsCommand),
+    /// 企画管理者の確認 (起動時パスワード・出荷時パスワード変更・不要なサービス停止・初期設定) — attestations of initial settings
+    #[command(subcommand)]
+    Attest(AttestCommand),
+}
+
+/// `attest coverage --by`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CoverageByArg {
+    /// 部署ごと — per department
+    Department,
+    /// 機器種別ごと — per kind
+    Kind,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttestCommand {
+    /// 確認を記録 (企画管理者) — record an attestation (planning administrator)
+    Set {
+        /// 管理番号
+        asset: String,
+        /// 項目: boot_password (起動時パスワード設定) | default_password (出荷時パスワード変更) | server_admin (サーバソフトの管理者ID) | services_stopped (不要なサービス停止) | initial_settings (初期設定の確認)
+        item: String,
+        /// はい | いいえ | 対象外 (yes | no | not_applicable)
+        value: String,
+        /// 根拠 (例 「BIOS画面を確認、写真あり」) — where the evidence is
+        #[arg(long)]
+        evidence: Option<String>,
+        /// 根拠ファイルを添付 — attach a file as evidence
+        #[arg(long)]
+        attach: Option<PathBuf>,
+        /// 再確認までの日数 (既定 365 または設定 attest.interval_days) — re-confirm after this many days
+        #[arg(long)]
+        interval_days: Option<i64>,
+    },
+    /// 機器ごとの現在の確認状況 — the current state per device and item
+    List {
+        /// 管理番号 (省略で全機器) — one device
+        asset: Option<String>,
+        /// 履歴をすべて表示 — every attestation, oldest first
+        #[arg(long)]
+        history: bool,
+    },
+    /// 確認が必要なもの (未確認・いいえ・期限切れ・期限間近) — what needs confirming
+    Due {
+        /// この日数以内に期限が来るものも含める — include what falls due within this many days
+        #[arg(long, default_value_t = 30)]
+        within_days: i64,
+    },
+    /// 部署・機器種別ごとの確認率 — coverage per department or kind
+    Coverage {
+        /// 集計の単位 — group by
+        #[arg(long, value_enum, default_value = "department")]
+        by: CoverageByArg,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -268,6 +325,68 @@ pub struct ScanRunArgs {
     /// サービス識別をしない (ポートの開閉のみ) — only find open ports, do not identify services
     #[arg(long)]
     pub no_identify: bool,
+    /// 出荷時パスワード・認証なしを検査 (企画管理者の承認が必要) — try default credentials on the services found (needs the 企画管理者's approval: `creds approve`)
+    #[arg(long, conflicts_with = "no_identify")]
+    pub creds: bool,
+    /// 自院の既定パスワード一覧を追加 (TOML または DefaultCreds CSV、複数可) — add the hospital's own catalogue files (repeatable)
+    #[arg(long = "catalog", requires = "creds")]
+    pub catalogs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredsCommand {
+    /// 検査を承認 (企画管理者) — approve default-credential checks for a scope (planning administrator)
+    Approve {
+        /// 範囲: CIDR・範囲・アドレス — where credentials may be tried
+        #[arg(long)]
+        scope: String,
+        /// 除外するアドレス — never tried
+        #[arg(long)]
+        exclude: Option<String>,
+        /// 実行してよい時間帯 (例 "mon-fri 19:00-07:00"、複数可) — when (repeatable; none: whenever the scan may)
+        #[arg(long = "window")]
+        windows: Vec<String>,
+        /// 1台・1アカウントあたりの試行回数 (既定 3) — attempts per account and device in a run (default 3)
+        #[arg(long)]
+        max_attempts: Option<u32>,
+        /// 同じ機器への試行の間隔 (ミリ秒、既定 1000) — pause between attempts to one device, ms (default 1000)
+        #[arg(long)]
+        delay_ms: Option<u64>,
+        /// 条件・理由 — conditions, why
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// 承認の一覧 — list approvals
+    Approvals,
+    /// 承認を取り消す — withdraw an approval
+    Revoke {
+        /// 承認番号 — approval id
+        id: i64,
+    },
+    /// 機器を検査対象から外す — never try credentials on a device
+    Exclude {
+        /// 管理番号
+        asset: String,
+        /// 理由 — why
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 除外を解除 — try a device again
+    Include {
+        /// 管理番号
+        asset: String,
+    },
+    /// 除外した機器の一覧 — list excluded devices
+    Excluded,
+    /// 既定パスワード一覧の件数と内訳 — size and composition of the catalogue
+    Catalog {
+        /// 追加のファイル — the hospital's own files
+        #[arg(long = "catalog")]
+        catalogs: Vec<PathBuf>,
+        /// 全件を表示 (パスワードは表示しない) — list every entry (never the password)
+        #[arg(long)]
+        list: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

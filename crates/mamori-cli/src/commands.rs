@@ -82,6 +82,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
             rounds,
         } => crate::hours::watch(ctx, interval, once, rounds),
         Command::Hours(c) => crate::hours::hours(ctx, c),
+        Command::Creds(c) => crate::safety::creds(ctx, c),
+        Command::Attest(c) => crate::safety::attest(ctx, c),
         Command::Vex(crate::args::VexCommand::Export {
             file,
             asset,
@@ -130,6 +132,23 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
 }
 
 pub(crate) fn open(ctx: &Ctx) -> Result<App> {
+    let mut app = open_session(ctx)?;
+    // The clock of `MAMORI_NOW` (`YYYY-MM-DD HH:MM`, the hospital's local time) when set: for
+    // tests and for replaying a day (operating hours, approval windows).
+    if let Ok(now) = std::env::var("MAMORI_NOW") {
+        let t =
+            chrono::NaiveDateTime::parse_from_str(now.trim(), "%Y-%m-%d %H:%M").map_err(|_| {
+                UsageError::err(
+                    format!("MAMORI_NOW「{now}」は YYYY-MM-DD HH:MM ではありません"),
+                    format!("MAMORI_NOW {now:?} is not YYYY-MM-DD HH:MM"),
+                )
+            })?;
+        app.set_now(t);
+    }
+    Ok(app)
+}
+
+fn open_session(ctx: &Ctx) -> Result<App> {
     let Some(user) = &ctx.user else {
         return Ok(App::open(&ctx.data_dir, ctx.actor.clone())?);
     };

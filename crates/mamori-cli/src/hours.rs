@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate};
 use mamori_app::App;
 use mamori_core::calendar::{OneOff, Schedule, WeeklyRange};
 use mamori_core::Lang;
@@ -13,20 +13,9 @@ use crate::args::{CalendarCommand, HoursCommand, ScheduleCommand};
 use crate::commands::{open, print_json, Ctx, UsageError};
 use crate::output::table;
 
-/// The app, with the clock of `MAMORI_NOW` (`YYYY-MM-DD HH:MM`, the hospital's local time)
-/// when set: for tests and for replaying a day.
+/// The app (with the clock of `MAMORI_NOW`, see [`open`]).
 fn app(ctx: &Ctx) -> Result<App> {
-    let mut app = open(ctx)?;
-    if let Ok(now) = std::env::var("MAMORI_NOW") {
-        let t = NaiveDateTime::parse_from_str(now.trim(), "%Y-%m-%d %H:%M").map_err(|_| {
-            UsageError::err(
-                format!("MAMORI_NOW「{now}」は YYYY-MM-DD HH:MM ではありません"),
-                format!("MAMORI_NOW {now:?} is not YYYY-MM-DD HH:MM"),
-            )
-        })?;
-        app.set_now(t);
-    }
-    Ok(app)
+    open(ctx)
 }
 
 fn date(option: &str, text: &str) -> Result<NaiveDate> {

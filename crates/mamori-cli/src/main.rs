@@ -8,6 +8,7 @@ mod commands;
 mod findings;
 mod hours;
 mod output;
+mod safety;
 mod scan;
 mod users;
 mod vulns;

@@ -39,6 +39,8 @@ fn request(a: ScanRunArgs) -> ScanRequest {
         yes: a.yes,
         allow_public: a.allow_public,
         no_identify: a.no_identify,
+        creds: a.creds,
+        catalogs: a.catalogs,
     }
 }
 
@@ -133,11 +135,6 @@ pub fn scan(ctx: &Ctx, command: ScanCommand) -> Result<()> {
         }
         ScanCommand::ImportNmap { file, vantage: v } => {
             let summary = app.import_nmap(&file, vantage(v))?;
-            if !ctx.json {
-                for w in &summary.warnings {
-                    eprintln!("{}: {w}", lang.pick("警告", "warning"));
-                }
-            }
             print_summary(ctx, &summary);
         }
         ScanCommand::List => {
@@ -493,6 +490,34 @@ fn print_summary(ctx: &Ctx, s: &ScanSummary) {
             ),
         }
     );
+    if let Some(c) = &s.creds {
+        println!(
+            "{}",
+            match lang {
+                Lang::Ja => format!(
+                    "既定パスワード検査: {} 台・{} サービス、試行 {} 回 (1アカウント最大 {} 回)、出荷時パスワード {} 件・認証なし {} 件、除外 {} 台 ({:.1} 秒)",
+                    c.hosts, c.services, c.attempts, c.max_per_account, c.default_credentials, c.no_auth, c.excluded, c.seconds
+                ),
+                Lang::En => format!(
+                    "default-credential checks: {} hosts, {} services, {} attempts (at most {} per account), {} default credentials, {} without authentication, {} excluded ({:.1} s)",
+                    c.hosts, c.services, c.attempts, c.max_per_account, c.default_credentials, c.no_auth, c.excluded, c.seconds
+                ),
+            }
+        );
+        if !c.locked.is_empty() {
+            println!(
+                "{}: {}",
+                lang.pick(
+                    "ロックアウト・制限の応答で中止したサービス",
+                    "stopped on a lockout or rate-limit answer"
+                ),
+                c.locked.join(", ")
+            );
+        }
+    }
+    for w in &s.warnings {
+        eprintln!("{}: {w}", lang.pick("警告", "warning"));
+    }
     if !s.opened.is_empty() {
         println!(
             "{}",

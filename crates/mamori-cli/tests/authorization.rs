@@ -83,6 +83,13 @@ fn actions() -> Vec<Action> {
         Action { name: "list holidays", args: &["calendar", "holidays", "--year", "2026"], allowed: [Y, Y, Y, Y, Y, N] },
         Action { name: "run a watch round", args: &["watch", "--once"], allowed: [N, Y, Y, N, N, N] },
         Action { name: "report hours", args: &["hours", "report", "--from", "2026-11-26"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "approve default-credential checks", args: &["creds", "approve", "--scope", "127.42.3.0/24"], allowed: [N, N, Y, N, N, N] },
+        Action { name: "list approvals", args: &["creds", "approvals"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "read the credential catalogue", args: &["creds", "catalog"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "exclude a device from credential checks", args: &["creds", "exclude", "PC-0001"], allowed: [N, Y, Y, N, N, N] },
+        Action { name: "attest an initial setting", args: &["attest", "set", "PC-0001", "boot_password", "yes"], allowed: [N, N, Y, N, N, N] },
+        Action { name: "list attestations", args: &["attest", "list"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "list what is due", args: &["attest", "due"], allowed: [Y, Y, Y, Y, Y, N] },
     ]
 }
 

@@ -27,6 +27,10 @@ labelled! {
         Approve = "approve", "代替策・リスク受容の承認", "Approve alternative measures and risk acceptance", [];
         /// ネットワーク監査: run scans, import nmap results, edit allowed services.
         Scan = "scan", "ネットワーク監査の実行", "Run network audits", [];
+        /// 既定パスワード検査の承認: approve where and when default credentials may be tried.
+        ApproveCredChecks = "approve_cred_checks", "既定パスワード検査の承認", "Approve default-credential checks", [];
+        /// 企画管理者の確認: attest a device's initial settings.
+        Attest = "attest", "初期設定の確認 (企画管理者)", "Attest initial settings", [];
         /// 報告書の出力.
         Report = "report", "報告書の出力", "Export reports", [];
         /// 監査ログの閲覧と検査.
@@ -71,6 +75,8 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | P::Approve
                 | P::Report
                 | P::Scan
+                | P::ApproveCredChecks
+                | P::Attest
         ),
         // Oversees, approves high-risk exceptions, signs reports, reads the audit log.
         R::SecurityManager => matches!(permission, P::View | P::Approve | P::Report | P::ViewAudit),

@@ -22,6 +22,7 @@
 
 pub mod access;
 mod asset;
+pub mod attest;
 pub mod calendar;
 mod labels;
 mod lang;

@@ -203,6 +203,13 @@ labelled! {
         /// 保守窓外のリモート保守経路: a remote-maintenance device reachable outside its
         /// approved windows.
         MaintenanceOutsideWindow = "maintenance_outside_window", "保守窓外のリモート保守経路", "Remote-maintenance path open outside its window", [];
+        /// 出荷時パスワード未変更: a default credential from the catalogue was accepted.
+        DefaultCredential = "default_credential", "出荷時パスワード未変更", "Factory-default password accepted", [];
+        /// 認証なし: the service lets anyone in without a password.
+        NoAuthentication = "no_auth", "認証なし", "No authentication required", [];
+        /// 同一パスワードの使い回し疑い: the same catalogue credential was accepted on several
+        /// devices.
+        ReusedCredential = "reused_credential", "同一パスワードの使い回し疑い", "Same password suspected on several devices", [];
     }
 }
 
@@ -235,14 +242,37 @@ impl Check83 {
             Check83::MaintenanceOutsideWindow => {
                 "ガイドライン 8.3・10.1 (リモートメンテナンスの事前承認)"
             }
+            Check83::DefaultCredential => {
+                "ガイドライン 8.3 (出荷時パスワード・管理者IDの変更) / 遵守事項 8⑤ / チェックリスト 2-⑦"
+            }
+            Check83::NoAuthentication => {
+                "ガイドライン 8.3・6.2 (利用者の識別・認証) / 遵守事項 8⑤ / チェックリスト 2-⑦"
+            }
+            Check83::ReusedCredential => {
+                "ガイドライン 8.3 (推測されやすい・使い回しのパスワードの禁止) / チェックリスト 2-⑧"
+            }
         }
+    }
+
+    /// Whether the finding comes from the default-credential checks (only a run of those
+    /// checks confirms or resolves it).
+    pub fn is_credential(self) -> bool {
+        matches!(
+            self,
+            Check83::DefaultCredential | Check83::NoAuthentication | Check83::ReusedCredential
+        )
     }
 
     /// The priority level code a finding of this check gets (`urgent`, `high`, `medium`).
     pub fn level(self) -> &'static str {
         match self {
             Check83::ExternallyReachable | Check83::MaintenanceOutsideWindow => "urgent",
-            Check83::Unregistered | Check83::UnusedActive | Check83::DicomAnyAe => "high",
+            Check83::Unregistered
+            | Check83::UnusedActive
+            | Check83::DicomAnyAe
+            | Check83::DefaultCredential
+            | Check83::NoAuthentication
+            | Check83::ReusedCredential => "high",
             Check83::UnexpectedService | Check83::LegacyService | Check83::OutOfHours => "medium",
             Check83::LongUnseen => "low",
         }

@@ -1,7 +1,10 @@
-//! Default-credential checkers (issue 7, first part): FTP (anonymous included), HTTP Basic,
-//! Redis and SNMP communities. Only catalogue entries that fit the identified service are
-//! tried; at most `max_attempts` per account and device in a run, with a pause between
-//! attempts to the same device; a lockout or rate-limit answer stops the device.
+//! Default-credential checks (guideline §8.3, 遵守事項 8⑤): SSH, Telnet, FTP (anonymous
+//! included), HTTP Basic and Digest, SNMP v1/v2c communities (a read; never a SET), MySQL /
+//! MariaDB, PostgreSQL, Redis and AMQP logins, and the services that ask for nothing (Redis
+//! and PostgreSQL without authentication, VNC security type "None"). Only catalogue entries
+//! that fit the identified service are tried; at most `max_attempts` per account and device
+//! in a run, with a pause between attempts to the same device; a lockout or rate-limit answer
+//! stops the device. The protocols themselves are in [`crate::login`].
 //!
 //! *Invariant*: a working password never leaves this module — a [`Hit`] names the catalogue
 //! entry and the user name, not the password.
@@ -10,12 +13,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use mamori_core::scan::{HostResult, PortResult, PortState, Transport};
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
-
 use crate::catalogue::{Entry, Secret};
-use crate::probe::read_until;
+use crate::login::{self, Verdict};
+use mamori_core::scan::{HostResult, PortResult, PortState, Transport};
 
 /// How gently credentials are tried.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +45,8 @@ pub struct Hit {
     pub addr: IpAddr,
     /// The port.
     pub port: u16,
+    /// The checker protocol (`ssh`, `http-basic`, …).
+    pub protocol: String,
     /// The catalogue entry (never the password).
     pub entry: String,
     /// The user name tried (empty for a community or none).
@@ -64,14 +66,6 @@ pub struct CredRun {
     pub locked: Vec<u16>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    Accepted,
-    Rejected,
-    Locked,
-    Unreachable,
-}
-
 fn password(secret: &Secret) -> String {
     match secret {
         Secret::Empty => String::new(),
@@ -89,13 +83,66 @@ fn words(text: &str) -> HashSet<String> {
         .collect()
 }
 
-/// The entries worth trying on a port: the protocol fits the identified service, and an entry
-/// for a named product is tried only where the service names that product or vendor.
-pub fn candidates<'a>(entries: &'a [Entry], port: &PortResult) -> Vec<&'a Entry> {
+/// Words too common in names to say which product a service is.
+const COMMON_WORDS: &[&str] = &[
+    "web",
+    "the",
+    "and",
+    "server",
+    "http",
+    "https",
+    "ssh",
+    "service",
+    "admin",
+    "console",
+    "management",
+    "interface",
+    "device",
+    "devices",
+    "appliance",
+    "appliances",
+    "system",
+    "systems",
+    "series",
+    "default",
+    "account",
+    "login",
+    "network",
+    "software",
+    "各社",
+];
+
+/// The checker protocol for an identified service, if mamori has one.
+pub fn protocol_of(port: &PortResult) -> Option<&'static str> {
     let service = port.service.as_deref().unwrap_or("");
-    let basic = port
+    let auth = port
         .fact("http.auth")
-        .is_some_and(|a| a.to_ascii_lowercase().starts_with("basic"));
+        .map(|a| a.to_ascii_lowercase())
+        .unwrap_or_default();
+    Some(match service {
+        "ssh" => "ssh",
+        "telnet" => "telnet",
+        "ftp" => "ftp",
+        "http" | "https" if auth.starts_with("basic") => "http-basic",
+        "http" | "https" if auth.starts_with("digest") => "http-digest",
+        "mysql" => "mysql",
+        "postgresql" => "postgresql",
+        "redis" => "redis",
+        "amqp" => "amqp",
+        "vnc" => "vnc",
+        "snmp" if port.transport == Transport::Udp => "snmp",
+        _ => return None,
+    })
+}
+
+/// The entries worth trying on a port: the protocol fits the identified service (entries of
+/// protocol `any`, from imported lists, fit every service), and an entry for a named product
+/// is tried only where the service names that product or vendor. Entries naming the product
+/// come first, then the generic ones (vendor `(各社)`).
+pub fn candidates<'a>(entries: &'a [Entry], port: &PortResult) -> Vec<&'a Entry> {
+    let Some(protocol) = protocol_of(port) else {
+        return Vec::new();
+    };
     let said: HashSet<String> = [
         port.product.as_deref(),
         port.banner.as_deref(),
@@ -103,118 +150,27 @@ pub fn candidates<'a>(entries: &'a [Entry], port: &PortResult) -> Vec<&'a Entry>
         port.fact("http.server"),
         port.fact("http.title"),
         port.fact("snmp.sys_descr"),
+        port.fact("snmp.sys_name"),
     ]
     .into_iter()
     .flatten()
     .flat_map(words)
+    .filter(|w| !COMMON_WORDS.contains(&w.as_str()))
     .collect();
-    entries
+    let fits = |e: &&Entry| e.protocol == protocol || e.protocol == "any";
+    let named = |e: &&Entry| {
+        words(&format!("{} {}", e.vendor, e.product))
+            .iter()
+            .any(|w| said.contains(w))
+    };
+    let generic = |e: &&Entry| e.vendor.starts_with('(') && e.protocol != "any";
+    let mut out: Vec<&Entry> = entries
         .iter()
-        .filter(|e| match e.protocol.as_str() {
-            "ftp" => service == "ftp",
-            "http-basic" => basic && matches!(service, "http" | "https"),
-            "redis" => service == "redis",
-            "snmp" => service == "snmp" && port.transport == Transport::Udp,
-            _ => false,
-        })
-        .filter(|e| {
-            e.vendor.starts_with('(')
-                || words(&format!("{} {}", e.vendor, e.product))
-                    .iter()
-                    .any(|w| said.contains(w))
-        })
-        .collect()
-}
-
-async fn ftp(target: SocketAddr, user: &str, pass: &str, wait: Duration) -> Verdict {
-    let Ok(Ok(mut s)) = tokio::time::timeout(wait, TcpStream::connect(target)).await else {
-        return Verdict::Unreachable;
-    };
-    let line = |b: &[u8]| b.ends_with(b"\n");
-    let greeting = read_until(&mut s, 4096, wait, line).await;
-    if !greeting.starts_with(b"220") {
-        return if greeting.starts_with(b"421") {
-            Verdict::Locked
-        } else {
-            Verdict::Unreachable
-        };
-    }
-    if s.write_all(format!("USER {user}\r\n").as_bytes())
-        .await
-        .is_err()
-    {
-        return Verdict::Unreachable;
-    }
-    let reply = read_until(&mut s, 4096, wait, line).await;
-    let verdict = if reply.starts_with(b"230") {
-        Verdict::Accepted
-    } else if reply.starts_with(b"331") {
-        if s.write_all(format!("PASS {pass}\r\n").as_bytes())
-            .await
-            .is_err()
-        {
-            return Verdict::Unreachable;
-        }
-        let reply = read_until(&mut s, 4096, wait, line).await;
-        if reply.starts_with(b"230") {
-            Verdict::Accepted
-        } else if reply.starts_with(b"421") {
-            Verdict::Locked
-        } else {
-            Verdict::Rejected
-        }
-    } else if reply.starts_with(b"421") {
-        Verdict::Locked
-    } else {
-        Verdict::Rejected
-    };
-    let _ = s.write_all(b"QUIT\r\n").await;
-    verdict
-}
-
-async fn http_basic(target: SocketAddr, user: &str, pass: &str, wait: Duration) -> Verdict {
-    use base64::Engine;
-    let Ok(Ok(mut s)) = tokio::time::timeout(wait, TcpStream::connect(target)).await else {
-        return Verdict::Unreachable;
-    };
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-    let req = format!(
-        "GET / HTTP/1.0\r\nHost: {}\r\nUser-Agent: mamori-check\r\nAuthorization: Basic {token}\r\nConnection: close\r\n\r\n",
-        target.ip()
-    );
-    if s.write_all(req.as_bytes()).await.is_err() {
-        return Verdict::Unreachable;
-    }
-    let head = read_until(&mut s, 8192, wait, |b| {
-        b.windows(4).any(|w| w == b"\r\n\r\n")
-    })
-    .await;
-    let status = String::from_utf8_lossy(&head)
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse::<u16>().ok());
-    match status {
-        Some(200..=399) => Verdict::Accepted,
-        Some(423 | 429) => Verdict::Locked,
-        Some(_) => Verdict::Rejected,
-        None => Verdict::Unreachable,
-    }
-}
-
-async fn redis_auth(target: SocketAddr, pass: &str, wait: Duration) -> Verdict {
-    let Ok(Ok(mut s)) = tokio::time::timeout(wait, TcpStream::connect(target)).await else {
-        return Verdict::Unreachable;
-    };
-    let cmd = format!("*2\r\n$4\r\nAUTH\r\n${}\r\n{pass}\r\n", pass.len());
-    if s.write_all(cmd.as_bytes()).await.is_err() {
-        return Verdict::Unreachable;
-    }
-    let reply = read_until(&mut s, 512, wait, |b| b.ends_with(b"\n")).await;
-    if reply.starts_with(b"+OK") {
-        Verdict::Accepted
-    } else {
-        Verdict::Rejected
-    }
+        .filter(fits)
+        .filter(|e| !generic(e) && named(e))
+        .collect();
+    out.extend(entries.iter().filter(fits).filter(generic));
+    out
 }
 
 /// Tries the fitting catalogue entries on every open port of `host`.
@@ -223,6 +179,19 @@ pub fn check(
     host: &HostResult,
     entries: &[Entry],
 ) -> std::io::Result<CredRun> {
+    let mut runs = check_all(policy, std::slice::from_ref(host), entries, 1)?;
+    Ok(runs.pop().unwrap_or_default())
+}
+
+/// Tries the fitting catalogue entries on every open port of every host, `parallel` hosts at
+/// a time (one host's attempts are always one after another, `delay_ms` apart). The runs come
+/// back in the order of `hosts`.
+pub fn check_all(
+    policy: &CredPolicy,
+    hosts: &[HostResult],
+    entries: &[Entry],
+    parallel: usize,
+) -> std::io::Result<Vec<CredRun>> {
     // On a thread of its own with a roomy stack: the SNMP session keeps its 64 KiB receive
     // buffer inline, and unoptimised builds copy it on the stack more than once.
     std::thread::scope(|s| {
@@ -232,27 +201,83 @@ pub fn check(
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;
-                Ok(rt.block_on(Box::pin(check_host(policy, host, entries))))
+                Ok(rt.block_on(Box::pin(run_hosts(policy, hosts, entries, parallel))))
             })?
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("the credential check panicked")))
     })
 }
 
+async fn run_hosts(
+    policy: &CredPolicy,
+    hosts: &[HostResult],
+    entries: &[Entry],
+    parallel: usize,
+) -> Vec<CredRun> {
+    let gate = tokio::sync::Semaphore::new(parallel.max(1));
+    let runs = hosts.iter().map(|h| {
+        let gate = &gate;
+        async move {
+            let _permit = gate.acquire().await.ok();
+            Box::pin(check_host(policy, h, entries)).await
+        }
+    });
+    join_all(runs).await
+}
+
+/// Polls futures together on the current task (no spawning: they borrow).
+async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut pending: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (i, f) in pending.iter_mut().enumerate() {
+            if done[i].is_some() {
+                continue;
+            }
+            match f.as_mut().poll(cx) {
+                std::task::Poll::Ready(v) => done[i] = Some(v),
+                std::task::Poll::Pending => all = false,
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    done.into_iter().flatten().collect()
+}
+
+fn no_auth_entry<'a>(entries: &'a [Entry], protocol: &str) -> Option<&'a Entry> {
+    entries
+        .iter()
+        .find(|e| e.protocol == protocol && e.password == Secret::Any)
+}
+
 async fn check_host(policy: &CredPolicy, host: &HostResult, entries: &[Entry]) -> CredRun {
     let wait = Duration::from_millis(policy.timeout_ms.max(100));
     let mut run = CredRun::default();
     let mut first = true;
-    for port in host.ports.iter().filter(|p| p.state == PortState::Open) {
+    'ports: for port in host.ports.iter().filter(|p| p.state == PortState::Open) {
+        let Some(protocol) = protocol_of(port) else {
+            continue;
+        };
         // A service that asks for nothing is a finding without any attempt.
-        if port.service.as_deref() == Some("redis") && port.fact("redis.auth") == Some("none") {
-            if let Some(e) = entries
-                .iter()
-                .find(|e| e.protocol == "redis" && e.password == Secret::Any)
-            {
+        let asks_nothing = match protocol {
+            "redis" => port.fact("redis.auth") == Some("none"),
+            "vnc" => port
+                .fact("vnc.security_types")
+                .is_some_and(|t| t.split(',').any(|x| x.trim() == "1")),
+            _ => false,
+        };
+        if asks_nothing {
+            if let Some(e) = no_auth_entry(entries, protocol) {
                 run.hits.push(Hit {
                     addr: host.addr,
                     port: port.port,
+                    protocol: protocol.into(),
                     entry: e.id.clone(),
                     username: String::new(),
                     no_auth: true,
@@ -260,6 +285,10 @@ async fn check_host(policy: &CredPolicy, host: &HostResult, entries: &[Entry]) -
             }
             continue;
         }
+        if protocol == "vnc" {
+            continue;
+        }
+        let tls = port.service.as_deref() == Some("https");
         let mut tried: HashSet<(String, String)> = HashSet::new();
         for e in candidates(entries, port) {
             let user = e.username.clone();
@@ -278,10 +307,16 @@ async fn check_host(policy: &CredPolicy, host: &HostResult, entries: &[Entry]) -
             }
             first = false;
             let target = SocketAddr::new(host.addr, port.port);
-            let verdict = match e.protocol.as_str() {
-                "ftp" => ftp(target, &user, &pass, wait).await,
-                "http-basic" => http_basic(target, &user, &pass, wait).await,
-                "redis" => redis_auth(target, &pass, wait).await,
+            let verdict = match protocol {
+                "ftp" => login::ftp(target, &user, &pass, wait).await,
+                "http-basic" => login::http_basic(target, tls, &user, &pass, wait).await,
+                "http-digest" => login::http_digest(target, tls, &user, &pass, wait).await,
+                "redis" => login::redis(target, &user, &pass, wait).await,
+                "ssh" => login::ssh(target, &user, &pass, wait).await,
+                "telnet" => login::telnet(target, &user, &pass, wait).await,
+                "mysql" => login::mysql(target, &user, &pass, wait).await,
+                "postgresql" => login::postgresql(target, &user, &pass, wait).await,
+                "amqp" => login::amqp(target, &user, &pass, wait).await,
                 "snmp" => match crate::snmp::get_system(target, &pass, wait).await {
                     Some(_) => Verdict::Accepted,
                     None => Verdict::Rejected,
@@ -292,10 +327,24 @@ async fn check_host(policy: &CredPolicy, host: &HostResult, entries: &[Entry]) -
                 Verdict::Accepted => run.hits.push(Hit {
                     addr: host.addr,
                     port: port.port,
+                    protocol: protocol.into(),
                     entry: e.id.clone(),
                     username: user,
-                    no_auth: e.password == Secret::Any && e.protocol != "ftp",
+                    no_auth: e.password == Secret::Any && protocol != "ftp",
                 }),
+                Verdict::Open => {
+                    // In without a password: 認証なし, whatever the entry said; no more
+                    // attempts on this port are needed.
+                    run.hits.push(Hit {
+                        addr: host.addr,
+                        port: port.port,
+                        protocol: protocol.into(),
+                        entry: e.id.clone(),
+                        username: user,
+                        no_auth: true,
+                    });
+                    continue 'ports;
+                }
                 Verdict::Locked => {
                     run.locked.push(port.port);
                     break;

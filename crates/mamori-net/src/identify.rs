@@ -206,6 +206,7 @@ fn cpe_names(name: &str) -> Option<(&'static str, &'static str)> {
         "Redis" => ("redis", "redis"),
         "Orthanc" => ("orthanc-server", "orthanc"),
         "DCMTK" => ("offis", "dcmtk"),
+        "RabbitMQ" => ("vmware", "rabbitmq"),
         _ => return None,
     })
 }
@@ -216,6 +217,7 @@ fn former_cpe_names(name: &str) -> &'static [(&'static str, &'static str)] {
     match name {
         "nginx" => &[("nginx", "nginx")],
         "MySQL" => &[("mysql", "mysql")],
+        "RabbitMQ" => &[("pivotal_software", "rabbitmq")],
         _ => &[],
     }
 }

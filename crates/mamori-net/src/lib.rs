@@ -19,6 +19,7 @@ pub mod catalogue;
 pub mod creds;
 mod dicom;
 pub mod identify;
+pub mod login;
 pub mod policy;
 pub mod ports;
 mod probe;

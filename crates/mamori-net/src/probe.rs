@@ -73,6 +73,7 @@ pub(crate) async fn identify(ctx: &Arc<Ctx>, mut stream: TcpStream, result: &mut
         3306 => mysql(&mut stream, result, wait).await,
         5432 => postgres(&mut stream, result, wait).await,
         6379 => redis(&mut stream, result, wait).await,
+        5672 => amqp(&mut stream, result, wait).await,
         5900..=5909 => vnc(&mut stream, result, wait).await,
         3389 => rdp(&mut stream, result, wait).await,
         445 => smb(&mut stream, result, wait).await,
@@ -238,6 +239,33 @@ async fn mysql(stream: &mut TcpStream, result: &mut PortResult, wait: Duration) 
             result.banner = Some(identify::printable(&bytes[7.min(bytes.len())..], 160));
         }
         _ => {}
+    }
+}
+
+/// AMQP 0-9-1: the protocol header; the broker answers with `Connection.Start`, whose
+/// server properties name the product and version. Nothing else is sent.
+async fn amqp(stream: &mut TcpStream, result: &mut PortResult, wait: Duration) {
+    if stream.write_all(b"AMQP\x00\x00\x09\x01").await.is_err() {
+        return;
+    }
+    let bytes = read_until(stream, 8192, wait, |b| {
+        b.len() >= 7 && b.len() >= 8 + u32::from_be_bytes([b[3], b[4], b[5], b[6]]) as usize
+    })
+    .await;
+    if let Some(facts) = crate::wire::amqp_start(&bytes) {
+        set_service(result, "amqp");
+        if let Some(name) = facts.get("amqp.product") {
+            set_product(
+                result,
+                Product {
+                    name: identify::printable(name.as_bytes(), 60),
+                    version: facts
+                        .get("amqp.version")
+                        .map(|v| identify::printable(v.as_bytes(), 40)),
+                },
+            );
+        }
+        result.facts.extend(facts);
     }
 }
 

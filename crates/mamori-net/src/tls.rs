@@ -88,6 +88,21 @@ pub fn certificate_facts(der: &[u8]) -> Vec<(String, String)> {
     ]
 }
 
+/// A TLS session for the credential checks (the same describe-only verifier: the checks test
+/// accounts, not certificates).
+pub(crate) async fn connect(
+    stream: TcpStream,
+    wait: Duration,
+) -> Option<tokio_rustls::client::TlsStream<TcpStream>> {
+    let connector = connector()?;
+    let peer = stream.peer_addr().ok()?;
+    let name = ServerName::IpAddress(peer.ip().into());
+    tokio::time::timeout(wait * 2, connector.connect(name, stream))
+        .await
+        .ok()?
+        .ok()
+}
+
 /// Handshake, certificate, then HTTP.
 pub(crate) async fn identify(stream: TcpStream, result: &mut PortResult, wait: Duration) {
     let Some(connector) = connector() else { return };

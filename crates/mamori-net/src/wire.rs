@@ -133,6 +133,64 @@ pub fn dimse_status(command: &[u8]) -> Option<u16> {
     None
 }
 
+/// The server properties of an AMQP 0-9-1 `Connection.Start` frame: `amqp.version`
+/// (`0-9`), `amqp.product`, `amqp.version` of the product, `amqp.mechanisms`.
+pub fn amqp_start(b: &[u8]) -> Option<BTreeMap<String, String>> {
+    // Method frame on channel 0: type 1, channel 0, size, class 10 method 10.
+    if b.len() < 13 || b[0] != 1 || b[1..3] != [0, 0] || b[7..11] != [0, 10, 0, 10] {
+        return None;
+    }
+    let size = u32::from_be_bytes([b[3], b[4], b[5], b[6]]) as usize;
+    let payload = b.get(7..7 + size)?;
+    let mut facts = BTreeMap::new();
+    facts.insert(
+        "amqp.protocol".into(),
+        format!("{}-{}", payload.get(4)?, payload.get(5)?),
+    );
+    let table_len = u32::from_be_bytes(payload.get(6..10)?.try_into().ok()?) as usize;
+    let table = payload.get(10..10 + table_len)?;
+    // Field table: shortstr name, a type octet, a value. Only long strings ('S') are read;
+    // the first unknown type ends the walk (what was read so far stays).
+    let mut i = 0;
+    while i < table.len() {
+        let n = *table.get(i)? as usize;
+        let name = String::from_utf8_lossy(table.get(i + 1..i + 1 + n)?).into_owned();
+        i += 1 + n;
+        let kind = *table.get(i)?;
+        i += 1;
+        match kind {
+            b'S' => {
+                let len = u32::from_be_bytes(table.get(i..i + 4)?.try_into().ok()?) as usize;
+                let value = table.get(i + 4..i + 4 + len)?;
+                i += 4 + len;
+                if matches!(name.as_str(), "product" | "version" | "platform") {
+                    facts.insert(
+                        format!("amqp.{name}"),
+                        String::from_utf8_lossy(value).into_owned(),
+                    );
+                }
+            }
+            b'F' => {
+                let len = u32::from_be_bytes(table.get(i..i + 4)?.try_into().ok()?) as usize;
+                i += 4 + len;
+            }
+            b't' | b'b' | b'B' => i += 1,
+            b'I' | b'i' | b'f' => i += 4,
+            b'l' | b'L' | b'd' | b'T' => i += 8,
+            _ => break,
+        }
+    }
+    let rest = payload.get(10 + table_len..)?;
+    let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+    if let Some(m) = rest.get(4..4 + len) {
+        facts.insert(
+            "amqp.mechanisms".into(),
+            String::from_utf8_lossy(m).into_owned(),
+        );
+    }
+    Some(facts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +243,39 @@ mod tests {
             let _ = dimse_status(&rsp[..n]);
         }
         assert_eq!(dimse_status(&[0, 0, 0, 9, 0xff, 0xff, 0xff, 0xff]), None);
+    }
+
+    #[test]
+    fn amqp_start_reads_the_product_and_never_panics() {
+        // A Connection.Start as RabbitMQ sends it, shortened to the fields read.
+        let mut table = Vec::new();
+        for (k, v) in [("product", "RabbitMQ"), ("version", "3.10.8")] {
+            table.push(k.len() as u8);
+            table.extend_from_slice(k.as_bytes());
+            table.push(b'S');
+            table.extend_from_slice(&(v.len() as u32).to_be_bytes());
+            table.extend_from_slice(v.as_bytes());
+        }
+        let mut payload = vec![0, 10, 0, 10, 0, 9];
+        payload.extend_from_slice(&(table.len() as u32).to_be_bytes());
+        payload.extend_from_slice(&table);
+        payload.extend_from_slice(&5u32.to_be_bytes());
+        payload.extend_from_slice(b"PLAIN");
+        payload.extend_from_slice(&5u32.to_be_bytes());
+        payload.extend_from_slice(b"en_US");
+        let mut frame = vec![1, 0, 0];
+        frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        frame.extend_from_slice(&payload);
+        frame.push(0xce);
+        let facts = amqp_start(&frame).unwrap();
+        assert_eq!(facts["amqp.product"], "RabbitMQ");
+        assert_eq!(facts["amqp.version"], "3.10.8");
+        assert_eq!(facts["amqp.mechanisms"], "PLAIN");
+        for cut in 0..frame.len() {
+            let _ = amqp_start(&frame[..cut]);
+            let mut bad = frame.clone();
+            bad[cut] ^= 0xff;
+            let _ = amqp_start(&bad);
+        }
     }
 }

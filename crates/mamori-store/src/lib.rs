@@ -16,6 +16,7 @@ pub mod sqlite;
 mod sqlite_advisories;
 mod sqlite_findings;
 mod sqlite_hours;
+mod sqlite_safety;
 mod sqlite_scans;
 mod sqlite_vulns;
 
@@ -595,6 +596,121 @@ pub trait Tx {
         from: NaiveDateTime,
         to: NaiveDateTime,
     ) -> Result<Vec<(i64, NaiveDateTime, NaiveDateTime)>>;
+
+    /// Approvals of default-credential checks, newest first (withdrawn ones too).
+    fn cred_approvals(&self) -> Result<Vec<CredApproval>>;
+    /// Stores an approval; returns its id.
+    fn insert_cred_approval(&mut self, approval: &CredApproval) -> Result<i64>;
+    /// Withdraws an approval; returns whether it was in force.
+    fn revoke_cred_approval(&mut self, id: i64, by: &str) -> Result<bool>;
+    /// Devices never tried: (asset, note).
+    fn cred_exclusions(&self) -> Result<Vec<(i64, Option<String>)>>;
+    /// Excludes (`Some(note)`) or includes again (`None`) a device; returns whether it changed.
+    fn set_cred_exclusion(&mut self, asset: i64, note: Option<&str>, by: &str) -> Result<bool>;
+    /// Attestations, oldest first (of one device, or all).
+    fn attestations(&self, asset: Option<i64>) -> Result<Vec<StoredAttestation>>;
+    /// Stores an attestation; returns its id.
+    fn insert_attestation(&mut self, attestation: &StoredAttestation) -> Result<i64>;
+    /// Collector keys.
+    fn collector_keys(&self) -> Result<Vec<CollectorKey>>;
+    /// Stores a collector key; returns its id.
+    fn insert_collector_key(&mut self, key: &CollectorKey) -> Result<i64>;
+    /// Host reports, newest first (of one device, or all).
+    fn host_reports(&self, asset: Option<i64>) -> Result<Vec<HostReport>>;
+    /// Stores a host report; returns its id.
+    fn insert_host_report(&mut self, report: &HostReport) -> Result<i64>;
+}
+
+/// Where and how the 企画管理者 allowed default credentials to be tried.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CredApproval {
+    /// Id (0 before it is stored).
+    pub id: i64,
+    /// CIDRs, ranges and addresses.
+    pub scope: String,
+    /// Never tried.
+    pub exclude: Option<String>,
+    /// Weekly ranges the checks may run in (none: any time the scan may).
+    pub windows: Vec<String>,
+    /// Attempts per account and device in one run.
+    pub max_attempts: u32,
+    /// Pause between attempts to one device, milliseconds.
+    pub delay_ms: u64,
+    /// Why, conditions.
+    pub note: Option<String>,
+    /// Who approved.
+    pub approved_by: String,
+    /// When.
+    pub approved_at: DateTime<Utc>,
+    /// Who withdrew it.
+    pub revoked_by: Option<String>,
+    /// When it was withdrawn.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One attestation of a device's initial setting (the newest per device and item counts).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredAttestation {
+    /// Id (0 before it is stored).
+    pub id: i64,
+    /// The device's internal key.
+    pub asset: i64,
+    /// `mamori_core::attest::AttestItem` code.
+    pub item: String,
+    /// `AttestValue` code.
+    pub value: String,
+    /// Who confirmed.
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Where the evidence is (a note).
+    pub evidence: Option<String>,
+    /// An attached file's name.
+    pub attachment: Option<String>,
+    /// Its SHA-256 (the kept copy's name in the data directory).
+    pub attachment_sha256: Option<String>,
+    /// Re-confirm after this many days.
+    pub interval_days: i64,
+}
+
+/// A collector signing key's public half.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CollectorKey {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Ed25519 public key, hex.
+    pub public_key: String,
+    /// Who made it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// When withdrawn.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A host collector's report attached to a device.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HostReport {
+    /// Id (0 before it is stored).
+    pub id: i64,
+    /// The device's internal key.
+    pub asset: i64,
+    /// When it was collected (the collector's clock).
+    pub collected_at: DateTime<Utc>,
+    /// The host's name, as it said.
+    pub hostname: String,
+    /// The key that signed it.
+    pub key_name: Option<String>,
+    /// SHA-256 of the signed body.
+    pub digest: String,
+    /// The report.
+    pub report: serde_json::Value,
+    /// Who imported it.
+    pub imported_by: String,
+    /// When.
+    pub imported_at: DateTime<Utc>,
 }
 
 /// What the watch remembers of a device between rounds (local times).

@@ -72,10 +72,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "operating hours",
         include_str!("../migrations/0012_hours.sql"),
     ),
+    (
+        13,
+        "safe-use checks",
+        include_str!("../migrations/0013_safe_use.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 /// Fills the CPE vendor and product of components written before migration 4.
 fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -1438,6 +1443,50 @@ impl Tx for SqliteTx<'_> {
 
     fn set_schedule_default(&mut self, scope: &str, schedule: Option<&str>) -> Result<()> {
         self.set_schedule_default_impl(scope, schedule)
+    }
+
+    fn cred_approvals(&self) -> Result<Vec<crate::CredApproval>> {
+        self.cred_approvals_impl()
+    }
+
+    fn insert_cred_approval(&mut self, approval: &crate::CredApproval) -> Result<i64> {
+        self.insert_cred_approval_impl(approval)
+    }
+
+    fn revoke_cred_approval(&mut self, id: i64, by: &str) -> Result<bool> {
+        self.revoke_cred_approval_impl(id, by)
+    }
+
+    fn cred_exclusions(&self) -> Result<Vec<(i64, Option<String>)>> {
+        self.cred_exclusions_impl()
+    }
+
+    fn set_cred_exclusion(&mut self, asset: i64, note: Option<&str>, by: &str) -> Result<bool> {
+        self.set_cred_exclusion_impl(asset, note, by)
+    }
+
+    fn attestations(&self, asset: Option<i64>) -> Result<Vec<crate::StoredAttestation>> {
+        self.attestations_impl(asset)
+    }
+
+    fn insert_attestation(&mut self, attestation: &crate::StoredAttestation) -> Result<i64> {
+        self.insert_attestation_impl(attestation)
+    }
+
+    fn collector_keys(&self) -> Result<Vec<crate::CollectorKey>> {
+        self.collector_keys_impl()
+    }
+
+    fn insert_collector_key(&mut self, key: &crate::CollectorKey) -> Result<i64> {
+        self.insert_collector_key_impl(key)
+    }
+
+    fn host_reports(&self, asset: Option<i64>) -> Result<Vec<crate::HostReport>> {
+        self.host_reports_impl(asset)
+    }
+
+    fn insert_host_report(&mut self, report: &crate::HostReport) -> Result<i64> {
+        self.insert_host_report_impl(report)
     }
 
     fn watch_states(&self) -> Result<Vec<crate::WatchState>> {

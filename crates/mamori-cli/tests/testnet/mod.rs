@@ -17,6 +17,12 @@
 //! with the /30 10.251.42.0. The harness checks that the route to 10.251.42.2 leaves through
 //! that veth before anything is sent there: no packet can reach any other network.
 //!
+//! For the default-credential tests, [`TestNet::with_accounts`] configures the same servers
+//! once with their default credentials and once with changed ones, and adds two nginx sites
+//! with HTTP Basic authentication (127.42.0.14 and .15, the same password on both) and two
+//! local users that sshd accepts passwords for. The password of every default account is a
+//! constant below, so a test can grep for it.
+//!
 //! Every server's processes are killed and the namespace deleted when the harness drops.
 #![allow(dead_code)]
 
@@ -33,12 +39,40 @@ pub const VNC: &str = "127.42.0.17";
 pub const DB: &str = "127.0.0.1";
 pub const PACS: &str = "10.251.42.2";
 const PACS_GW: &str = "10.251.42.1";
+/// nginx sites with HTTP Basic authentication.
+pub const BASIC1: &str = "127.42.0.14";
+pub const BASIC2: &str = "127.42.0.15";
+
+/// The sshd user whose password is in the test catalogue (the 2nd candidate for it).
+pub const SSH_USER: &str = "mamori-adm";
+/// The sshd user none of whose catalogue passwords is right (5 candidates; 3 may be tried).
+pub const SSH_USER_LOCKED: &str = "mamori-svc";
+/// The default password of `SSH_USER` (in the test catalogue).
+pub const SSH_DEFAULT_PASSWORD: &str = "Mamori-Factory-1";
+/// The default Basic password of the nginx sites (in the test catalogue).
+pub const BASIC_DEFAULT_PASSWORD: &str = "Nginx-Factory-7";
+/// The SNMP community when the default is changed.
+pub const SNMP_CHANGED_COMMUNITY: &str = "x7-ward-ro-2026";
+
+/// How accounts are set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accounts {
+    /// As the network-audit tests need: anonymous FTP, community public, orthanc/orthanc,
+    /// sshd with keys only; no Basic sites.
+    Audit,
+    /// Every default left as shipped (plus the Basic sites and sshd users).
+    Defaults,
+    /// Every default changed (anonymous FTP off, another community, another Orthanc
+    /// password, other passwords for the sshd users and Basic sites; no VNC).
+    Changed,
+}
 
 pub struct TestNet {
     pub dir: tempfile::TempDir,
     children: Vec<Child>,
     netns: Option<String>,
     veth: Option<String>,
+    accounts: Accounts,
 }
 
 /// Why the harness cannot run here (a missing program), or `None`.
@@ -91,20 +125,67 @@ fn wait_tcp(addr: &str, port: u16, what: &str, child: &mut Child) {
 
 impl TestNet {
     pub fn start() -> TestNet {
+        TestNet::with_accounts(Accounts::Audit)
+    }
+
+    pub fn with_accounts(accounts: Accounts) -> TestNet {
         let dir = tempfile::tempdir().unwrap();
         let mut net = TestNet {
             dir,
             children: Vec::new(),
             netns: None,
             veth: None,
+            accounts,
         };
+        if accounts != Accounts::Audit {
+            net.users();
+        }
         net.nginx();
         net.sshd();
         net.vsftpd();
         net.snmpd();
-        net.vnc();
+        if accounts != Accounts::Changed {
+            net.vnc();
+        }
         net.pacs();
         net
+    }
+
+    /// The two local users sshd accepts passwords for: no home, no shell, and sshd runs
+    /// nothing for them (ForceCommand /bin/false); only the test's sshd lets them log in.
+    fn users(&mut self) {
+        for user in [SSH_USER, SSH_USER_LOCKED] {
+            let exists = Command::new("id")
+                .arg(user)
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if !exists {
+                run(Command::new("useradd").args(["-M", "-N", "-s", "/usr/sbin/nologin", user]));
+            }
+        }
+        let adm = if self.accounts == Accounts::Defaults {
+            SSH_DEFAULT_PASSWORD.to_string()
+        } else {
+            format!("changed-{}-Qz", std::process::id())
+        };
+        let mut chpasswd = Command::new("chpasswd")
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        chpasswd
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(
+                format!(
+                    "{SSH_USER}:{adm}\n{SSH_USER_LOCKED}:svc-{}-Never-In-Catalogue\n",
+                    std::process::id()
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        assert!(chpasswd.wait().unwrap().success());
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -141,6 +222,51 @@ impl TestNet {
             &format!("{d}/cert.pem"),
         ]));
         std::fs::create_dir_all(self.path("nginx-tmp")).unwrap();
+        let basic = if self.accounts == Accounts::Audit {
+            String::new()
+        } else {
+            let password = if self.accounts == Accounts::Defaults {
+                BASIC_DEFAULT_PASSWORD.to_string()
+            } else {
+                format!("changed-{}-Web", std::process::id())
+            };
+            let hash = Command::new("openssl")
+                .args(["passwd", "-apr1", &password])
+                .output()
+                .unwrap();
+            assert!(hash.status.success());
+            std::fs::create_dir_all(self.path("www")).unwrap();
+            std::fs::write(
+                self.path("www/index.html"),
+                "<html><head><title>Appliance</title></head></html>",
+            )
+            .unwrap();
+            std::fs::write(
+                self.path("htpasswd"),
+                format!("admin:{}", String::from_utf8_lossy(&hash.stdout)),
+            )
+            .unwrap();
+            let site = |addr: &str, name: &str| {
+                format!(
+                    r#"
+    server {{
+        listen {addr}:80;
+        access_log {d}/{name}-access.log auth;
+        location / {{
+            # Not `return`: it would answer before the access phase checks the password.
+            root {d}/www;
+            auth_basic "MamoriTest Appliance";
+            auth_basic_user_file {d}/htpasswd;
+        }}
+    }}"#
+                )
+            };
+            format!(
+                "    log_format auth '$remote_addr $remote_user $status';{}{}",
+                site(BASIC1, "basic1"),
+                site(BASIC2, "basic2")
+            )
+        };
         let conf = format!(
             r#"daemon off;
 master_process off;
@@ -165,6 +291,7 @@ http {{
         ssl_certificate_key {d}/key.pem;
         location / {{ return 200 "<html><head><title>VPN Admin</title></head></html>"; }}
     }}
+{basic}
 }}
 "#
         );
@@ -175,6 +302,10 @@ http {{
         );
         wait_tcp(WEB, 80, "nginx", &mut self.children[i]);
         wait_tcp(WEB, 443, "nginx", &mut self.children[i]);
+        if self.accounts != Accounts::Audit {
+            wait_tcp(BASIC1, 80, "nginx", &mut self.children[i]);
+            wait_tcp(BASIC2, 80, "nginx", &mut self.children[i]);
+        }
     }
 
     fn sshd(&mut self) {
@@ -189,10 +320,17 @@ http {{
             "-f",
             &format!("{d}/ssh_host_ed25519_key"),
         ]));
+        let passwords = if self.accounts == Accounts::Audit {
+            "PasswordAuthentication no\n".to_string()
+        } else {
+            // Passwords for the two test users only, nothing run for them; every attempt is
+            // logged (counted by the test).
+            format!("PasswordAuthentication yes\nAllowUsers {SSH_USER} {SSH_USER_LOCKED}\nForceCommand /bin/false\nMaxAuthTries 10\nLogLevel VERBOSE\n")
+        };
         std::fs::write(
             self.path("sshd_config"),
             format!(
-                "Port 22\nListenAddress {SSH}\nHostKey {d}/ssh_host_ed25519_key\nPidFile {d}/sshd.pid\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                "Port 22\nListenAddress {SSH}\nHostKey {d}/ssh_host_ed25519_key\nPidFile {d}/sshd.pid\nUsePAM no\n{passwords}KbdInteractiveAuthentication no\n"
             ),
         )
         .unwrap();
@@ -210,7 +348,8 @@ http {{
         std::fs::write(
             self.path("vsftpd.conf"),
             format!(
-                "listen=YES\nlisten_ipv6=NO\nlisten_address={FTP}\nlisten_port=21\nbackground=NO\nanonymous_enable=YES\nanon_root={d}/ftp-root\nno_anon_password=YES\nlocal_enable=NO\nseccomp_sandbox=NO\nsecure_chroot_dir={d}/ftp-empty\nxferlog_enable=NO\nvsftpd_log_file={d}/vsftpd-xfer.log\n"
+                "listen=YES\nlisten_ipv6=NO\nlisten_address={FTP}\nlisten_port=21\nbackground=NO\nanonymous_enable={}\nanon_root={d}/ftp-root\nno_anon_password=YES\nlocal_enable=NO\nseccomp_sandbox=NO\nsecure_chroot_dir={d}/ftp-empty\nxferlog_enable=YES\nxferlog_std_format=NO\nlog_ftp_protocol=YES\nvsftpd_log_file={d}/vsftpd-protocol.log\n",
+                if self.accounts == Accounts::Changed { "NO" } else { "YES" }
             ),
         )
         .unwrap();
@@ -225,7 +364,7 @@ http {{
         let d = self.dir.path().display().to_string();
         std::fs::write(
             self.path("snmpd.conf"),
-            "rocommunity public 127.0.0.0/8\nsysDescr Mamori test UPS network card\nsysName ups-3f\nsysLocation 3F machine room\nsysServices 72\n",
+            format!("rocommunity {} 127.0.0.0/8\nsysDescr Mamori test UPS network card\nsysName ups-3f\nsysLocation 3F machine room\nsysServices 72\n", self.community()),
         )
         .unwrap();
         let i = self.spawn(
@@ -245,12 +384,18 @@ http {{
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         sock.set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
-        // SNMPv2c GET sysName.0, community "public", request id 1.
-        let get: &[u8] = &[
-            0x30, 0x26, 0x02, 0x01, 0x01, 0x04, 0x06, b'p', b'u', b'b', b'l', b'i', b'c', 0xa0,
-            0x19, 0x02, 0x01, 0x01, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x0e, 0x30, 0x0c,
-            0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x05, 0x00, 0x05, 0x00,
+        // SNMPv2c GET sysName.0 with the community, request id 1.
+        let community = self.community();
+        let pdu: &[u8] = &[
+            0xa0, 0x19, 0x02, 0x01, 0x01, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x0e, 0x30,
+            0x0c, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x05, 0x00, 0x05, 0x00,
         ];
+        let mut body = vec![0x02, 0x01, 0x01, 0x04, community.len() as u8];
+        body.extend_from_slice(community.as_bytes());
+        body.extend_from_slice(pdu);
+        let mut get = vec![0x30, body.len() as u8];
+        get.extend_from_slice(&body);
+        let get = get.as_slice();
         let start = Instant::now();
         let mut buf = [0u8; 512];
         loop {
@@ -265,6 +410,15 @@ http {{
                 start.elapsed() < Duration::from_secs(20),
                 "snmpd did not answer"
             );
+        }
+    }
+
+    /// The SNMP community snmpd answers.
+    pub fn community(&self) -> &'static str {
+        if self.accounts == Accounts::Changed {
+            SNMP_CHANGED_COMMUNITY
+        } else {
+            "public"
         }
     }
 
@@ -355,7 +509,11 @@ http {{
             "DicomCheckCalledAet": true,
             "RemoteAccessAllowed": true,
             "AuthenticationEnabled": true,
-            "RegisteredUsers": { "orthanc": "orthanc" },
+            "RegisteredUsers": if self.accounts == Accounts::Changed {
+                serde_json::json!({ "orthanc": format!("changed-{}-Pacs", std::process::id()) })
+            } else {
+                serde_json::json!({ "orthanc": "orthanc" })
+            },
             "Plugins": [],
             "HttpDescribeErrors": false,
         });
