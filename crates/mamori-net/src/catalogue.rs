@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn the_shipped_catalogue_reads_and_every_entry_names_a_source() {
         let entries = parse_toml(SHIPPED).unwrap();
-        assert!(entries.len() >= 100, "{}", entries.len());
+        assert!(entries.len() >= 300, "{}", entries.len());
         for e in &entries {
             assert!(
                 e.source.contains("https://") || e.source.contains("RFC "),
@@ -264,7 +264,19 @@ mod tests {
             assert!(CATEGORIES.contains(&e.category.as_str()), "{}", e.id);
         }
         let c = composition(&entries);
-        for cat in ["network", "vpn", "printer", "ups", "database", "pacs"] {
+        for cat in [
+            "network",
+            "vpn",
+            "printer",
+            "ups",
+            "building",
+            "nas",
+            "pacs",
+            "medical",
+            "database",
+            "web",
+            "remote-access",
+        ] {
             assert!(c.get(cat).copied().unwrap_or(0) > 0, "{cat}: {c:?}");
         }
         let orthanc = entries.iter().find(|e| e.id == "orthanc-rest").unwrap();

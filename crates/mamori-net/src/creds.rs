@@ -110,6 +110,31 @@ const COMMON_WORDS: &[&str] = &[
     "network",
     "software",
     "各社",
+    "card",
+    "realm",
+    "basic",
+    "digest",
+    "gigabit",
+    "module",
+    "manager",
+    "version",
+    "firmware",
+    "model",
+    "ups",
+    "printer",
+    "camera",
+    "storage",
+    "controller",
+    "unit",
+    "access",
+    "required",
+    "authorization",
+    "unauthorized",
+    "restricted",
+    "area",
+    "please",
+    "enter",
+    "password",
 ];
 
 /// The checker protocol for an identified service, if mamori has one.
@@ -157,13 +182,21 @@ pub fn candidates<'a>(entries: &'a [Entry], port: &PortResult) -> Vec<&'a Entry>
     .flat_map(words)
     .filter(|w| !COMMON_WORDS.contains(&w.as_str()))
     .collect();
-    let fits = |e: &&Entry| e.protocol == protocol || e.protocol == "any";
+    // Entries of protocol `any` (imported lists) and web-form entries fit where the service
+    // logs in the same way: a web device's form account is usually its Basic account too; a
+    // community or a bare password only fits services that take no user name.
+    let fits = |e: &&Entry| {
+        e.protocol == protocol
+            || (e.protocol == "http-form" && protocol.starts_with("http-"))
+            || (e.protocol == "any"
+                && (e.username.is_empty() || !matches!(protocol, "snmp" | "redis" | "vnc")))
+    };
     let named = |e: &&Entry| {
         words(&format!("{} {}", e.vendor, e.product))
             .iter()
             .any(|w| said.contains(w))
     };
-    let generic = |e: &&Entry| e.vendor.starts_with('(') && e.protocol != "any";
+    let generic = |e: &&Entry| e.vendor.starts_with('(') && e.protocol == protocol;
     let mut out: Vec<&Entry> = entries
         .iter()
         .filter(fits)
@@ -354,4 +387,55 @@ async fn check_host(policy: &CredPolicy, host: &HostResult, entries: &[Entry]) -
         }
     }
     run
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{parse_toml, SHIPPED};
+
+    fn port(service: &str, facts: &[(&str, &str)], product: Option<&str>) -> PortResult {
+        let mut p = PortResult::new(80, Transport::Tcp, PortState::Open);
+        p.service = Some(service.into());
+        p.product = product.map(str::to_string);
+        p.facts = facts
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        p
+    }
+
+    #[test]
+    fn only_the_entries_of_the_identified_product_and_protocol_are_candidates() {
+        let entries = parse_toml(SHIPPED).unwrap();
+        // An APC network card asking for Basic authentication: APC's entries, no one else's.
+        let apc = port(
+            "http",
+            &[("http.auth", "Basic realm=\"APC Management Card\"")],
+            None,
+        );
+        let c = candidates(&entries, &apc);
+        assert!(!c.is_empty());
+        assert!(c.iter().all(|e| e.vendor.contains("APC")), "{c:?}");
+        // OpenSSH on a server: only the generic SSH entries (no vendor's).
+        let ssh = port("ssh", &[], Some("OpenSSH"));
+        let c = candidates(&entries, &ssh);
+        assert!(!c.is_empty());
+        assert!(c
+            .iter()
+            .all(|e| e.vendor.starts_with('(') && e.protocol == "ssh"));
+        // A web page without authentication, or a service without a checker: nothing.
+        assert!(candidates(&entries, &port("http", &[], Some("nginx"))).is_empty());
+        assert!(candidates(&entries, &port("smtp", &[], Some("Postfix"))).is_empty());
+        // A GE PACS workstation's FTP: the documented GE FTP accounts come before the
+        // generic anonymous ones.
+        let mut ftp = port("ftp", &[], None);
+        ftp.banner = Some("220 GE HealthCare Discovery VH FTP".into());
+        let c = candidates(&entries, &ftp);
+        assert!(
+            c.first().is_some_and(|e| e.vendor == "GE HealthCare"),
+            "{c:?}"
+        );
+        assert!(c.iter().any(|e| e.id == "anonymous-ftp"));
+    }
 }
