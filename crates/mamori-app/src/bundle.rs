@@ -74,11 +74,11 @@ pub struct BundleReport {
     pub manifest: Option<Manifest>,
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+pub(crate) fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
     let t = text.trim();
     if t.len() != N * 2 {
         return None;
@@ -140,7 +140,7 @@ fn read_key_line(path: &Path, header: &str) -> Result<String> {
     Ok(lines.next().unwrap_or("").trim().to_string())
 }
 
-fn signing_key(path: &Path) -> Result<SigningKey> {
+pub(crate) fn signing_key(path: &Path) -> Result<SigningKey> {
     let line = read_key_line(path, PRIVATE_HEADER)?;
     let seed = unhex::<32>(&line).ok_or_else(|| {
         bundle_error(
@@ -151,7 +151,7 @@ fn signing_key(path: &Path) -> Result<SigningKey> {
     Ok(SigningKey::from_bytes(&seed))
 }
 
-fn trusted_key(path: &Path) -> Result<VerifyingKey> {
+pub(crate) fn trusted_key(path: &Path) -> Result<VerifyingKey> {
     let line = read_key_line(path, PUBLIC_HEADER)?;
     unhex::<32>(&line)
         .and_then(|b| VerifyingKey::from_bytes(&b).ok())

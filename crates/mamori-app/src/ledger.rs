@@ -442,8 +442,10 @@ impl App {
             .ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;
         let mut out = Vec::new();
         for source in ["sbom", "scan", "collector"] {
-            for c in tx.components(source, Some(&[stored.id]))? {
-                out.push((source, c));
+            for (s, c) in tx.device_components(stored.id)? {
+                if s == source {
+                    out.push((source, c));
+                }
             }
         }
         Ok(out)

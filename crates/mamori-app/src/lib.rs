@@ -14,6 +14,7 @@
 
 pub mod attest;
 pub mod bundle;
+pub mod collect;
 pub mod creds;
 pub mod demo;
 mod error;

@@ -127,6 +127,73 @@ pub enum Command {
     /// 企画管理者の確認 (起動時パスワード・出荷時パスワード変更・不要なサービス停止・初期設定) — attestations of initial settings
     #[command(subcommand)]
     Attest(AttestCommand),
+    /// ホスト情報の収集 (パッケージ・待受ポート・アカウント・sshd・ブートローダ) — the host collector for Linux servers and terminals
+    Collect(CollectArgs),
+}
+
+/// `mamori collect`: run on the host (or `--ssh`), or one of its subcommands.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct CollectArgs {
+    #[command(subcommand)]
+    pub command: Option<CollectCommand>,
+    #[command(flatten)]
+    pub run: CollectRunArgs,
+}
+
+/// Where to collect from and where the report goes.
+#[derive(Debug, Args)]
+pub struct CollectRunArgs {
+    /// 別のルートを読む (マウントしたディスク・debootstrap) — read another root (a mounted disk, a debootstrap tree)
+    #[arg(long, conflicts_with = "ssh")]
+    pub root: Option<PathBuf>,
+    /// SSH で収集 (鍵認証のみ、例 root@192.168.10.5) — collect over SSH (key authentication only)
+    #[arg(long)]
+    pub ssh: Option<String>,
+    /// SSH のポート — SSH port
+    #[arg(long, requires = "ssh")]
+    pub port: Option<u16>,
+    /// SSH の秘密鍵 — SSH private key
+    #[arg(long, requires = "ssh")]
+    pub identity: Option<PathBuf>,
+    /// known_hosts ファイル (新しい鍵は記録、変わった鍵は拒否) — known-hosts file (new keys kept, changed keys refused)
+    #[arg(long, requires = "ssh")]
+    pub known_hosts: Option<PathBuf>,
+    /// 署名付きレポートの書き出し先 (閉域網への持ち込み用) — write a signed report here (to carry in)
+    #[arg(long, requires = "key")]
+    pub out: Option<PathBuf>,
+    /// 署名に使う収集鍵 (collect keygen で作成) — the collector key to sign with
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// 直接この台帳機器に取り込む — import directly onto this ledger device (管理番号)
+    #[arg(long = "import-to", conflicts_with = "out")]
+    pub import_to: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CollectCommand {
+    /// 収集鍵を作成し登録 — make a collector key pair and register its public half
+    Keygen {
+        /// 鍵の名前 — a name for the key
+        #[arg(long)]
+        name: String,
+        /// 秘密鍵の書き出し先 (公開鍵は .pub) — where to write the secret key (the public one beside it, .pub)
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 署名付きレポートを台帳機器に取り込む — import a signed report onto a ledger device
+    Import {
+        /// レポート — the signed report
+        file: PathBuf,
+        /// 管理番号
+        #[arg(long)]
+        device: String,
+    },
+    /// 機器のレポートの一覧 — a device's reports
+    Show {
+        /// 管理番号
+        device: String,
+    },
 }
 
 /// `attest coverage --by`.

@@ -84,6 +84,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Hours(c) => crate::hours::hours(ctx, c),
         Command::Creds(c) => crate::safety::creds(ctx, c),
         Command::Attest(c) => crate::safety::attest(ctx, c),
+        Command::Collect(c) => crate::safety::collect(ctx, c),
         Command::Vex(crate::args::VexCommand::Export {
             file,
             asset,
@@ -730,9 +731,23 @@ fn show(ctx: &Ctx, asset_id: &str) -> Result<()> {
         println!();
         println!(
             "{}",
-            lang.pick("構成品 (SBOM・スキャン):", "components (SBOM, scans):")
+            lang.pick(
+                "構成品 (SBOM・スキャン・ホスト収集):",
+                "components (SBOM, scans, host collector):"
+            )
         );
-        for (source, c) in &components {
+        // The host collector's packages are many: counted here, listed with --json.
+        let collected = components.iter().filter(|(s, _)| *s == "collector").count();
+        if collected > 0 {
+            println!(
+                "  {}",
+                match lang {
+                    Lang::Ja => format!("[収集] パッケージ {collected} 件 (一覧は --json、収集の記録は `mamori collect show {asset_id}`)"),
+                    Lang::En => format!("[collector] {collected} packages (listed with --json; reports: `mamori collect show {asset_id}`)"),
+                }
+            );
+        }
+        for (source, c) in components.iter().filter(|(s, _)| *s != "collector") {
             let source = match (*source, lang) {
                 ("scan", Lang::Ja) => "スキャン",
                 ("collector", Lang::Ja) => "収集",

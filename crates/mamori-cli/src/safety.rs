@@ -8,7 +8,7 @@ use mamori_core::attest::{AttestItem, AttestValue};
 use mamori_core::{Labelled, Lang};
 use serde_json::json;
 
-use crate::args::{AttestCommand, CoverageByArg, CredsCommand};
+use crate::args::{AttestCommand, CollectArgs, CollectCommand, CoverageByArg, CredsCommand};
 use crate::commands::{open, print_json, Ctx, UsageError};
 use crate::output::table;
 
@@ -477,6 +477,178 @@ pub fn attest(ctx: &Ctx, command: AttestCommand) -> Result<()> {
                 .collect();
             let h: Vec<&str> = headers.iter().map(String::as_str).collect();
             table(&h, &table_rows, &[16, 6, 16, 16, 16, 16, 16]);
+        }
+    }
+    Ok(())
+}
+
+fn print_import(ctx: &Ctx, r: &mamori_app::collect::HostImport) {
+    let lang = ctx.lang;
+    if ctx.json {
+        print_json(&json!(r));
+        return;
+    }
+    println!(
+        "{}",
+        match lang {
+            Lang::Ja => format!(
+                "{}: ホスト {} のレポート #{} を取り込みました — パッケージ {} 件を構成品に、待受ポート {} 件{}",
+                r.asset_id,
+                r.hostname,
+                r.id,
+                r.packages,
+                r.listening,
+                r.key.as_ref().map(|k| format!("、署名の鍵「{k}」を確認")).unwrap_or_default()
+            ),
+            Lang::En => format!(
+                "{}: report #{} of host {} imported — {} packages as components, {} listening sockets{}",
+                r.asset_id,
+                r.id,
+                r.hostname,
+                r.packages,
+                r.listening,
+                r.key.as_ref().map(|k| format!(", signature of key {k:?} verified")).unwrap_or_default()
+            ),
+        }
+    );
+    for c in &r.concerns {
+        println!("  ! {}", lang.pick(&c.ja, &c.en));
+    }
+    for n in &r.notes {
+        eprintln!("{}: {n}", lang.pick("注記", "note"));
+    }
+}
+
+pub fn collect(ctx: &Ctx, args: CollectArgs) -> Result<()> {
+    let lang = ctx.lang;
+    match args.command {
+        Some(CollectCommand::Keygen { name, out }) => {
+            let (secret, public) = open(ctx)?.collector_keygen(&name, &out)?;
+            if ctx.json {
+                print_json(&json!({ "name": name, "secret": secret, "public": public }));
+            } else {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => format!("収集鍵「{name}」を作成し登録しました: {} (秘密鍵、収集する端末へ) と {}", secret.display(), public.display()),
+                        Lang::En => format!("collector key {name:?} made and registered: {} (secret: take it to the hosts) and {}", secret.display(), public.display()),
+                    }
+                );
+            }
+        }
+        Some(CollectCommand::Import { file, device }) => {
+            let r = open(ctx)?.import_host_report(&file, &device)?;
+            print_import(ctx, &r);
+        }
+        Some(CollectCommand::Show { device }) => {
+            let reports = open(ctx)?.host_reports(&device)?;
+            if ctx.json {
+                print_json(&json!(reports));
+                return Ok(());
+            }
+            let headers = match lang {
+                Lang::Ja => [
+                    "番号",
+                    "収集日時",
+                    "ホスト名",
+                    "署名鍵",
+                    "パッケージ",
+                    "待受",
+                    "取込者",
+                ],
+                Lang::En => [
+                    "id",
+                    "collected",
+                    "host",
+                    "key",
+                    "packages",
+                    "listening",
+                    "by",
+                ],
+            };
+            let rows: Vec<Vec<String>> = reports
+                .iter()
+                .map(|r| {
+                    vec![
+                        format!("#{}", r.id),
+                        local(r.collected_at),
+                        r.hostname.clone(),
+                        r.key_name.clone().unwrap_or_else(|| "-".into()),
+                        r.report["packages"]
+                            .as_array()
+                            .map(Vec::len)
+                            .unwrap_or(0)
+                            .to_string(),
+                        r.report["listening"]
+                            .as_array()
+                            .map(Vec::len)
+                            .unwrap_or(0)
+                            .to_string(),
+                        r.imported_by.clone(),
+                    ]
+                })
+                .collect();
+            table(&headers, &rows, &[6, 16, 20, 16, 10, 8, 14]);
+        }
+        None => {
+            let run = args.run;
+            let report = match &run.ssh {
+                Some(dest) => mamori_host::collect_ssh(&mamori_host::SshTarget {
+                    destination: dest.clone(),
+                    port: run.port,
+                    identity: run.identity.clone(),
+                    known_hosts: run.known_hosts.clone(),
+                    connect_timeout: 10,
+                })
+                .map_err(|e| {
+                    UsageError::err(
+                        format!("SSH での収集に失敗しました: {e}"),
+                        format!("collection over SSH failed: {e}"),
+                    )
+                })?,
+                None => mamori_host::collect_root(
+                    run.root.as_deref().unwrap_or(std::path::Path::new("/")),
+                ),
+            };
+            if let Some(device) = &run.import_to {
+                let r = open(ctx)?.import_host_report_direct(report, device)?;
+                print_import(ctx, &r);
+                return Ok(());
+            }
+            let Some(out) = &run.out else {
+                return Err(UsageError::err(
+                    "--out FILE --key 収集鍵 (持ち込み用の署名付きファイル) か --import-to 管理番号 (直接取り込み) を指定してください",
+                    "give --out FILE --key KEY (a signed file to carry) or --import-to ASSET (import directly)",
+                ));
+            };
+            let key = run.key.as_deref().ok_or_else(|| {
+                UsageError::err("--out には --key が必要です", "--out needs --key")
+            })?;
+            let signed = mamori_app::collect::sign_report(&report, key)?;
+            mamori_app::collect::write_signed(out, &signed)?;
+            let concerns = report.concerns();
+            if ctx.json {
+                print_json(
+                    &json!({ "file": out, "hostname": report.hostname, "packages": report.packages.len(), "listening": report.listening.len(), "concerns": concerns, "notes": report.notes }),
+                );
+            } else {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => format!(
+                            "{}: ホスト {} — パッケージ {} 件、待受ポート {} 件、要確認 {} 件。mamori のある端末で `mamori collect import {} --device 管理番号`",
+                            out.display(), report.hostname, report.packages.len(), report.listening.len(), concerns.len(), out.display()
+                        ),
+                        Lang::En => format!(
+                            "{}: host {} — {} packages, {} listening sockets, {} concerns. On mamori's machine: `mamori collect import {} --device ASSET`",
+                            out.display(), report.hostname, report.packages.len(), report.listening.len(), concerns.len(), out.display()
+                        ),
+                    }
+                );
+                for n in &report.notes {
+                    eprintln!("{}: {n}", lang.pick("注記", "note"));
+                }
+            }
         }
     }
     Ok(())

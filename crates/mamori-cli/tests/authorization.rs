@@ -90,6 +90,8 @@ fn actions() -> Vec<Action> {
         Action { name: "attest an initial setting", args: &["attest", "set", "PC-0001", "boot_password", "yes"], allowed: [N, N, Y, N, N, N] },
         Action { name: "list attestations", args: &["attest", "list"], allowed: [Y, Y, Y, Y, Y, N] },
         Action { name: "list what is due", args: &["attest", "due"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "make a collector key", args: &["collect", "keygen", "--name", "k-{role}", "--out", "{dir}/k-{role}"], allowed: [Y, N, N, N, N, N] },
+        Action { name: "list a device's host reports", args: &["collect", "show", "PC-0001"], allowed: [Y, Y, Y, Y, Y, N] },
     ]
 }
 

@@ -597,6 +597,10 @@ pub trait Tx {
         to: NaiveDateTime,
     ) -> Result<Vec<(i64, NaiveDateTime, NaiveDateTime)>>;
 
+    /// Every component of one device, with or without a CPE, as (source, component), in
+    /// source and list order (for showing; matching reads [`Tx::components`]).
+    fn device_components(&self, asset: i64) -> Result<Vec<(String, StoredComponent)>>;
+
     /// Approvals of default-credential checks, newest first (withdrawn ones too).
     fn cred_approvals(&self) -> Result<Vec<CredApproval>>;
     /// Stores an approval; returns its id.

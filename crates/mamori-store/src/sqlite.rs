@@ -1445,6 +1445,27 @@ impl Tx for SqliteTx<'_> {
         self.set_schedule_default_impl(scope, schedule)
     }
 
+    fn device_components(&self, asset: i64) -> Result<Vec<(String, crate::StoredComponent)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT source, asset, name, version, cpe, purl, detail FROM asset_components
+             WHERE asset = ?1 ORDER BY source, position",
+        )?;
+        let rows = stmt.query_map([asset], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                crate::StoredComponent {
+                    asset: r.get(1)?,
+                    name: r.get(2)?,
+                    version: r.get(3)?,
+                    cpe: r.get(4)?,
+                    purl: r.get(5)?,
+                    detail: r.get(6)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     fn cred_approvals(&self) -> Result<Vec<crate::CredApproval>> {
         self.cred_approvals_impl()
     }
