@@ -1,8 +1,9 @@
 //! What a scanned service says never panics mamori: banners, HTTP titles, RDP and SMB
-//! replies, DICOM command sets, TLS certificates.
+//! replies, DICOM command sets, TLS certificates, AMQP Connection.Start, HTTP Digest
+//! challenges.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mamori_net::{identify, tls, wire};
+use mamori_net::{identify, login, tls, wire};
 
 fuzz_target!(|data: &[u8]| {
     let text = identify::printable(data, 200);
@@ -18,4 +19,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = wire::smb_reply(data);
     let _ = wire::dimse_status(data);
     let _ = tls::certificate_facts(data);
+    let _ = wire::amqp_start(data);
+    let _ = login::digest_challenge(&String::from_utf8_lossy(data));
 });

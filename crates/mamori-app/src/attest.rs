@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use chrono::{Duration, NaiveDate, Utc};
 use mamori_core::access::Permission;
 use mamori_core::attest::{self, AttestItem, AttestValue};
+use mamori_core::scan::Check83;
 use mamori_core::{AssetStatus, Labelled, Lang};
 use mamori_store::{AssetFilter, StoredAttestation};
 use serde::Serialize;
@@ -63,8 +64,11 @@ pub struct AttestState {
     pub date: Option<NaiveDate>,
     /// Re-confirm by.
     pub due: Option<NaiveDate>,
-    /// `ok`, `no` (いいえ), `expired`, `missing`.
+    /// `ok`, `no` (いいえ), `expired`, `missing`, or `contradicted`: confirmed changed, but a
+    /// default-credential check found a default password on the device (the findings below).
     pub state: String,
+    /// Open 出荷時パスワード未変更 / 認証なし findings that contradict a はい.
+    pub contradicted_by: Vec<i64>,
     /// Evidence note.
     pub evidence: Option<String>,
     /// Attached file's name.
@@ -210,6 +214,15 @@ impl App {
         for a in tx.attestations(None)? {
             by_asset.entry(a.asset).or_default().push(a);
         }
+        // What the default-credential checks found open, per device.
+        let mut found: HashMap<i64, Vec<i64>> = HashMap::new();
+        for f in tx.check_findings()? {
+            let credential = f.vuln == Check83::DefaultCredential.finding_id()
+                || f.vuln == Check83::NoAuthentication.finding_id();
+            if credential && f.status == "open" && f.asset != 0 {
+                found.entry(f.asset).or_default().push(f.id);
+            }
+        }
         let mut out = Vec::new();
         for s in tx.assets(&AssetFilter::default())? {
             if s.asset.status == AssetStatus::Retired
@@ -222,9 +235,18 @@ impl App {
                 let last = history.iter().rev().find(|a| a.item == item.code());
                 let date = last.map(|a| a.at.with_timezone(&chrono::Local).date_naive());
                 let due = last.and_then(|a| Some(date? + Duration::days(a.interval_days)));
+                let password_item =
+                    matches!(item, AttestItem::DefaultPassword | AttestItem::ServerAdmin);
+                let contradicted_by: Vec<i64> = match last {
+                    Some(a) if password_item && a.value == AttestValue::Yes.code() => {
+                        found.get(&s.id).cloned().unwrap_or_default()
+                    }
+                    _ => Vec::new(),
+                };
                 let state = match last {
                     None => "missing",
                     Some(a) if a.value == AttestValue::No.code() => "no",
+                    Some(_) if !contradicted_by.is_empty() => "contradicted",
                     Some(_) if due.is_some_and(|d| d < today) => "expired",
                     Some(_) => "ok",
                 };
@@ -239,6 +261,7 @@ impl App {
                     date,
                     due,
                     state: state.into(),
+                    contradicted_by,
                     evidence: last.and_then(|a| a.evidence.clone()),
                     attachment: last.and_then(|a| a.attachment.clone()),
                 });

@@ -258,6 +258,7 @@ fn state_label(state: &str, lang: Lang) -> &'static str {
         "ok" => lang.pick("確認済", "confirmed"),
         "no" => lang.pick("いいえ (要対応)", "no (action needed)"),
         "expired" => lang.pick("期限切れ", "expired"),
+        "contradicted" => lang.pick("矛盾 (検査で既定パスワード検出)", "contradicted by a check"),
         _ => lang.pick("未確認", "missing"),
     }
 }

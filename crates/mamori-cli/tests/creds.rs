@@ -331,6 +331,21 @@ fn exactly_the_default_credentials_are_found_within_the_limits() {
         "the excluded site was tried: {basic2}"
     );
 
+    // The 企画管理者 had attested SSH-01's password changed; the check says otherwise.
+    assert_eq!(
+        run(&["attest", "set", "SSH-01", "default_password", "yes"], now).code,
+        0
+    );
+    let states = run(&["--json", "attest", "list", "SSH-01"], now).json();
+    let item = states
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["item"] == "default_password")
+        .unwrap();
+    assert_eq!(item["state"], "contradicted", "{item}");
+    assert_eq!(item["contradicted_by"].as_array().unwrap().len(), 1);
+
     // APP-02 back in: the same Basic password on both sites is 使い回し疑い on each.
     assert_eq!(run(&["creds", "include", "APP-02"], now).code, 0);
     let r = run(&scan, now);

@@ -326,3 +326,61 @@ pub fn collect_ssh(target: &SshTarget) -> std::io::Result<HostReport> {
     }
     collect_tar(&out.stdout, format!("ssh:{}", target.destination))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_of(files: &[(&str, &str)]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, text) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(text.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, path, text.as_bytes()).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_tar_from_ssh_reads_and_a_broken_one_never_panics() {
+        let tar = tar_of(&[
+            ("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"),
+            ("etc/hostname", "pacs-gw\n"),
+            (
+                "var/lib/dpkg/status",
+                "Package: a\nStatus: install ok installed\nVersion: 1\n",
+            ),
+            (
+                "ss.txt",
+                "tcp LISTEN 0 128 0.0.0.0:104 0.0.0.0:* users:((\"storescp\",pid=9,fd=3))\n",
+            ),
+            ("rpm.txt", ""),
+        ]);
+        let r = collect_tar(&tar, "ssh:root@h".into()).unwrap();
+        assert_eq!(r.hostname, "pacs-gw");
+        assert_eq!(r.packages.len(), 1);
+        assert_eq!(r.listening[0].port, 104);
+        assert_eq!(r.listening[0].process.as_deref(), Some("storescp"));
+        assert!(r.notes.iter().any(|n| n.contains("/etc/passwd")));
+        for cut in (0..tar.len()).step_by(97) {
+            let _ = collect_tar(&tar[..cut], "x".into());
+            let mut bad = tar.clone();
+            bad[cut] ^= 0x5a;
+            let _ = collect_tar(&bad, "x".into());
+        }
+        assert!(collect_tar(b"", "x".into()).is_err());
+    }
+
+    #[test]
+    fn the_remote_script_only_reads() {
+        let s = remote_script();
+        for f in FILES {
+            assert!(s.contains(&format!("/{f}")), "{f}");
+        }
+        // Nothing on the host is written but the temporary directory it removes.
+        assert!(!s.contains(" > /") && !s.contains("rm -rf /"));
+        assert!(s.contains("rm -rf \"$t\""));
+    }
+}
