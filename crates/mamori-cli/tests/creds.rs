@@ -5,7 +5,7 @@
 //! - the 企画管理者's approval gates the checks (none, a narrower scope, outside its window:
 //!   refused before any packet);
 //! - exactly the default accounts are found — OpenSSH (a user with a catalogue password),
-//!   vsftpd anonymous, nginx Basic, snmpd `public`, Orthanc orthanc/orthanc, Xvnc without
+//!   vsftpd anonymous, nginx Basic, lighttpd Digest, snmpd `public`, Orthanc orthanc/orthanc, Xvnc without
 //!   authentication, and the machine's MariaDB (root, empty password), PostgreSQL (trust),
 //!   Redis (no password) and RabbitMQ (guest) — and the same Basic password on two sites is
 //!   同一パスワードの使い回し疑い;
@@ -20,8 +20,8 @@ use std::collections::BTreeSet;
 
 use support::Env;
 use testnet::{
-    Accounts, TestNet, BASIC1, BASIC2, BASIC_DEFAULT_PASSWORD, DB, FTP, PACS, SNMP, SSH,
-    SSH_DEFAULT_PASSWORD, SSH_USER, SSH_USER_LOCKED, VNC,
+    Accounts, TestNet, BASIC1, BASIC2, BASIC_DEFAULT_PASSWORD, DB, DIGEST, DIGEST_DEFAULT_PASSWORD,
+    FTP, PACS, SNMP, SSH, SSH_DEFAULT_PASSWORD, SSH_USER, SSH_USER_LOCKED, VNC,
 };
 
 /// The test's own catalogue (the `--catalog` format): the sshd users' candidates and the
@@ -64,6 +64,14 @@ fn catalogue() -> String {
             &format!("svc-candidate-{i}"),
         );
     }
+    entry(
+        "test-digest-appliance",
+        "MamoriTest",
+        "Digest appliance",
+        "http-digest",
+        "admin",
+        DIGEST_DEFAULT_PASSWORD,
+    );
     entry(
         "test-appliance-web",
         "MamoriTest",
@@ -167,7 +175,7 @@ fn exactly_the_default_credentials_are_found_within_the_limits() {
     );
     let cat = env.path("test-catalogue.toml");
     std::fs::write(&cat, catalogue()).unwrap();
-    let scope = format!("{BASIC1},{BASIC2},{SSH}-{SNMP},{VNC},{DB},{PACS}");
+    let scope = format!("{BASIC1}-{DIGEST},{SSH}-{SNMP},{VNC},{DB},{PACS}");
     let scan = [
         "--json",
         "scan",
@@ -283,6 +291,7 @@ fn exactly_the_default_credentials_are_found_within_the_limits() {
         ("default_credential", FTP, "21/tcp"),
         ("default_credential", SSH, "22/tcp"),
         ("default_credential", BASIC1, "80/tcp"),
+        ("default_credential", DIGEST, "80/tcp"),
         ("default_credential", PACS, "8042/tcp"),
         ("default_credential", SNMP, "161/udp"),
         ("default_credential", DB, "3306/tcp"),
@@ -322,6 +331,8 @@ fn exactly_the_default_credentials_are_found_within_the_limits() {
         let n = count(&ftp, &format!("\"USER {user}\""));
         assert!((1..=3).contains(&n), "{user}: {n}\n{ftp}");
     }
+    let digest = net.log("digest-access.log");
+    assert!((1..=3).contains(&count(&digest, " admin ")), "{digest}");
     let basic1 = net.log("basic1-access.log");
     assert!((1..=3).contains(&count(&basic1, " admin ")), "{basic1}");
     // The excluded site saw the scan's one request without credentials, nothing else.
@@ -403,7 +414,11 @@ fn exactly_the_default_credentials_are_found_within_the_limits() {
     outputs.push(audit);
 
     // No password anywhere: what was printed, and every byte the data directory holds.
-    let secrets = [SSH_DEFAULT_PASSWORD, BASIC_DEFAULT_PASSWORD];
+    let secrets = [
+        SSH_DEFAULT_PASSWORD,
+        BASIC_DEFAULT_PASSWORD,
+        DIGEST_DEFAULT_PASSWORD,
+    ];
     for out in &outputs {
         for s in secrets {
             assert!(!out.contains(s), "a password was printed: {out}");

@@ -7,6 +7,8 @@
 //! | 127.42.0.11    | OpenSSH sshd                           | 22               |
 //! | 127.42.0.12    | vsftpd                                 | 21               |
 //! | 127.42.0.13    | Net-SNMP snmpd (community `public`)    | udp/161          |
+//! | 127.42.0.14-15 | nginx with HTTP Basic (accounts modes) | 80               |
+//! | 127.42.0.16    | lighttpd with HTTP Digest (accounts modes) | 80           |
 //! | 127.42.0.17    | TigerVNC's Xvnc, no authentication     | 5900             |
 //! | 127.0.0.1      | the machine's PostgreSQL, MariaDB, Redis | 5432, 3306, 6379 |
 //! | 10.251.42.2    | Orthanc (DICOM + HTTP), dcmtk storescp and Samba (SMBv1 still on), in a network namespace this harness creates | 4242, 8042, 11112, 445 |
@@ -42,6 +44,10 @@ const PACS_GW: &str = "10.251.42.1";
 /// nginx sites with HTTP Basic authentication.
 pub const BASIC1: &str = "127.42.0.14";
 pub const BASIC2: &str = "127.42.0.15";
+/// lighttpd with HTTP Digest authentication.
+pub const DIGEST: &str = "127.42.0.16";
+/// The default Digest password (in the test catalogue).
+pub const DIGEST_DEFAULT_PASSWORD: &str = "Digest-Factory-3";
 
 /// The sshd user whose password is in the test catalogue (the 2nd candidate for it).
 pub const SSH_USER: &str = "mamori-adm";
@@ -79,6 +85,7 @@ pub struct TestNet {
 pub fn missing_programs() -> Option<String> {
     let need = [
         "/usr/sbin/nginx",
+        "/usr/sbin/lighttpd",
         "/usr/sbin/sshd",
         "/usr/sbin/vsftpd",
         "/usr/sbin/snmpd",
@@ -141,6 +148,9 @@ impl TestNet {
             net.users();
         }
         net.nginx();
+        if accounts != Accounts::Audit {
+            net.lighttpd();
+        }
         net.sshd();
         net.vsftpd();
         net.snmpd();
@@ -306,6 +316,55 @@ http {{
             wait_tcp(BASIC1, 80, "nginx", &mut self.children[i]);
             wait_tcp(BASIC2, 80, "nginx", &mut self.children[i]);
         }
+    }
+
+    /// lighttpd asking for HTTP Digest (MD5) on 127.42.0.16, every request logged with its user.
+    fn lighttpd(&mut self) {
+        let d = self.dir.path().display().to_string();
+        let realm = "MamoriTest Digest";
+        let password = if self.accounts == Accounts::Defaults {
+            DIGEST_DEFAULT_PASSWORD.to_string()
+        } else {
+            format!("changed-{}-Dg", std::process::id())
+        };
+        std::fs::create_dir_all(self.path("digest-www")).unwrap();
+        std::fs::write(
+            self.path("digest-www/index.html"),
+            "<html><head><title>Digest</title></head></html>",
+        )
+        .unwrap();
+        std::fs::write(
+            self.path("htdigest"),
+            format!(
+                "admin:{realm}:{}\n",
+                md5_hex(&format!("admin:{realm}:{password}"))
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            self.path("lighttpd.conf"),
+            format!(
+                r#"server.document-root = "{d}/digest-www"
+server.bind = "{DIGEST}"
+server.port = 80
+server.pid-file = "{d}/lighttpd.pid"
+server.errorlog = "{d}/lighttpd-error.log"
+server.modules = ("mod_auth", "mod_authn_file", "mod_accesslog")
+index-file.names = ("index.html")
+accesslog.filename = "{d}/digest-access.log"
+accesslog.format = "%h %u %s"
+auth.backend = "htdigest"
+auth.backend.htdigest.userfile = "{d}/htdigest"
+auth.require = ( "/" => ( "method" => "digest", "realm" => "{realm}", "require" => "valid-user", "algorithm" => "MD5" ) )
+"#
+            ),
+        )
+        .unwrap();
+        let i = self.spawn(
+            Command::new("/usr/sbin/lighttpd").args(["-D", "-f", &format!("{d}/lighttpd.conf")]),
+            "lighttpd.log",
+        );
+        wait_tcp(DIGEST, 80, "lighttpd", &mut self.children[i]);
     }
 
     fn sshd(&mut self) {
@@ -591,4 +650,25 @@ impl Drop for TestNet {
             let _ = Command::new("ip").args(["netns", "del", ns]).output();
         }
     }
+}
+
+/// MD5 in hex, for the htdigest file (RFC 1321, written here to keep the test harness free of
+/// a crypto dependency: the test only needs the file lighttpd reads).
+fn md5_hex(text: &str) -> String {
+    let out = Command::new("openssl")
+        .args(["dgst", "-md5", "-r"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(text.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
 }
