@@ -73,26 +73,16 @@ pub fn creds(ctx: &Ctx, command: CredsCommand) -> Result<()> {
                     ),
                 }
             );
-            let rows: Vec<Vec<String>> = summary
-                .by_category
-                .iter()
-                .map(|(c, n)| vec![c.clone(), n.to_string()])
-                .collect();
-            table(
-                &[lang.pick("分類", "category"), lang.pick("件数", "entries")],
-                &rows,
-                &[20, 8],
-            );
-            let rows: Vec<Vec<String>> = summary
-                .by_protocol
-                .iter()
-                .map(|(c, n)| vec![c.clone(), n.to_string()])
-                .collect();
-            table(
-                &[lang.pick("方式", "protocol"), lang.pick("件数", "entries")],
-                &rows,
-                &[20, 8],
-            );
+            for (heading, counts) in [
+                (lang.pick("分類", "category"), &summary.by_category),
+                (lang.pick("方式", "protocol"), &summary.by_protocol),
+            ] {
+                let rows: Vec<Vec<String>> = counts
+                    .iter()
+                    .map(|(c, n)| vec![c.clone(), n.to_string()])
+                    .collect();
+                table(&[heading, lang.pick("件数", "entries")], &rows, &[20, 8]);
+            }
         }
         CredsCommand::Approve {
             scope,

@@ -497,21 +497,28 @@ fn shell_or_refusal(text: &str) -> Verdict {
 // ---------------------------------------------------------------------------------------
 // MySQL / MariaDB
 
-async fn mysql_packet<S: AsyncRead + Unpin>(s: &mut S, wait: Duration) -> Option<(u8, Vec<u8>)> {
-    let mut head = [0u8; 4];
-    tokio::time::timeout(wait, s.read_exact(&mut head))
+/// Fills `buf` from `s` within `wait`, or `None`.
+async fn read_exact_within<S: AsyncRead + Unpin>(
+    s: &mut S,
+    buf: &mut [u8],
+    wait: Duration,
+) -> Option<()> {
+    tokio::time::timeout(wait, s.read_exact(buf))
         .await
         .ok()?
-        .ok()?;
+        .ok()
+        .map(|_| ())
+}
+
+async fn mysql_packet<S: AsyncRead + Unpin>(s: &mut S, wait: Duration) -> Option<(u8, Vec<u8>)> {
+    let mut head = [0u8; 4];
+    read_exact_within(s, &mut head, wait).await?;
     let len = u32::from_le_bytes([head[0], head[1], head[2], 0]) as usize;
     if len > 1 << 16 {
         return None;
     }
     let mut body = vec![0u8; len];
-    tokio::time::timeout(wait, s.read_exact(&mut body))
-        .await
-        .ok()?
-        .ok()?;
+    read_exact_within(s, &mut body, wait).await?;
     Some((head[3], body))
 }
 
@@ -604,7 +611,6 @@ pub async fn mysql(target: SocketAddr, user: &str, pass: &str, wait: Duration) -
     if s.write_all(&mysql_frame(1, &body)).await.is_err() {
         return Verdict::Unreachable;
     }
-    let mut seq = 2u8;
     for _ in 0..3 {
         let Some((got_seq, reply)) = mysql_packet(&mut s, wait).await else {
             return Verdict::Unreachable;
@@ -626,7 +632,7 @@ pub async fn mysql(target: SocketAddr, user: &str, pass: &str, wait: Duration) -
                     .copied()
                     .take(20)
                     .collect();
-                seq = got_seq.wrapping_add(1);
+                let seq = got_seq.wrapping_add(1);
                 if s.write_all(&mysql_frame(seq, &mysql_native(&data, pass)))
                     .await
                     .is_err()
@@ -637,7 +643,6 @@ pub async fn mysql(target: SocketAddr, user: &str, pass: &str, wait: Duration) -
             _ => return Verdict::Unreachable,
         }
     }
-    let _ = seq;
     Verdict::Unreachable
 }
 
@@ -646,19 +651,13 @@ pub async fn mysql(target: SocketAddr, user: &str, pass: &str, wait: Duration) -
 
 async fn pg_message<S: AsyncRead + Unpin>(s: &mut S, wait: Duration) -> Option<(u8, Vec<u8>)> {
     let mut head = [0u8; 5];
-    tokio::time::timeout(wait, s.read_exact(&mut head))
-        .await
-        .ok()?
-        .ok()?;
+    read_exact_within(s, &mut head, wait).await?;
     let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
     if !(4..=1 << 16).contains(&len) {
         return None;
     }
     let mut body = vec![0u8; len - 4];
-    tokio::time::timeout(wait, s.read_exact(&mut body))
-        .await
-        .ok()?
-        .ok()?;
+    read_exact_within(s, &mut body, wait).await?;
     Some((head[0], body))
 }
 
@@ -801,19 +800,13 @@ pub async fn postgresql(target: SocketAddr, user: &str, pass: &str, wait: Durati
 
 async fn amqp_frame<S: AsyncRead + Unpin>(s: &mut S, wait: Duration) -> Option<(u8, Vec<u8>)> {
     let mut head = [0u8; 7];
-    tokio::time::timeout(wait, s.read_exact(&mut head))
-        .await
-        .ok()?
-        .ok()?;
+    read_exact_within(s, &mut head, wait).await?;
     let size = u32::from_be_bytes([head[3], head[4], head[5], head[6]]) as usize;
     if size > 1 << 20 {
         return None;
     }
     let mut body = vec![0u8; size + 1];
-    tokio::time::timeout(wait, s.read_exact(&mut body))
-        .await
-        .ok()?
-        .ok()?;
+    read_exact_within(s, &mut body, wait).await?;
     if body.pop() != Some(0xce) {
         return None;
     }
