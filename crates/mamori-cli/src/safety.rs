@@ -73,15 +73,22 @@ pub fn creds(ctx: &Ctx, command: CredsCommand) -> Result<()> {
                     ),
                 }
             );
-            for (heading, counts) in [
-                (lang.pick("分類", "category"), &summary.by_category),
-                (lang.pick("方式", "protocol"), &summary.by_protocol),
+            for (heading, counts, labelled) in [
+                (lang.pick("分類", "category"), &summary.by_category, true),
+                (lang.pick("方式", "protocol"), &summary.by_protocol, false),
             ] {
                 let rows: Vec<Vec<String>> = counts
                     .iter()
-                    .map(|(c, n)| vec![c.clone(), n.to_string()])
+                    .map(|(c, n)| {
+                        let name = if labelled {
+                            format!("{} ({c})", mamori_net::catalogue::category_label(c, lang))
+                        } else {
+                            c.clone()
+                        };
+                        vec![name, n.to_string()]
+                    })
                     .collect();
-                table(&[heading, lang.pick("件数", "entries")], &rows, &[20, 8]);
+                table(&[heading, lang.pick("件数", "entries")], &rows, &[40, 8]);
             }
         }
         CredsCommand::Approve {

@@ -73,6 +73,28 @@ pub const CATEGORIES: &[&str] = &[
     "os",
 ];
 
+/// A category's label (Japanese, English); user files may use others, shown as they are.
+pub fn category_label(code: &str, lang: mamori_core::Lang) -> String {
+    let (ja, en) = match code {
+        "network" => ("ネットワーク機器", "network devices"),
+        "vpn" => ("VPN装置・UTM", "VPN devices and firewalls"),
+        "printer" => ("プリンタ・複合機", "printers and MFPs"),
+        "ups" => ("UPS", "UPS"),
+        "building" => ("ビル設備・制御装置", "building controllers"),
+        "nas" => ("NAS・ストレージ", "NAS and storage"),
+        "camera" => ("ネットワークカメラ", "network cameras"),
+        "pacs" => ("PACS・DICOM", "PACS and DICOM"),
+        "database" => ("データベース", "databases"),
+        "web" => ("Web管理画面・ミドルウェア", "web consoles and middleware"),
+        "remote-access" => ("リモートアクセス", "remote access"),
+        "server-management" => ("サーバ管理 (BMC等)", "server management (BMC)"),
+        "medical" => ("医療機器", "medical devices"),
+        "os" => ("OS", "operating systems"),
+        other => return other.to_string(),
+    };
+    lang.pick(ja, en).to_string()
+}
+
 /// One catalogue entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {

@@ -173,3 +173,59 @@ fn telnet_login_prompt_shell_and_refusal() {
         server.await.unwrap();
     });
 }
+
+/// A web device that answers every login with 429 Too Many Requests (a stand-in for a device
+/// that rate-limits: no Debian server does this out of the box). The checks must stop at the
+/// first such answer although several catalogue entries fit.
+#[test]
+fn a_rate_limit_answer_stops_the_checks_on_that_service() {
+    use mamori_core::scan::{HostResult, PortResult, PortState, Transport};
+    use mamori_net::catalogue::parse_toml;
+    use mamori_net::creds::{check, CredPolicy};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { break };
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            if String::from_utf8_lossy(&buf[..n]).contains("Authorization:") {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            let _ = s.write_all(
+                b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let entries = parse_toml(
+        &(1..=4)
+            .map(|i| format!("[[entry]]\nid = \"rl-{i}\"\nvendor = \"Limiter\"\nproduct = \"Box\"\ncategory = \"web\"\nprotocol = \"http-basic\"\nusername = \"user{i}\"\npassword = \"p{i}\"\nsource = \"test fixture\"\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let mut p = PortResult::new(port, Transport::Tcp, PortState::Open);
+    p.service = Some("http".into());
+    p.facts
+        .insert("http.auth".into(), "Basic realm=\"Limiter Box\"".into());
+    let host = HostResult {
+        addr: "127.0.0.1".parse().unwrap(),
+        up: true,
+        mac: None,
+        hostnames: Vec::new(),
+        ports: vec![p],
+    };
+    let policy = CredPolicy {
+        max_attempts: 3,
+        delay_ms: 10,
+        timeout_ms: 2000,
+    };
+    let run = check(&policy, &host, &entries).unwrap();
+    assert_eq!(run.locked, vec![port]);
+    assert!(run.hits.is_empty());
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(run.attempts.values().sum::<u32>(), 1);
+}
