@@ -153,6 +153,37 @@ impl App {
         }
     }
 
+    /// Resumes a named user's session that an edge authenticated earlier with
+    /// [`App::login`] (the web server's session cookie): the user is read again, so a user
+    /// disabled since, or whose roles changed, is refused or limited at once. Not audited (the
+    /// login was). Only for edges that keep their own authenticated sessions.
+    pub fn resume(data_dir: &Path, username: &str) -> Result<App> {
+        let db = data_dir.join(DB_FILE);
+        if !db.is_file() {
+            return Err(AppError::NoStore(data_dir.to_path_buf()));
+        }
+        let mut store = Store::open_sqlite(&db)?;
+        let user = store.begin_read()?.user(username)?;
+        match user {
+            Some(u) if !u.disabled => Ok(App {
+                store,
+                data_dir: data_dir.to_path_buf(),
+                actor: u.username.clone(),
+                roles: u.roles.clone(),
+                must_change_password: u.must_change_password,
+                today: None,
+                now: None,
+                vendor: u.vendor.clone(),
+            }),
+            _ => Err(AppError::LoginFailed),
+        }
+    }
+
+    /// Whether the acting user must change a one-time password before anything else.
+    pub fn must_change_password(&self) -> bool {
+        self.must_change_password
+    }
+
     fn user_or_error(&mut self, username: &str) -> Result<User> {
         self.store
             .begin_read()?

@@ -129,6 +129,12 @@ pub enum Command {
     Attest(AttestCommand),
     /// ホスト情報の収集 (パッケージ・待受ポート・アカウント・sshd・ブートローダ) — the host collector for Linux servers and terminals
     Collect(CollectArgs),
+    /// Web 画面を提供 (既定 http://127.0.0.1:8080) — serve the web UI (default http://127.0.0.1:8080)
+    Serve {
+        /// 待ち受けるアドレスとポート — address and port to listen on
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
 }
 
 /// `mamori collect`: run on the host (or `--ssh`), or one of its subcommands.

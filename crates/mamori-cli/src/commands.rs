@@ -85,6 +85,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Creds(c) => crate::safety::creds(ctx, c),
         Command::Attest(c) => crate::safety::attest(ctx, c),
         Command::Collect(c) => crate::safety::collect(ctx, c),
+        Command::Serve { listen } => serve(ctx, listen),
         Command::Vex(crate::args::VexCommand::Export {
             file,
             asset,
@@ -1086,4 +1087,62 @@ fn audit(ctx: &Ctx, command: AuditCommand) -> Result<()> {
             )),
         },
     }
+}
+
+/// `mamori serve`: the web UI over the same store, until Ctrl-C or SIGTERM.
+fn serve(ctx: &Ctx, listen: std::net::SocketAddr) -> Result<()> {
+    let lang = ctx.lang;
+    // The store must exist (and be readable by this user) before anyone is told to log in.
+    let _ = open(ctx)?;
+    if !listen.ip().is_loopback() {
+        eprintln!(
+            "{}",
+            lang.pick(
+                "警告: TLS なしでループバック以外に公開しています。パスワードが平文で流れます。院内の閉じたネットワーク以外では使わないでください",
+                "warning: serving beyond loopback without TLS: passwords cross the network in plain text; do not use outside a closed hospital network",
+            )
+        );
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("tokio runtime: {e}"))?;
+    let dir = ctx.data_dir.clone();
+    rt.block_on(async move {
+        // Ctrl-C, or SIGTERM from a service manager: stop accepting, finish what is in flight.
+        let shutdown = async {
+            #[cfg(unix)]
+            {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+                let mut int =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+                tokio::select! {
+                    _ = async { if let Some(t) = term.as_mut() { t.recv().await; } else { std::future::pending::<()>().await } } => {}
+                    _ = async { if let Some(i) = int.as_mut() { i.recv().await; } else { std::future::pending::<()>().await } } => {}
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        };
+        let listener_check = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+            UsageError::err(
+                format!("{listen} で待ち受けできません: {e}。--listen で別のポートを指定してください"),
+                format!("cannot listen on {listen}: {e}; choose another with --listen"),
+            )
+        })?;
+        drop(listener_check);
+        println!(
+            "{}",
+            match lang {
+                Lang::Ja => format!("mamori の Web 画面: http://{listen}/ (Ctrl-C で終了)"),
+                Lang::En => format!("mamori's web UI: http://{listen}/ (Ctrl-C to stop)"),
+            }
+        );
+        mamori_web::serve(listen, dir, shutdown)
+            .await
+            .map_err(|e| anyhow::anyhow!("serve: {e}"))
+    })
 }

@@ -1,0 +1,225 @@
+//! The web edge (`mamori serve`): login with mamori's users (Argon2id, through
+//! `mamori_app::App::login`), server-side sessions, CSRF tokens on every state-changing
+//! request, login throttling, a forced change of one-time passwords, security headers (a CSP
+//! without inline script or style, `frame-ancestors 'none'`, `nosniff`), and pages in Japanese
+//! (the default) or English: ダッシュボード, 機器台帳 (list and device), 対応状況 (findings).
+//!
+//! It owns HTTP, cookies and HTML, nothing else: every page calls the same application layer
+//! as the command line (`App::resume` for a session's user), so authorization and audit are
+//! the application's. It deliberately has no SQL, no business rules, and no script at all.
+#![forbid(unsafe_code)]
+
+pub mod session;
+
+mod pages;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use mamori_app::{App, AppError};
+use mamori_core::Lang;
+
+use crate::session::{Session, Sessions};
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "mamori_session";
+/// The pre-login CSRF cookie (double submit on the login form).
+pub const PRE_COOKIE: &str = "mamori_pre";
+/// The language cookie (`ja`, `en`).
+pub const LANG_COOKIE: &str = "mamori_lang";
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct WebState {
+    data_dir: Arc<PathBuf>,
+    sessions: Arc<Sessions>,
+    /// Cookies marked `Secure` (behind TLS).
+    secure: bool,
+}
+
+impl WebState {
+    /// The state for a data directory: 30 minutes idle, 12 hours at most per login.
+    pub fn new(data_dir: PathBuf, secure: bool) -> WebState {
+        WebState::with_timeouts(
+            data_dir,
+            secure,
+            Duration::from_secs(30 * 60),
+            Duration::from_secs(12 * 3600),
+        )
+    }
+
+    /// The state with other session timeouts.
+    pub fn with_timeouts(
+        data_dir: PathBuf,
+        secure: bool,
+        idle: Duration,
+        absolute: Duration,
+    ) -> WebState {
+        WebState {
+            data_dir: Arc::new(data_dir),
+            sessions: Arc::new(Sessions::new(idle, absolute)),
+            secure,
+        }
+    }
+}
+
+/// Every route.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(pages::dashboard))
+        .route("/login", get(pages::login_page).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/password", get(pages::password_page).post(pages::password))
+        .route("/ledger", get(pages::ledger))
+        .route("/ledger/{id}", get(pages::device))
+        .route("/findings", get(pages::findings))
+        .route("/lang/{code}", get(pages::set_lang))
+        .route("/static/mamori.css", get(stylesheet))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../static/mamori.css"),
+    )
+}
+
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    let mut set = |k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        "content-security-policy",
+        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    );
+    set("x-content-type-options", "nosniff");
+    set("x-frame-options", "DENY");
+    set("referrer-policy", "no-referrer");
+    set("cache-control", "no-store");
+    r
+}
+
+/// A cookie's value from the request.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Path=/, Secure under TLS.
+pub(crate) fn set_cookie(
+    state: &WebState,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+) -> String {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if let Some(a) = max_age {
+        c.push_str(&format!("; Max-Age={a}"));
+    }
+    if state.secure {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+/// The page language: the cookie, else Japanese.
+pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
+    match cookie(headers, LANG_COOKIE) {
+        Some("en") => Lang::En,
+        _ => Lang::Ja,
+    }
+}
+
+/// The session of a request, if any and alive.
+pub(crate) fn session_of(state: &WebState, headers: &HeaderMap) -> Option<(String, Session)> {
+    let id = cookie(headers, SESSION_COOKIE)?;
+    let s = state.sessions.get(id)?;
+    Some((id.to_string(), s))
+}
+
+/// Runs `f` with the session user's `App` on a blocking thread. No session: to the login
+/// page; a one-time password: to the password page.
+pub(crate) async fn with_app<T: Send + 'static>(
+    state: &WebState,
+    headers: &HeaderMap,
+    f: impl FnOnce(&mut App) -> mamori_app::Result<T> + Send + 'static,
+) -> Result<(Session, T), Response> {
+    let Some((_, s)) = session_of(state, headers) else {
+        return Err(Redirect::to("/login").into_response());
+    };
+    if s.must_change_password {
+        return Err(Redirect::to("/password").into_response());
+    }
+    let dir = state.data_dir.clone();
+    let user = s.user.clone();
+    let lang = lang_of(headers);
+    let out = tokio::task::spawn_blocking(move || {
+        let mut app = App::resume(&dir, &user)?;
+        f(&mut app)
+    })
+    .await
+    .map_err(|_| error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, None))?;
+    match out {
+        Ok(v) => Ok((s, v)),
+        Err(AppError::LoginFailed) => Err(Redirect::to("/login").into_response()),
+        Err(AppError::MustChangePassword(_)) => Err(Redirect::to("/password").into_response()),
+        Err(e) => Err(app_error(lang, &e)),
+    }
+}
+
+/// An application error as a page: 403 for a permission, 404 for an unknown device, 400 for
+/// other mistakes the user can fix, 500 (without details) otherwise.
+pub(crate) fn app_error(lang: Lang, e: &AppError) -> Response {
+    let status = match e {
+        AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+        AppError::AssetNotFound(_) => StatusCode::NOT_FOUND,
+        e if e.is_user_error() => StatusCode::BAD_REQUEST,
+        e => {
+            eprintln!("mamori serve: internal error: {e}");
+            return error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, None);
+        }
+    };
+    error_page(lang, status, Some(e.message(lang)))
+}
+
+pub(crate) fn error_page(lang: Lang, status: StatusCode, message: Option<String>) -> Response {
+    let text = message.unwrap_or_else(|| {
+        lang.pick(
+            "内部エラーが発生しました。管理者に連絡してください",
+            "an internal error occurred; tell the administrator",
+        )
+        .to_string()
+    });
+    (status, pages::error_markup(lang, status, &text)).into_response()
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listen: SocketAddr,
+    data_dir: PathBuf,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    axum::serve(listener, router(WebState::new(data_dir, false)))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,723 @@
+//! The pages. HTML is written with maud, which escapes every value; there is no script.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::Datelike;
+use mamori_app::findings::FindingQuery;
+use mamori_app::App;
+use mamori_core::{AssetKind, AssetStatus, Labelled, Lang, Level};
+use mamori_store::{AssetFilter, Finding};
+use maud::{html, Markup, DOCTYPE};
+use serde::Deserialize;
+
+use crate::session::{same, token, Session};
+use crate::{
+    app_error, cookie, error_page, lang_of, session_of, set_cookie, with_app, WebState,
+    LANG_COOKIE, PRE_COOKIE, SESSION_COOKIE,
+};
+
+/// Rows per page of the lists.
+pub const PAGE_SIZE: usize = 50;
+
+fn layout(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(if lang == Lang::Ja { "ja" } else { "en" }) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — mamori" }
+                link rel="stylesheet" href="/static/mamori.css";
+            }
+            body {
+                header {
+                    span.brand { "mamori 守り" }
+                    @if let Some(s) = session {
+                        nav {
+                            a href="/" { (lang.pick("ダッシュボード", "Dashboard")) }
+                            a href="/ledger" { (lang.pick("機器台帳", "Device ledger")) }
+                            a href="/findings" { (lang.pick("対応状況", "Findings")) }
+                        }
+                        span.user { (s.user) }
+                        form.inline method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(s.csrf);
+                            button type="submit" { (lang.pick("ログアウト", "Log out")) }
+                        }
+                    }
+                    span.lang {
+                        a href="/lang/ja" lang="ja" { "日本語" } " | " a href="/lang/en" lang="en" { "English" }
+                    }
+                }
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn error_markup(lang: Lang, status: StatusCode, text: &str) -> Markup {
+    layout(
+        lang,
+        &format!(
+            "{} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        ),
+        None,
+        html! { p.error role="alert" { (text) } p { a href="/" { (lang.pick("トップへ", "Back to the start")) } } },
+    )
+}
+
+pub(crate) async fn not_found(headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    error_page(
+        lang,
+        StatusCode::NOT_FOUND,
+        Some(lang.pick("ページがありません", "no such page").into()),
+    )
+}
+
+pub(crate) async fn set_lang(Path(code): Path<String>) -> Response {
+    let value = if code == "en" { "en" } else { "ja" };
+    (
+        [(
+            header::SET_COOKIE,
+            format!("{LANG_COOKIE}={value}; Path=/; SameSite=Strict; Max-Age=31536000"),
+        )],
+        Redirect::to("/"),
+    )
+        .into_response()
+}
+
+// --- login, logout, password --------------------------------------------------------------
+
+fn login_form(lang: Lang, pre: &str, message: Option<&str>) -> Markup {
+    layout(
+        lang,
+        lang.pick("ログイン", "Log in"),
+        None,
+        html! {
+            @if let Some(m) = message { p.error role="alert" { (m) } }
+            form.login method="post" action="/login" {
+                input type="hidden" name="csrf" value=(pre);
+                label { (lang.pick("利用者名", "User name")) input type="text" name="username" autocomplete="username" required autofocus; }
+                label { (lang.pick("パスワード", "Password")) input type="password" name="password" autocomplete="current-password" required; }
+                button type="submit" { (lang.pick("ログイン", "Log in")) }
+            }
+        },
+    )
+}
+
+fn with_pre(state: &WebState, status: StatusCode, page: Markup) -> Response {
+    let _ = state;
+    (status, page).into_response()
+}
+
+pub(crate) async fn login_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    if session_of(&state, &headers).is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let pre = token();
+    let mut r = with_pre(&state, StatusCode::OK, login_form(lang, &pre, None));
+    if let Ok(v) = set_cookie(&state, PRE_COOKIE, &pre, Some(1800)).parse() {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub(crate) async fn login(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    // The form must carry the token of the cookie set with it (no cross-site logins).
+    let pre = cookie(&headers, PRE_COOKIE).unwrap_or("").to_string();
+    if pre.is_empty() || !same(&pre, &form.csrf) {
+        return error_page(
+            lang,
+            StatusCode::FORBIDDEN,
+            Some(
+                lang.pick(
+                    "フォームの有効期限が切れました。もう一度ログインしてください",
+                    "the form expired; log in again",
+                )
+                .into(),
+            ),
+        );
+    }
+    let fresh = token();
+    let refuse = |state: &WebState, text: &str| {
+        let mut r = (
+            StatusCode::UNAUTHORIZED,
+            login_form(lang, &fresh, Some(text)),
+        )
+            .into_response();
+        if let Ok(v) = set_cookie(state, PRE_COOKIE, &fresh, Some(1800)).parse() {
+            r.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        r
+    };
+    let user = form.username.trim().to_string();
+    if state.sessions.locked_out(&user) {
+        return refuse(
+            &state,
+            lang.pick(
+                "ログインの失敗が続いたため、しばらくこの利用者ではログインできません (15 分)",
+                "too many failed logins: this user name is locked for a while (15 minutes)",
+            ),
+        );
+    }
+    let dir = state.data_dir.clone();
+    let (u, p) = (user.clone(), form.password.clone());
+    let outcome = tokio::task::spawn_blocking(move || {
+        App::login(&dir, &u, &p).map(|app| app.must_change_password())
+    })
+    .await;
+    match outcome {
+        Ok(Ok(must_change)) => {
+            state.sessions.succeeded(&user);
+            // A new session token at every login: none from before is ever reused.
+            if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+                state.sessions.end(old);
+            }
+            let id = state.sessions.start(&user, must_change);
+            let to = if must_change { "/password" } else { "/" };
+            let mut r = Redirect::to(to).into_response();
+            let h = r.headers_mut();
+            for c in [
+                set_cookie(&state, SESSION_COOKIE, &id, None),
+                set_cookie(&state, PRE_COOKIE, "", Some(0)),
+            ] {
+                if let Ok(v) = c.parse() {
+                    h.append(header::SET_COOKIE, v);
+                }
+            }
+            r
+        }
+        Ok(Err(mamori_app::AppError::LoginFailed)) => {
+            state.sessions.failed(&user);
+            refuse(&state, &mamori_app::AppError::LoginFailed.message(lang))
+        }
+        Ok(Err(e)) => app_error(lang, &e),
+        Err(_) => error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, None),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The session of a state-changing request whose form carries the session's CSRF token.
+fn checked(
+    state: &WebState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(String, Session), Box<Response>> {
+    let lang = lang_of(headers);
+    let Some((id, s)) = session_of(state, headers) else {
+        return Err(Box::new(Redirect::to("/login").into_response()));
+    };
+    if !same(&s.csrf, csrf) {
+        return Err(Box::new(error_page(
+            lang,
+            StatusCode::FORBIDDEN,
+            Some(
+                lang.pick(
+                    "不正な要求です (CSRF トークンが一致しません)",
+                    "forbidden: the request's CSRF token does not match",
+                )
+                .into(),
+            ),
+        )));
+    }
+    Ok((id, s))
+}
+
+pub(crate) async fn logout(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    match checked(&state, &headers, &form.csrf) {
+        Ok((id, _)) => {
+            state.sessions.end(&id);
+            let mut r = Redirect::to("/login").into_response();
+            if let Ok(v) = set_cookie(&state, SESSION_COOKIE, "", Some(0)).parse() {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Err(r) => *r,
+    }
+}
+
+fn password_form(lang: Lang, s: &Session, message: Option<&str>) -> Markup {
+    layout(
+        lang,
+        lang.pick("パスワードの変更", "Change your password"),
+        Some(s),
+        html! {
+            @if s.must_change_password {
+                p { (lang.pick("初回ログインです。続ける前にパスワードを変更してください (13 文字以上)。", "This is a first login: change your password before going on (13 characters or more).")) }
+            }
+            @if let Some(m) = message { p.error role="alert" { (m) } }
+            form.login method="post" action="/password" {
+                input type="hidden" name="csrf" value=(s.csrf);
+                label { (lang.pick("新しいパスワード", "New password")) input type="password" name="new" autocomplete="new-password" minlength="13" required; }
+                label { (lang.pick("もう一度", "Again")) input type="password" name="again" autocomplete="new-password" minlength="13" required; }
+                button type="submit" { (lang.pick("変更", "Change")) }
+            }
+        },
+    )
+}
+
+pub(crate) async fn password_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    match session_of(&state, &headers) {
+        Some((_, s)) => password_form(lang, &s, None).into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    again: String,
+}
+
+pub(crate) async fn password(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let (id, s) = match checked(&state, &headers, &form.csrf) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    if form.new != form.again {
+        let text = lang.pick("2 つの入力が一致しません", "the two entries differ");
+        return (StatusCode::BAD_REQUEST, password_form(lang, &s, Some(text))).into_response();
+    }
+    let dir = state.data_dir.clone();
+    let user = s.user.clone();
+    let new = form.new.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut app = App::resume(&dir, &user)?;
+        app.set_user_password(&user, Some(&new)).map(|_| ())
+    })
+    .await;
+    match out {
+        Ok(Ok(())) => {
+            state.sessions.password_changed(&id);
+            Redirect::to("/").into_response()
+        }
+        Ok(Err(e)) if e.is_user_error() => (
+            StatusCode::BAD_REQUEST,
+            password_form(lang, &s, Some(&e.message(lang))),
+        )
+            .into_response(),
+        Ok(Err(e)) => app_error(lang, &e),
+        Err(_) => error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, None),
+    }
+}
+
+// --- dashboard ----------------------------------------------------------------------------
+
+struct Dashboard {
+    by_level: Vec<(Level, usize)>,
+    vulnerabilities: usize,
+    safe_use: usize,
+    kev: usize,
+    overdue: usize,
+    unregistered: usize,
+    out_of_hours: usize,
+    default_passwords: usize,
+    devices: usize,
+    past_eos: usize,
+}
+
+pub(crate) async fn dashboard(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    let out = with_app(&state, &headers, |app| {
+        let open = app.findings(&FindingQuery::default())?;
+        let overdue = app
+            .findings(&FindingQuery {
+                overdue: true,
+                ..FindingQuery::default()
+            })?
+            .len();
+        let assets = app.list_assets(&AssetFilter::default())?;
+        let today = app.today();
+        let count = |v: &str| open.iter().filter(|f| f.vuln == v).count();
+        Ok(Dashboard {
+            by_level: [Level::Urgent, Level::High, Level::Medium, Level::Low]
+                .into_iter()
+                .map(|l| (l, open.iter().filter(|f| f.level == l.code()).count()))
+                .collect(),
+            vulnerabilities: open.iter().filter(|f| !f.vuln.starts_with("8.3:")).count(),
+            safe_use: open.iter().filter(|f| f.vuln.starts_with("8.3:")).count(),
+            kev: open.iter().filter(|f| f.kev).count(),
+            overdue,
+            unregistered: count("8.3:unregistered"),
+            out_of_hours: count("8.3:out_of_hours"),
+            default_passwords: count("8.3:default_credential") + count("8.3:no_auth"),
+            devices: assets
+                .iter()
+                .filter(|a| a.asset.status != AssetStatus::Retired)
+                .count(),
+            past_eos: assets
+                .iter()
+                .filter(|a| {
+                    a.asset.status != AssetStatus::Retired
+                        && a.asset.eos_date.is_some_and(|d| d < today)
+                })
+                .count(),
+        })
+    })
+    .await;
+    let (s, d) = match out {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let card = |label: &str, n: usize, href: &str| {
+        html! { a.card href=(href) { span.n { (n) } span.label { (label) } } }
+    };
+    layout(
+        lang,
+        lang.pick("ダッシュボード", "Dashboard"),
+        Some(&s),
+        html! {
+            section.cards {
+                (card(lang.pick("未対応の脆弱性 (8.2)", "Open vulnerabilities (8.2)"), d.vulnerabilities, "/findings?category=8.2"))
+                (card(lang.pick("安全利用の所見 (8.3)", "Safe-use findings (8.3)"), d.safe_use, "/findings?category=8.3"))
+                (card(lang.pick("KEV 掲載", "In KEV"), d.kev, "/findings?kev=1"))
+                (card(lang.pick("対応期限超過", "Overdue"), d.overdue, "/findings?overdue=1"))
+                (card(lang.pick("未登録機器", "Unregistered devices"), d.unregistered, "/findings?category=8.3"))
+                (card(lang.pick("出荷時パスワード・認証なし", "Default passwords, no authentication"), d.default_passwords, "/findings?category=8.3"))
+                (card(lang.pick("稼働時間外の稼働", "Running outside hours"), d.out_of_hours, "/findings?category=8.3"))
+                (card(lang.pick("サポート終了 (EOS) の機器", "Devices past end of support"), d.past_eos, "/ledger"))
+            }
+            h2 { (lang.pick("緊急度別の未対応", "Open findings by level")) }
+            table.levels {
+                thead { tr { th { (lang.pick("緊急度", "Level")) } th { (lang.pick("件数", "Findings")) } } }
+                tbody {
+                    @for (l, n) in &d.by_level {
+                        tr { td { a href={ "/findings?level=" (l.code()) } { (l.label(lang)) } } td.num { (n) } }
+                    }
+                }
+            }
+            p { (lang.pick("台帳の機器 (廃棄済を除く): ", "Devices in the ledger (not retired): ")) (d.devices) }
+        },
+    )
+    .into_response()
+}
+
+// --- ledger -------------------------------------------------------------------------------
+
+fn page_of(q: &HashMap<String, String>) -> usize {
+    q.get("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1)
+}
+
+fn pager(lang: Lang, base: &str, page: usize, total: usize) -> Markup {
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    html! {
+        nav.pager aria-label=(lang.pick("ページ", "pages")) {
+            @if page > 1 { a href={ (base) "page=" (page - 1) } rel="prev" { (lang.pick("← 前", "← previous")) } }
+            span { (page) " / " (pages) " (" (total) (lang.pick(" 件", " rows")) ")" }
+            @if page < pages { a href={ (base) "page=" (page + 1) } rel="next" { (lang.pick("次 →", "next →")) } }
+        }
+    }
+}
+
+/// `?a=b&` for the filters kept across pages (values percent-encoded).
+fn keep(q: &HashMap<String, String>, keys: &[&str]) -> String {
+    let mut out = String::from("?");
+    for k in keys {
+        if let Some(v) = q.get(*k).filter(|v| !v.is_empty()) {
+            out.push_str(k);
+            out.push('=');
+            for b in v.bytes() {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    out.push(b as char);
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            out.push('&');
+        }
+    }
+    out
+}
+
+pub(crate) async fn ledger(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let filter = AssetFilter {
+        kind: q.get("kind").and_then(|k| AssetKind::parse(k)),
+        status: q.get("status").and_then(|k| AssetStatus::parse(k)),
+        department: q.get("department").filter(|d| !d.is_empty()).cloned(),
+        search: q.get("q").filter(|d| !d.trim().is_empty()).cloned(),
+        ids: None,
+    };
+    let out = with_app(&state, &headers, move |app| app.list_assets(&filter)).await;
+    let (s, assets) = match out {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let page = page_of(&q);
+    let rows = assets.iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE);
+    let search = q.get("q").cloned().unwrap_or_default();
+    layout(
+        lang,
+        lang.pick("機器台帳", "Device ledger"),
+        Some(&s),
+        html! {
+            form.filters method="get" action="/ledger" role="search" {
+                label { (lang.pick("検索", "Search")) input type="search" name="q" value=(search); }
+                label { (lang.pick("機器種別", "Kind"))
+                    select name="kind" {
+                        option value="" { (lang.pick("すべて", "all")) }
+                        @for k in AssetKind::ALL {
+                            option value=(k.code()) selected[q.get("kind").map(String::as_str) == Some(k.code())] { (k.label(lang)) }
+                        }
+                    }
+                }
+                label { (lang.pick("状態", "Status"))
+                    select name="status" {
+                        option value="" { (lang.pick("すべて", "all")) }
+                        @for k in AssetStatus::ALL {
+                            option value=(k.code()) selected[q.get("status").map(String::as_str) == Some(k.code())] { (k.label(lang)) }
+                        }
+                    }
+                }
+                button type="submit" { (lang.pick("絞り込み", "Filter")) }
+            }
+            table.list {
+                thead { tr {
+                    th { (lang.pick("管理番号", "Asset ID")) } th { (lang.pick("機器名", "Name")) }
+                    th { (lang.pick("機器種別", "Kind")) } th { (lang.pick("部署", "Department")) }
+                    th { (lang.pick("IPアドレス", "IP address")) } th { "OS" } th { (lang.pick("状態", "Status")) }
+                } }
+                tbody {
+                    @for a in rows {
+                        tr {
+                            td { a href={ "/ledger/" (path_segment(&a.asset.asset_id)) } { (a.asset.asset_id) } }
+                            td { (a.asset.name) }
+                            td { (a.asset.kind.label(lang)) }
+                            td { (a.asset.department.as_deref().unwrap_or("")) }
+                            td { (a.asset.ip.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")) }
+                            td { (a.asset.os.as_deref().unwrap_or("")) " " (a.asset.os_version.as_deref().unwrap_or("")) }
+                            td { (a.asset.status.label(lang)) }
+                        }
+                    }
+                }
+            }
+            (pager(lang, &format!("/ledger{}", keep(&q, &["q", "kind", "status", "department"])), page, assets.len()))
+        },
+    )
+    .into_response()
+}
+
+/// A 管理番号 as a URL path segment.
+fn path_segment(id: &str) -> String {
+    let mut out = String::new();
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn findings_table(lang: Lang, list: &[&Finding]) -> Markup {
+    html! {
+        table.list {
+            thead { tr {
+                th { (lang.pick("緊急度", "Level")) } th { (lang.pick("管理番号", "Asset ID")) }
+                th { (lang.pick("機器名", "Name")) } th { (lang.pick("構成要素", "Component")) }
+                th { (lang.pick("脆弱性・所見", "Vulnerability or check")) } th { "KEV" }
+                th { (lang.pick("対応状況", "Remediation")) }
+            } }
+            tbody {
+                @for f in list {
+                    tr {
+                        td { (Level::parse(&f.level).map(|l| l.label(lang)).unwrap_or("")) }
+                        td { @if !f.asset_id.is_empty() { a href={ "/ledger/" (path_segment(&f.asset_id)) } { (f.asset_id) } } }
+                        td { (f.asset_name) }
+                        td { (f.component) }
+                        td { (vuln_label(lang, &f.vuln)) }
+                        td { @if f.kev { "KEV" } }
+                        td { (mamori_core::remediation::Remediation::parse(&f.state).map(|r| r.label(lang)).unwrap_or("")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn vuln_label(lang: Lang, vuln: &str) -> String {
+    match mamori_core::scan::Check83::from_finding_id(vuln) {
+        Some(c) => format!("8.3 {}", c.label(lang)),
+        None => vuln.to_string(),
+    }
+}
+
+pub(crate) async fn device(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let asset_id = id.clone();
+    let out = with_app(&state, &headers, move |app| {
+        let (stored, history) = app.show_asset(&asset_id)?;
+        let findings = app.findings(&FindingQuery {
+            asset: Some(asset_id.clone()),
+            ..FindingQuery::default()
+        })?;
+        let components = app.asset_components(&asset_id)?;
+        Ok((stored, history, findings, components))
+    })
+    .await;
+    let (s, (stored, history, findings, components)) = match out {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let a = &stored.asset;
+    let field = |label: &str, value: String| html! { tr { th { (label) } td { (value) } } };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let listed: Vec<&Finding> = findings.iter().collect();
+    layout(
+        lang,
+        &format!("{} {}", a.asset_id, a.name),
+        Some(&s),
+        html! {
+            table.fields {
+                (field(lang.pick("管理番号", "Asset ID"), a.asset_id.clone()))
+                (field(lang.pick("機器名", "Name"), a.name.clone()))
+                (field(lang.pick("機器種別", "Kind"), a.kind.label(lang).to_string()))
+                (field(lang.pick("状態", "Status"), a.status.label(lang).to_string()))
+                (field(lang.pick("部署", "Department"), opt(&a.department)))
+                (field(lang.pick("設置場所", "Location"), opt(&a.location)))
+                (field(lang.pick("製造元", "Manufacturer"), opt(&a.manufacturer)))
+                (field(lang.pick("型番", "Model"), opt(&a.model)))
+                (field("OS", format!("{} {}", opt(&a.os), opt(&a.os_version))))
+                (field(lang.pick("IPアドレス", "IP address"), a.ip.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")))
+                (field(lang.pick("保守事業者", "Maintenance vendor"), opt(&a.vendor)))
+                (field(lang.pick("サポート終了日", "End of support"), a.eos_date.map(|d| format!("{}-{:02}-{:02}", d.year(), d.month(), d.day())).unwrap_or_default()))
+                (field(lang.pick("起動時パスワード", "Start-up password"), a.boot_password.map(|v| v.label(lang).to_string()).unwrap_or_default()))
+                (field(lang.pick("出荷時パスワード変更", "Default password changed"), a.default_password_changed.map(|v| v.label(lang).to_string()).unwrap_or_default()))
+            }
+            h2 { (lang.pick("未対応の所見", "Open findings")) " (" (findings.len()) ")" }
+            (findings_table(lang, &listed))
+            h2 { (lang.pick("構成品", "Components")) " (" (components.len()) ")" }
+            ul.components {
+                @for (source, c) in components.iter().take(200) {
+                    li { "[" (source) "] " (c.name) " " (c.version.as_deref().unwrap_or("")) " " (c.cpe.as_deref().or(c.purl.as_deref()).unwrap_or("")) }
+                }
+            }
+            h2 { (lang.pick("状態の履歴", "Status history")) }
+            ul {
+                @for c in &history {
+                    li { (c.at.format("%Y-%m-%d %H:%M")) " " (c.from.map(|f| f.label(lang)).unwrap_or("—")) " → " (c.to.label(lang)) " " (c.actor) " " (c.reason.as_deref().unwrap_or("")) }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+// --- findings -----------------------------------------------------------------------------
+
+pub(crate) async fn findings(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let query = FindingQuery {
+        kev: q.get("kev").is_some_and(|v| v == "1"),
+        overdue: q.get("overdue").is_some_and(|v| v == "1"),
+        min_level: q.get("level").and_then(|l| Level::parse(l)),
+        category: q
+            .get("category")
+            .filter(|c| *c == "8.2" || *c == "8.3")
+            .cloned(),
+        department: q.get("department").filter(|d| !d.is_empty()).cloned(),
+        ..FindingQuery::default()
+    };
+    let out = with_app(&state, &headers, move |app| app.findings(&query)).await;
+    let (s, list) = match out {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let page = page_of(&q);
+    let shown: Vec<&Finding> = list
+        .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .collect();
+    layout(
+        lang,
+        lang.pick("対応状況", "Findings"),
+        Some(&s),
+        html! {
+            form.filters method="get" action="/findings" {
+                label { (lang.pick("緊急度 (以上)", "Level (at least)"))
+                    select name="level" {
+                        option value="" { (lang.pick("すべて", "all")) }
+                        @for l in [Level::Urgent, Level::High, Level::Medium, Level::Low] {
+                            option value=(l.code()) selected[q.get("level").map(String::as_str) == Some(l.code())] { (l.label(lang)) }
+                        }
+                    }
+                }
+                label { (lang.pick("区分", "Category"))
+                    select name="category" {
+                        option value="" { (lang.pick("すべて", "all")) }
+                        option value="8.2" selected[q.get("category").map(String::as_str) == Some("8.2")] { (lang.pick("脆弱性 (8.2)", "vulnerabilities (8.2)")) }
+                        option value="8.3" selected[q.get("category").map(String::as_str) == Some("8.3")] { (lang.pick("安全利用 (8.3)", "safe use (8.3)")) }
+                    }
+                }
+                label.check { input type="checkbox" name="kev" value="1" checked[q.get("kev").is_some_and(|v| v == "1")]; "KEV" }
+                label.check { input type="checkbox" name="overdue" value="1" checked[q.get("overdue").is_some_and(|v| v == "1")]; (lang.pick("期限超過", "overdue")) }
+                button type="submit" { (lang.pick("絞り込み", "Filter")) }
+            }
+            (findings_table(lang, &shown))
+            (pager(lang, &format!("/findings{}", keep(&q, &["level", "category", "kev", "overdue", "department"])), page, list.len()))
+        },
+    )
+    .into_response()
+}

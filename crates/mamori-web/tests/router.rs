@@ -1,0 +1,367 @@
+//! The web edge without sockets (`tower::ServiceExt::oneshot` on the router), over a real
+//! SQLite store: login and its throttle, session cookies and their rotation, CSRF on every
+//! state-changing request, the forced change of a one-time password, security headers on every
+//! response, roles (a vendor sees no ledger), escaping of what users typed, and the pages in
+//! Japanese and English.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use mamori_app::App;
+use mamori_core::Role;
+use mamori_web::{router, WebState};
+use tower::ServiceExt;
+
+const ADMIN_PW: &str = "admin-password-2026!";
+const PW: &str = "operator-password-2026";
+
+struct Site {
+    _dir: tempfile::TempDir,
+    router: Router,
+    newbie_password: String,
+}
+
+fn setup() -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let init = mamori_app::init::init(&data, Some(ADMIN_PW), "os:test").unwrap();
+    let mut admin = App::login(&data, &init.admin_username, ADMIN_PW).unwrap();
+    admin
+        .add_user("sato", None, &[Role::Operator], None, Some(PW))
+        .unwrap();
+    admin
+        .add_user("acme", None, &[Role::Vendor], Some("Acme"), Some(PW))
+        .unwrap();
+    let newbie = admin
+        .add_user("newbie", None, &[Role::Operator], None, None)
+        .unwrap()
+        .one_time_password
+        .unwrap();
+    let mut op = App::login(&data, "sato", PW).unwrap();
+    op.add_asset(
+        "PC-1",
+        &[
+            ("機器名".into(), "<script>alert(1)</script>".into()),
+            ("機器種別".into(), "端末PC".into()),
+            ("部署".into(), "医事課".into()),
+        ],
+    )
+    .unwrap();
+    op.add_asset(
+        "SV-2",
+        &[
+            ("機器名".into(), "電子カルテサーバ".into()),
+            ("機器種別".into(), "サーバ".into()),
+        ],
+    )
+    .unwrap();
+    Site {
+        router: router(WebState::new(data, false)),
+        _dir: dir,
+        newbie_password: newbie,
+    }
+}
+
+struct Got {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn send(router: &Router, req: Request<Body>) -> Got {
+    let r = router.clone().oneshot(req).await.unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    let body =
+        String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    Got {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get(router: &Router, path: &str, cookies: &str) -> Got {
+    let req = Request::get(path)
+        .header(header::COOKIE, cookies)
+        .body(Body::empty())
+        .unwrap();
+    send(router, req).await
+}
+
+async fn post(router: &Router, path: &str, cookies: &str, form: &str) -> Got {
+    let req = Request::post(path)
+        .header(header::COOKIE, cookies)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_string()))
+        .unwrap();
+    send(router, req).await
+}
+
+fn set_cookies(g: &Got) -> Vec<String> {
+    g.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+fn cookie_value(g: &Got, name: &str) -> Option<String> {
+    set_cookies(g)
+        .iter()
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_string())
+}
+
+fn hidden_csrf(body: &str) -> String {
+    let at = body.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    body[at..at + 64].to_string()
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Logs in; returns the response and the session cookie header value.
+async fn login(router: &Router, user: &str, password: &str) -> (Got, String) {
+    let page = get(router, "/login", "").await;
+    let pre = cookie_value(&page, "mamori_pre").unwrap();
+    assert_eq!(hidden_csrf(&page.body), pre);
+    let r = post(
+        router,
+        "/login",
+        &format!("mamori_pre={pre}"),
+        &format!(
+            "username={}&password={}&csrf={pre}",
+            enc(user),
+            enc(password)
+        ),
+    )
+    .await;
+    let session = cookie_value(&r, "mamori_session")
+        .map(|v| format!("mamori_session={v}"))
+        .unwrap_or_default();
+    (r, session)
+}
+
+fn location(g: &Got) -> &str {
+    g.headers
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn without_a_session_every_page_leads_to_login_with_security_headers() {
+    let site = setup();
+    for path in ["/", "/ledger", "/ledger/PC-1", "/findings"] {
+        let r = get(&site.router, path, "").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(&r), "/login");
+    }
+    for path in ["/login", "/", "/nowhere", "/static/mamori.css"] {
+        let r = get(&site.router, path, "").await;
+        let csp = r.headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(r.headers["x-content-type-options"], "nosniff");
+        assert_eq!(r.headers["x-frame-options"], "DENY");
+    }
+    assert_eq!(
+        get(&site.router, "/nowhere", "").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // No inline script or style anywhere (the CSP would block it anyway).
+    let page = get(&site.router, "/login", "").await;
+    assert!(!page.body.contains("<script") && !page.body.contains("style="));
+}
+
+#[tokio::test]
+async fn login_sets_a_strict_cookie_a_new_session_each_time_and_pages_escape_input() {
+    let site = setup();
+    let (r, first) = login(&site.router, "sato", PW).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/");
+    let c = set_cookies(&r)
+        .into_iter()
+        .find(|c| c.starts_with("mamori_session="))
+        .unwrap();
+    assert!(
+        c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Path=/"),
+        "{c}"
+    );
+    let (_, second) = login(&site.router, "sato", PW).await;
+    assert_ne!(first, second, "a new session at every login");
+
+    let home = get(&site.router, "/", &second).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("ダッシュボード") && home.body.contains("lang=\"ja\""));
+    let ledger = get(&site.router, "/ledger", &second).await;
+    assert_eq!(ledger.status, StatusCode::OK);
+    assert!(ledger.body.contains("電子カルテサーバ"));
+    assert!(ledger
+        .body
+        .contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!ledger.body.contains("<script>alert"));
+    let device = get(&site.router, "/ledger/PC-1", &second).await;
+    assert_eq!(device.status, StatusCode::OK);
+    assert!(device.body.contains("医事課"));
+    assert_eq!(
+        get(&site.router, "/ledger/NOPE-9", &second).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&site.router, "/findings", &second).await.status,
+        StatusCode::OK
+    );
+    // Search text goes to the application as text, never into SQL.
+    let inj = get(&site.router, "/ledger?q=%27%20OR%201%3D1%20--", &second).await;
+    assert_eq!(inj.status, StatusCode::OK);
+    assert!(
+        !inj.body.contains("PC-1") && inj.body.contains("(0"),
+        "{}",
+        inj.body
+    );
+    let found = get(&site.router, "/ledger?q=%E9%9B%BB%E5%AD%90", &second).await;
+    assert!(found.body.contains("SV-2") && !found.body.contains(">PC-1<"));
+
+    // English on request.
+    let switch = get(&site.router, "/lang/en", &second).await;
+    let lang = cookie_value(&switch, "mamori_lang").unwrap();
+    let en = get(&site.router, "/", &format!("{second}; mamori_lang={lang}")).await;
+    assert!(en.body.contains("Dashboard") && en.body.contains("lang=\"en\""));
+}
+
+#[tokio::test]
+async fn failed_logins_are_refused_alike_and_then_locked_out() {
+    let site = setup();
+    let (r, cookie) = login(&site.router, "sato", "wrong-password-0000").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(cookie.is_empty());
+    let (unknown, _) = login(&site.router, "nobody", "wrong-password-0000").await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    // The same words for a wrong user and a wrong password.
+    let msg = |b: &str| {
+        b[b.find("role=\"alert\"").unwrap()..]
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(msg(&r.body), msg(&unknown.body));
+    for _ in 0..4 {
+        login(&site.router, "sato", "wrong-password-0000").await;
+    }
+    let (locked, cookie) = login(&site.router, "sato", PW).await;
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
+    assert!(cookie.is_empty());
+    assert!(locked.body.contains("15"));
+    // Without the login form's token: refused.
+    let r = post(
+        &site.router,
+        "/login",
+        "",
+        &format!("username=sato&password={PW}&csrf=x"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn state_changes_need_the_sessions_csrf_token() {
+    let site = setup();
+    let (_, cookie) = login(&site.router, "sato", PW).await;
+    let home = get(&site.router, "/", &cookie).await;
+    let csrf = hidden_csrf(&home.body);
+    for bad in ["", "csrf=0000", &format!("csrf={}", "a".repeat(64))] {
+        let r = post(&site.router, "/logout", &cookie, bad).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{bad}");
+    }
+    assert_eq!(get(&site.router, "/", &cookie).await.status, StatusCode::OK);
+    let out = post(&site.router, "/logout", &cookie, &format!("csrf={csrf}")).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let after = get(&site.router, "/", &cookie).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "the session ended");
+    assert_eq!(location(&after), "/login");
+}
+
+#[tokio::test]
+async fn a_vendor_sees_no_ledger_and_a_one_time_password_must_be_changed_first() {
+    let site = setup();
+    let (_, vendor) = login(&site.router, "acme", PW).await;
+    assert_eq!(
+        get(&site.router, "/ledger", &vendor).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(&site.router, "/ledger/PC-1", &vendor).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(&site.router, "/", &vendor).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let (r, newbie) = login(&site.router, "newbie", &site.newbie_password).await;
+    assert_eq!(location(&r), "/password");
+    let home = get(&site.router, "/", &newbie).await;
+    assert_eq!(location(&home), "/password");
+    let page = get(&site.router, "/password", &newbie).await;
+    let csrf = hidden_csrf(&page.body);
+    let mismatch = post(
+        &site.router,
+        "/password",
+        &newbie,
+        &format!("csrf={csrf}&new=aaaaaaaaaaaaaaaa&again=bbbbbbbbbbbbbbbb"),
+    )
+    .await;
+    assert_eq!(mismatch.status, StatusCode::BAD_REQUEST);
+    let short = post(
+        &site.router,
+        "/password",
+        &newbie,
+        &format!("csrf={csrf}&new=short&again=short"),
+    )
+    .await;
+    assert_eq!(short.status, StatusCode::BAD_REQUEST);
+    let ok = post(
+        &site.router,
+        "/password",
+        &newbie,
+        &format!("csrf={csrf}&new=new-password-2026-x&again=new-password-2026-x"),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(get(&site.router, "/", &newbie).await.status, StatusCode::OK);
+    // The new password works for a new login.
+    let (again, _) = login(&site.router, "newbie", "new-password-2026-x").await;
+    assert_eq!(location(&again), "/");
+}
+
+#[tokio::test]
+async fn sessions_end_after_the_idle_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let init = mamori_app::init::init(&data, Some(ADMIN_PW), "os:test").unwrap();
+    let router = router(WebState::with_timeouts(
+        data,
+        false,
+        std::time::Duration::from_millis(300),
+        std::time::Duration::from_secs(60),
+    ));
+    let (_, cookie) = login(&router, &init.admin_username, ADMIN_PW).await;
+    assert_eq!(get(&router, "/", &cookie).await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(location(&get(&router, "/", &cookie).await), "/login");
+}
