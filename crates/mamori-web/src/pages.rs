@@ -566,7 +566,7 @@ fn findings_table(lang: Lang, list: &[&Finding]) -> Markup {
     html! {
         table.list {
             thead { tr {
-                th { (lang.pick("緊急度", "Level")) } th { (lang.pick("管理番号", "Asset ID")) }
+                th { "#" } th { (lang.pick("緊急度", "Level")) } th { (lang.pick("管理番号", "Asset ID")) }
                 th { (lang.pick("機器名", "Name")) } th { (lang.pick("構成要素", "Component")) }
                 th { (lang.pick("脆弱性・所見", "Vulnerability or check")) } th { "KEV" }
                 th { (lang.pick("対応状況", "Remediation")) }
@@ -574,6 +574,7 @@ fn findings_table(lang: Lang, list: &[&Finding]) -> Markup {
             tbody {
                 @for f in list {
                     tr {
+                        td { a href={ "/findings/" (f.id) } { (f.id) } }
                         td { (Level::parse(&f.level).map(|l| l.label(lang)).unwrap_or("")) }
                         td { @if !f.asset_id.is_empty() { a href={ "/ledger/" (path_segment(&f.asset_id)) } { (f.asset_id) } } }
                         td { (f.asset_name) }
@@ -720,4 +721,335 @@ pub(crate) async fn findings(
         },
     )
     .into_response()
+}
+
+// --- one finding: its history, state changes, exceptions ----------------------------------
+
+pub(crate) async fn finding(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    use mamori_core::remediation::{transition, Justification, Measure, Remediation, ResidualRisk};
+    let lang = lang_of(&headers);
+    let out = with_app(&state, &headers, move |app| {
+        let f = app.finding(id)?;
+        let history = app.finding_history(id)?;
+        let exceptions: Vec<mamori_store::Exception> = app
+            .exceptions()?
+            .into_iter()
+            .filter(|e| e.findings.contains(&id))
+            .collect();
+        let may_triage =
+            mamori_core::access::any_allows(app.roles(), mamori_core::access::Permission::Triage);
+        let may_approve =
+            mamori_core::access::any_allows(app.roles(), mamori_core::access::Permission::Approve);
+        Ok((f, history, exceptions, may_triage, may_approve, app.today()))
+    })
+    .await;
+    let (s, (f, history, exceptions, may_triage, may_approve, today)) = match out {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let current = Remediation::parse(&f.state).unwrap_or(Remediation::New);
+    let targets: Vec<Remediation> = Remediation::ALL
+        .iter()
+        .copied()
+        .filter(|to| {
+            matches!(
+                transition(current, *to),
+                Ok(mamori_core::access::Permission::Triage)
+            )
+        })
+        .collect();
+    let why = f.evidence["why"].as_str().unwrap_or("").to_string();
+    let title = f.evidence["title"].as_str().unwrap_or("").to_string();
+    layout(
+        lang,
+        &format!("#{} {}", f.id, vuln_label(lang, &f.vuln)),
+        Some(&s),
+        html! {
+            table.fields {
+                tr { th { (lang.pick("機器", "Device")) } td { a href={ "/ledger/" (path_segment(&f.asset_id)) } { (f.asset_id) } " " (f.asset_name) } }
+                tr { th { (lang.pick("構成要素", "Component")) } td { (f.component) } }
+                tr { th { (lang.pick("脆弱性・所見", "Vulnerability or check")) } td { (vuln_label(lang, &f.vuln)) " " (title) } }
+                @if !why.is_empty() { tr { th { (lang.pick("根拠", "Why")) } td { (why) } } }
+                tr { th { (lang.pick("緊急度", "Level")) } td { (Level::parse(&f.level).map(|l| l.label(lang)).unwrap_or("")) " (" (format!("{:.1}", f.score)) ")" @if f.kev { " KEV" } } }
+                tr { th { (lang.pick("対応状況", "Remediation")) } td.state { (current.label(lang)) } }
+                tr { th { (lang.pick("情報源", "Sources")) } td { (f.sources.join(", ")) } }
+                tr { th { (lang.pick("初回検出", "First seen")) } td { (f.first_seen.format("%Y-%m-%d")) } }
+            }
+            @if may_triage && !targets.is_empty() {
+                h2 { (lang.pick("対応状況を変更", "Change the remediation state")) }
+                form.stack method="post" action={ "/findings/" (f.id) "/state" } {
+                    input type="hidden" name="csrf" value=(s.csrf);
+                    label { (lang.pick("新しい状況", "New state"))
+                        select name="to" {
+                            @for t in &targets { option value=(t.code()) { (t.label(lang)) } }
+                        }
+                    }
+                    label { (lang.pick("理由・メモ", "Reason, note")) textarea name="reason" rows="2" {} }
+                    label { (lang.pick("適用予定日 (適用予定のとき)", "Planned date (for Fix planned)")) input type="date" name="planned_date" min=(today.to_string()); }
+                    label { (lang.pick("該当なしの根拠 (該当なしのとき)", "Justification (for Not affected)"))
+                        select name="justification" {
+                            option value="" { "—" }
+                            @for j in Justification::ALL { option value=(j.code()) { (j.label(lang)) } }
+                        }
+                    }
+                    button type="submit" { (lang.pick("変更", "Change")) }
+                }
+                h2 { (lang.pick("代替策・リスク受容を申請", "Propose alternative measures or risk acceptance")) }
+                form.stack method="post" action={ "/findings/" (f.id) "/exception" } {
+                    input type="hidden" name="csrf" value=(s.csrf);
+                    label { (lang.pick("種類", "Kind"))
+                        select name="kind" {
+                            option value=(Remediation::Mitigated.code()) { (Remediation::Mitigated.label(lang)) }
+                            option value=(Remediation::RiskAccepted.code()) { (Remediation::RiskAccepted.label(lang)) }
+                        }
+                    }
+                    fieldset {
+                        legend { (lang.pick("代替策", "Measures")) }
+                        @for m in Measure::ALL { label.check { input type="checkbox" name="measure" value=(m.code()); (m.label(lang)) } }
+                    }
+                    label { (lang.pick("内容", "What exactly")) textarea name="note" rows="2" {} }
+                    label { (lang.pick("残存リスク", "Residual risk"))
+                        select name="residual_risk" { @for r in ResidualRisk::ALL { option value=(r.code()) { (r.label(lang)) } } }
+                    }
+                    label { (lang.pick("見直し期限", "Review by")) input type="date" name="review_date" required min=(today.to_string()); }
+                    button type="submit" { (lang.pick("申請", "Propose")) }
+                }
+            }
+            @if !exceptions.is_empty() {
+                h2 { (lang.pick("代替策・リスク受容", "Exceptions")) }
+                table.list {
+                    thead { tr { th { "#" } th { (lang.pick("種類", "Kind")) } th { (lang.pick("状態", "Status")) } th { (lang.pick("申請者", "Proposed by")) } th { (lang.pick("見直し期限", "Review by")) } th {} } }
+                    tbody {
+                        @for e in &exceptions {
+                            tr {
+                                td { (e.id) }
+                                td { (Remediation::parse(&e.kind).map(|k| k.label(lang)).unwrap_or("")) ": " (e.measures.iter().filter_map(|m| Measure::parse(m)).map(|m| m.label(lang)).collect::<Vec<_>>().join("、")) " " (e.note.as_deref().unwrap_or("")) }
+                                td { (e.status) }
+                                td { (e.requested_by) }
+                                td { (e.review_date) }
+                                td {
+                                    @if may_approve && e.status == "proposed" {
+                                        form.inline method="post" action={ "/exceptions/" (e.id) "/decide" } {
+                                            input type="hidden" name="csrf" value=(s.csrf);
+                                            input type="hidden" name="finding" value=(f.id);
+                                            input type="text" name="reason" aria-label=(lang.pick("コメント", "Comment"));
+                                            button type="submit" name="decision" value="approve" { (lang.pick("承認", "Approve")) }
+                                            button type="submit" name="decision" value="reject" { (lang.pick("却下", "Reject")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (lang.pick("履歴", "History")) }
+            ul.history {
+                @for e in &history {
+                    li {
+                        (e.at.format("%Y-%m-%d %H:%M")) " "
+                        (Remediation::parse(&e.event.from).map(|r| r.label(lang)).unwrap_or("—")) " → "
+                        (Remediation::parse(&e.event.to).map(|r| r.label(lang)).unwrap_or("")) " "
+                        (e.event.actor) " "
+                        (mamori_app::remediation::event_reason(e.event.reason.as_deref(), lang))
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+/// A POST's fields, repeated names kept (`measure=a&measure=b`).
+fn fields(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                match std::str::from_utf8(&bytes[i + 1..(i + 3).min(bytes.len())])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(b) if i + 3 <= bytes.len() => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {
+    f.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+/// Runs a state-changing use case for a form POST (CSRF checked), then goes to `back`.
+async fn act(
+    state: WebState,
+    headers: HeaderMap,
+    body: String,
+    back: String,
+    f: impl FnOnce(&mut App, &[(String, String)]) -> mamori_app::Result<()> + Send + 'static,
+) -> Response {
+    let lang = lang_of(&headers);
+    let form = fields(&body);
+    let (_, s) = match checked(&state, &headers, field(&form, "csrf")) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    if s.must_change_password {
+        return Redirect::to("/password").into_response();
+    }
+    let dir = state.data_dir.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut app = App::resume(&dir, &s.user)?;
+        f(&mut app, &form)
+    })
+    .await;
+    match out {
+        Ok(Ok(())) => Redirect::to(&back).into_response(),
+        Ok(Err(e)) => app_error(lang, &e),
+        Err(_) => error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, None),
+    }
+}
+
+fn date_field(v: &str) -> mamori_app::Result<Option<chrono::NaiveDate>> {
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| {
+            mamori_app::AppError::bad_value(
+                "date",
+                format!("日付「{v}」は YYYY-MM-DD ではありません"),
+                format!("{v:?} is not a date (YYYY-MM-DD)"),
+            )
+        })
+}
+
+pub(crate) async fn finding_state(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: String,
+) -> Response {
+    use mamori_core::remediation::{Justification, Remediation};
+    act(
+        state,
+        headers,
+        body,
+        format!("/findings/{id}"),
+        move |app, form| {
+            let to = Remediation::parse(field(form, "to")).ok_or_else(|| {
+                mamori_app::AppError::bad_value(
+                    "to",
+                    "新しい状況を選んでください",
+                    "choose the new state",
+                )
+            })?;
+            let reason = Some(field(form, "reason").trim().to_string()).filter(|r| !r.is_empty());
+            let change = mamori_app::remediation::StateChange {
+                to,
+                reason,
+                planned_date: date_field(field(form, "planned_date"))?,
+                justification: Justification::parse(field(form, "justification")),
+            };
+            let today = app.today();
+            app.set_state(
+                &mamori_app::remediation::Findings::Ids(vec![id]),
+                &change,
+                today,
+            )
+            .map(|_| ())
+        },
+    )
+    .await
+}
+
+pub(crate) async fn finding_exception(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: String,
+) -> Response {
+    use mamori_core::remediation::{Measure, Remediation, ResidualRisk};
+    act(
+        state,
+        headers,
+        body,
+        format!("/findings/{id}"),
+        move |app, form| {
+            let kind = Remediation::parse(field(form, "kind")).unwrap_or(Remediation::Mitigated);
+            let measures: Vec<Measure> = form
+                .iter()
+                .filter(|(k, _)| k == "measure")
+                .filter_map(|(_, v)| Measure::parse(v))
+                .collect();
+            let review_date = date_field(field(form, "review_date"))?.ok_or_else(|| {
+                mamori_app::AppError::bad_value(
+                    "review_date",
+                    "見直し期限を指定してください",
+                    "give the review date",
+                )
+            })?;
+            let proposal = mamori_app::exceptions::Proposal {
+                kind,
+                measures,
+                note: Some(field(form, "note").trim().to_string()).filter(|n| !n.is_empty()),
+                residual_risk: ResidualRisk::parse(field(form, "residual_risk"))
+                    .unwrap_or(ResidualRisk::Medium),
+                review_date,
+            };
+            app.propose_exception(&mamori_app::remediation::Findings::Ids(vec![id]), &proposal)
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+pub(crate) async fn decide_exception(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: String,
+) -> Response {
+    let form = fields(&body);
+    let back = match field(&form, "finding").parse::<i64>() {
+        Ok(f) => format!("/findings/{f}"),
+        Err(_) => "/findings".to_string(),
+    };
+    act(state, headers, body, back, move |app, form| {
+        let approve = field(form, "decision") == "approve";
+        let reason = Some(field(form, "reason").trim().to_string()).filter(|r| !r.is_empty());
+        app.decide_exception(id, approve, reason.as_deref())
+            .map(|_| ())
+    })
+    .await
 }

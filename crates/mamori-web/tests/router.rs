@@ -365,3 +365,109 @@ async fn sessions_end_after_the_idle_timeout() {
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert_eq!(location(&get(&router, "/", &cookie).await), "/login");
 }
+
+/// The workflow on a finding's page: the operator asks the vendor and proposes 代替策, the
+/// operator may not approve, the planner approves — every step a CSRF-checked POST through the
+/// application layer. Findings come from a real nmap XML import (an unregistered Telnet host).
+#[tokio::test]
+async fn a_finding_moves_to_asked_vendor_then_approved_alternative_measures() {
+    let site = setup();
+    let data = site._dir.path().join("data");
+    {
+        let mut admin = App::login(&data, "admin", ADMIN_PW).unwrap();
+        admin
+            .add_user("suzuki", None, &[Role::Planner], None, Some(PW))
+            .unwrap();
+        let xml = site._dir.path().join("scan.xml");
+        std::fs::write(
+            &xml,
+            r#"<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap -sT 127.0.0.9" start="1764100000" version="7.93"><host><status state="up"/><address addr="127.0.0.9" addrtype="ipv4"/><ports><port protocol="tcp" portid="23"><state state="open"/><service name="telnet"/></port></ports></host><runstats><finished time="1764100010"/></runstats></nmaprun>"#,
+        )
+        .unwrap();
+        let mut op = App::login(&data, "sato", PW).unwrap();
+        op.import_nmap(&xml, mamori_core::scan::Vantage::Internal)
+            .unwrap();
+    }
+    let (_, op) = login(&site.router, "sato", PW).await;
+    let list = get(&site.router, "/findings?category=8.3", &op).await;
+    assert!(list.body.contains("未登録機器"), "{}", list.body);
+    let at = list.body.find("href=\"/findings/").unwrap() + "href=\"/findings/".len();
+    let id: i64 = list.body[at..].split('"').next().unwrap().parse().unwrap();
+    let page = get(&site.router, &format!("/findings/{id}"), &op).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = hidden_csrf(&page.body);
+
+    // 事業者確認中.
+    let r = post(&site.router, &format!("/findings/{id}/state"), &op, &format!("csrf={csrf}&to=asked_vendor&reason=%E4%BF%9D%E5%AE%88%E4%BC%9A%E7%A4%BE%E3%81%AB%E7%85%A7%E4%BC%9A")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = get(&site.router, &format!("/findings/{id}"), &op).await;
+    assert!(
+        page.body.contains("<td class=\"state\">事業者確認中</td>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("保守会社に照会"));
+    // Without the token, or with a bad date: refused, nothing changes.
+    let r = post(
+        &site.router,
+        &format!("/findings/{id}/state"),
+        &op,
+        "to=investigating",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = post(
+        &site.router,
+        &format!("/findings/{id}/state"),
+        &op,
+        &format!("csrf={csrf}&to=fix_planned&planned_date=2026-13-45"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // 代替策 proposed by the operator.
+    let r = post(
+        &site.router,
+        &format!("/findings/{id}/exception"),
+        &op,
+        &format!("csrf={csrf}&kind=mitigated&measure=acl&measure=monitoring&note=telnet+%E3%82%92%E9%81%AE%E6%96%AD&residual_risk=low&review_date=2099-03-31"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = get(&site.router, &format!("/findings/{id}"), &op).await;
+    assert!(page.body.contains("接続元制限（ACL）") && page.body.contains("proposed"));
+    let at = page.body.find("action=\"/exceptions/");
+    assert!(at.is_none(), "the operator is offered no approval");
+    // The operator cannot approve even by posting.
+    let r = post(
+        &site.router,
+        "/exceptions/1/decide",
+        &op,
+        &format!("csrf={csrf}&decision=approve&finding={id}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // The planner approves: the finding is 代替策.
+    let (_, planner) = login(&site.router, "suzuki", PW).await;
+    let page = get(&site.router, &format!("/findings/{id}"), &planner).await;
+    let pcsrf = hidden_csrf(&page.body);
+    let at = page.body.find("action=\"/exceptions/").unwrap() + "action=\"/exceptions/".len();
+    let eid: i64 = page.body[at..].split('/').next().unwrap().parse().unwrap();
+    let r = post(
+        &site.router,
+        &format!("/exceptions/{eid}/decide"),
+        &planner,
+        &format!("csrf={pcsrf}&decision=approve&reason=ok&finding={id}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(location(&r), format!("/findings/{id}"));
+    let page = get(&site.router, &format!("/findings/{id}"), &planner).await;
+    assert!(
+        page.body.contains("<td class=\"state\">代替策</td>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("approved"));
+}
