@@ -902,6 +902,11 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A text field, trimmed, or `None` when empty.
+fn opt_text(f: &[(String, String)], name: &str) -> Option<String> {
+    Some(field(f, name).trim().to_string()).filter(|t| !t.is_empty())
+}
+
 fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {
     f.iter()
         .find(|(k, _)| k == name)
@@ -974,7 +979,7 @@ pub(crate) async fn finding_state(
                     "choose the new state",
                 )
             })?;
-            let reason = Some(field(form, "reason").trim().to_string()).filter(|r| !r.is_empty());
+            let reason = opt_text(form, "reason");
             let change = mamori_app::remediation::StateChange {
                 to,
                 reason,
@@ -1022,7 +1027,7 @@ pub(crate) async fn finding_exception(
             let proposal = mamori_app::exceptions::Proposal {
                 kind,
                 measures,
-                note: Some(field(form, "note").trim().to_string()).filter(|n| !n.is_empty()),
+                note: opt_text(form, "note"),
                 residual_risk: ResidualRisk::parse(field(form, "residual_risk"))
                     .unwrap_or(ResidualRisk::Medium),
                 review_date,
@@ -1047,7 +1052,7 @@ pub(crate) async fn decide_exception(
     };
     act(state, headers, body, back, move |app, form| {
         let approve = field(form, "decision") == "approve";
-        let reason = Some(field(form, "reason").trim().to_string()).filter(|r| !r.is_empty());
+        let reason = opt_text(form, "reason");
         app.decide_exception(id, approve, reason.as_deref())
             .map(|_| ())
     })
