@@ -770,7 +770,10 @@ pub(crate) async fn finding(
         Some(&s),
         html! {
             table.fields {
-                tr { th { (lang.pick("機器", "Device")) } td { a href={ "/ledger/" (path_segment(&f.asset_id)) } { (f.asset_id) } " " (f.asset_name) } }
+                tr { th { (lang.pick("機器", "Device")) } td {
+                    @if f.asset_id.is_empty() { (lang.pick("台帳にない機器", "not in the ledger")) }
+                    @else { a href={ "/ledger/" (path_segment(&f.asset_id)) } { (f.asset_id) } " " (f.asset_name) }
+                } }
                 tr { th { (lang.pick("構成要素", "Component")) } td { (f.component) } }
                 tr { th { (lang.pick("脆弱性・所見", "Vulnerability or check")) } td { (vuln_label(lang, &f.vuln)) " " (title) } }
                 @if !why.is_empty() { tr { th { (lang.pick("根拠", "Why")) } td { (why) } } }
@@ -828,7 +831,7 @@ pub(crate) async fn finding(
                             tr {
                                 td { (e.id) }
                                 td { (Remediation::parse(&e.kind).map(|k| k.label(lang)).unwrap_or("")) ": " (e.measures.iter().filter_map(|m| Measure::parse(m)).map(|m| m.label(lang)).collect::<Vec<_>>().join("、")) " " (e.note.as_deref().unwrap_or("")) }
-                                td { (e.status) }
+                                td { (exception_status(lang, &e.status)) }
                                 td { (e.requested_by) }
                                 td { (e.review_date) }
                                 td {
@@ -862,6 +865,16 @@ pub(crate) async fn finding(
         },
     )
     .into_response()
+}
+
+fn exception_status(lang: Lang, status: &str) -> &'static str {
+    match status {
+        "proposed" => lang.pick("承認待ち", "awaiting approval"),
+        "approved" => lang.pick("承認済", "approved"),
+        "rejected" => lang.pick("却下", "rejected"),
+        "expired" => lang.pick("期限切れ", "expired"),
+        _ => "",
+    }
 }
 
 /// A POST's fields, repeated names kept (`measure=a&measure=b`).

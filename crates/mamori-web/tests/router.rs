@@ -435,7 +435,7 @@ async fn a_finding_moves_to_asked_vendor_then_approved_alternative_measures() {
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = get(&site.router, &format!("/findings/{id}"), &op).await;
-    assert!(page.body.contains("接続元制限（ACL）") && page.body.contains("proposed"));
+    assert!(page.body.contains("接続元制限（ACL）") && page.body.contains("承認待ち"));
     let at = page.body.find("action=\"/exceptions/");
     assert!(at.is_none(), "the operator is offered no approval");
     // The operator cannot approve even by posting.
@@ -469,5 +469,5 @@ async fn a_finding_moves_to_asked_vendor_then_approved_alternative_measures() {
         "{}",
         page.body
     );
-    assert!(page.body.contains("approved"));
+    assert!(page.body.contains("承認済"));
 }
