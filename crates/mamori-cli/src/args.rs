@@ -60,6 +60,12 @@ pub enum Command {
         /// デモの保存先 — where to create it
         #[arg(long, default_value = "./mamori-demo")]
         dir: PathBuf,
+        /// 作成後に Web 画面を提供しない — only create it, do not serve the web UI afterwards
+        #[arg(long)]
+        no_serve: bool,
+        /// Web 画面の待ち受け — where the web UI listens
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
     },
     /// 機器台帳 — the device ledger
     #[command(subcommand)]

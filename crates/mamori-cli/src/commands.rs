@@ -20,6 +20,7 @@ use crate::args::{AuditCommand, Command, EncodingArg, FilterArgs, LedgerCommand,
 use crate::output;
 
 /// What every command needs to know.
+#[derive(Clone)]
 pub struct Ctx {
     pub lang: Lang,
     pub json: bool,
@@ -63,7 +64,24 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Init {
             admin_password_file,
         } => init(ctx, admin_password_file),
-        Command::Demo { dir } => demo(ctx, dir),
+        Command::Demo {
+            dir,
+            no_serve,
+            listen,
+        } => {
+            demo(ctx, dir.clone())?;
+            if no_serve || ctx.json {
+                return Ok(());
+            }
+            // The demo ends by serving it: log in with the administrator's one-time password
+            // printed above (a first login asks for a new one).
+            let demo_ctx = Ctx {
+                data_dir: dir,
+                ..ctx.clone()
+            };
+            println!();
+            serve(&demo_ctx, listen)
+        }
         Command::Ledger(c) => ledger(ctx, c),
         Command::Feeds(c) => crate::vulns::feeds(ctx, c),
         Command::Vuln(c) => crate::vulns::vuln(ctx, c),

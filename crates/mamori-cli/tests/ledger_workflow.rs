@@ -62,7 +62,7 @@ fn init_with_a_password_file_checks_its_length() {
 fn export_then_import_yields_an_identical_ledger() {
     let env = Env::empty();
     let demo_dir = env.path("demo");
-    let r = env.run(&["demo", "--dir", demo_dir.to_str().unwrap()]);
+    let r = env.run(&["demo", "--no-serve", "--dir", demo_dir.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let demo = |args: &[&str]| env.run_in(&demo_dir, args);
     let original = {
@@ -428,7 +428,14 @@ fn demo_is_repeatable_and_refuses_foreign_directories() {
     let other = env.path("precious");
     std::fs::create_dir_all(&other).unwrap();
     std::fs::write(other.join("keep.txt"), "data").unwrap();
-    let r = env.run(&["--lang", "en", "demo", "--dir", other.to_str().unwrap()]);
+    let r = env.run(&[
+        "--lang",
+        "en",
+        "demo",
+        "--no-serve",
+        "--dir",
+        other.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 1);
     assert!(other.join("keep.txt").exists());
 }

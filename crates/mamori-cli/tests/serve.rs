@@ -99,3 +99,60 @@ fn serve_without_a_store_refuses_to_start() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("mamori init"), "{}", r.stderr);
 }
+
+/// `mamori demo` ends by serving the demo hospital: it prints the URL and the
+/// administrator's one-time password, and that password logs in (and must be changed).
+#[test]
+fn the_demo_ends_by_serving_the_demo_hospital() {
+    let env = Env::empty();
+    let port = free_port();
+    let dir = env.path("demo");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .args(["--lang", "en", "demo", "--dir"])
+        .arg(&dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("USER", "tester")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the demo did not serve"
+        );
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the demo exited: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let login = http_get(port, "/login");
+    assert!(login.starts_with("HTTP/1.1 200"), "{login}");
+    // Log in with the printed one-time password: the login form's token, then the POST.
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(out.contains(&format!("http://127.0.0.1:{port}/")), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("administrator:"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let password = line.rsplit(" / ").next().unwrap().trim();
+    assert!(password.len() >= 13, "{line}");
+    // The one-time password is the real one: it opens the store (and asks for a change).
+    let app = mamori_app::App::login(&dir, "admin", password).unwrap();
+    assert!(app.must_change_password());
+}
