@@ -140,6 +140,15 @@ pub enum Command {
         /// 待ち受けるアドレスとポート — address and port to listen on
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        /// HTTPS (証明書がなければ自己署名を作成しデータ保存先に保管) — HTTPS (without --cert, a self-signed certificate kept in the data directory)
+        #[arg(long)]
+        tls: bool,
+        /// サーバ証明書 (PEM、中間証明書を含む) — server certificate chain (PEM)
+        #[arg(long, requires = "key")]
+        cert: Option<PathBuf>,
+        /// 秘密鍵 (PEM) — its private key (PEM)
+        #[arg(long, requires = "cert")]
+        key: Option<PathBuf>,
     },
 }
 

@@ -103,7 +103,22 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Creds(c) => crate::safety::creds(ctx, c),
         Command::Attest(c) => crate::safety::attest(ctx, c),
         Command::Collect(c) => crate::safety::collect(ctx, c),
-        Command::Serve { listen } => serve(ctx, listen),
+        Command::Serve {
+            listen,
+            tls,
+            cert,
+            key,
+        } => {
+            let certificate = match (cert, key) {
+                (Some(cert), Some(key)) => Some(mamori_web::tls::Certificate::Files { cert, key }),
+                _ if tls => Some(mamori_web::tls::Certificate::SelfSigned {
+                    dir: ctx.data_dir.clone(),
+                    names: vec![listen.ip().to_string(), "localhost".into()],
+                }),
+                _ => None,
+            };
+            serve_with(ctx, listen, certificate)
+        }
         Command::Vex(crate::args::VexCommand::Export {
             file,
             asset,
@@ -1107,12 +1122,22 @@ fn audit(ctx: &Ctx, command: AuditCommand) -> Result<()> {
     }
 }
 
-/// `mamori serve`: the web UI over the same store, until Ctrl-C or SIGTERM.
+/// `mamori serve` over plain HTTP.
 fn serve(ctx: &Ctx, listen: std::net::SocketAddr) -> Result<()> {
+    serve_with(ctx, listen, None)
+}
+
+/// `mamori serve`: the web UI over the same store, until Ctrl-C or SIGTERM; HTTPS with a
+/// certificate.
+fn serve_with(
+    ctx: &Ctx,
+    listen: std::net::SocketAddr,
+    certificate: Option<mamori_web::tls::Certificate>,
+) -> Result<()> {
     let lang = ctx.lang;
     // The store must exist (and be readable by this user) before anyone is told to log in.
     let _ = open(ctx)?;
-    if !listen.ip().is_loopback() {
+    if !listen.ip().is_loopback() && certificate.is_none() {
         eprintln!(
             "{}",
             lang.pick(
@@ -1152,6 +1177,25 @@ fn serve(ctx: &Ctx, listen: std::net::SocketAddr) -> Result<()> {
             )
         })?;
         drop(listener_check);
+        if let Some(cert) = certificate {
+            let ready = |fingerprint: &str| {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => format!("mamori の Web 画面: https://{listen}/ (Ctrl-C で終了)\n証明書の SHA-256 指紋: {fingerprint}"),
+                        Lang::En => format!("mamori's web UI: https://{listen}/ (Ctrl-C to stop)\ncertificate SHA-256 fingerprint: {fingerprint}"),
+                    }
+                );
+            };
+            return mamori_web::serve_tls(listen, dir, cert, ready, shutdown)
+                .await
+                .map_err(|e| {
+                    UsageError::err(
+                        format!("HTTPS を開始できません: {e}"),
+                        format!("cannot serve HTTPS: {e}"),
+                    )
+                });
+        }
         println!(
             "{}",
             match lang {

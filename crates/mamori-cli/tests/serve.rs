@@ -156,3 +156,87 @@ fn the_demo_ends_by_serving_the_demo_hospital() {
     let app = mamori_app::App::login(&dir, "admin", password).unwrap();
     assert!(app.must_change_password());
 }
+
+/// `serve --tls`: a self-signed certificate is made once and kept in the data directory; the
+/// fingerprint printed is the one the server presents (read by openssl); cookies are `Secure`.
+#[test]
+fn serve_tls_presents_the_printed_certificate_and_secure_cookies() {
+    let have = std::path::Path::new("/usr/bin/openssl").exists()
+        && std::path::Path::new("/usr/bin/curl").exists();
+    if !support::require("openssl and curl (.ci/run installs them)", have) {
+        return;
+    }
+    let env = Env::init();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .args(["--lang", "en", "--data-dir"])
+        .arg(env.data())
+        .args(["serve", "--tls", "--listen", &format!("127.0.0.1:{port}")])
+        .env("USER", "tester")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "serve --tls did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let head = Command::new("curl")
+        .args(["-sk", "-D", "-", "-o", "/dev/null", "--noproxy", "*"])
+        .arg(format!("https://127.0.0.1:{port}/login"))
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&head.stdout).to_string();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let cookie = head
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: mamori_pre=")
+        })
+        .unwrap();
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    // The certificate as openssl sees it.
+    let pem = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo | openssl s_client -connect 127.0.0.1:{port} 2>/dev/null | openssl x509 -noout -fingerprint -sha256"
+        ))
+        .output()
+        .unwrap();
+    let seen = String::from_utf8_lossy(&pem.stdout)
+        .trim()
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(seen.len() == 95, "{seen}");
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    assert!(child.wait().unwrap().success());
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(out.contains(&format!("https://127.0.0.1:{port}/")), "{out}");
+    assert!(out.contains(&seen), "printed {out}, served {seen}");
+    // Kept for the next start: the same certificate.
+    assert!(env.data().join("tls/cert.pem").is_file());
+    let mode = std::fs::metadata(env.data().join("tls/key.pem")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(mode.permissions().mode() & 0o777, 0o600);
+}

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod session;
+pub mod tls;
 
 mod pages;
 
@@ -214,6 +215,24 @@ pub(crate) fn error_page(lang: Lang, status: StatusCode, message: Option<String>
         .to_string()
     });
     (status, pages::error_markup(lang, status, &text)).into_response()
+}
+
+/// Serves HTTPS with `cert` until `shutdown` resolves (cookies marked `Secure`); returns
+/// the certificate's fingerprint through `ready` once listening.
+pub async fn serve_tls(
+    listen: SocketAddr,
+    data_dir: PathBuf,
+    cert: tls::Certificate,
+    ready: impl FnOnce(&str),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (config, fingerprint) = tls::load(&cert)?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    ready(&fingerprint);
+    let tls = tls::TlsListener::new(listener, config)?;
+    axum::serve(tls, router(WebState::new(data_dir, true)))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
