@@ -33,6 +33,7 @@ pub mod sbom;
 pub mod scans;
 pub mod stocktake;
 pub mod sync;
+pub mod tokens;
 pub mod users;
 pub mod vex;
 

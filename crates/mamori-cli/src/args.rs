@@ -135,6 +135,9 @@ pub enum Command {
     Attest(AttestCommand),
     /// ホスト情報の収集 (パッケージ・待受ポート・アカウント・sshd・ブートローダ) — the host collector for Linux servers and terminals
     Collect(CollectArgs),
+    /// REST API のトークン — tokens for the REST API (/api/v1)
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Web 画面を提供 (既定 http://127.0.0.1:8080) — serve the web UI (default http://127.0.0.1:8080)
     Serve {
         /// 待ち受けるアドレスとポート — address and port to listen on
@@ -1035,5 +1038,24 @@ pub enum AuditCommand {
     Export {
         /// 書き出し先 — the file to write
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// トークンを作成 (一度だけ表示) — make a token (shown once)
+    Create {
+        /// 用途 — what it is for
+        name: String,
+        /// この利用者のトークン (既定: 自分、他人は利用者管理の権限が必要) — for this user (default yourself)
+        #[arg(long = "for")]
+        for_user: Option<String>,
+    },
+    /// 一覧 (秘密は表示しない) — list tokens (never the secret)
+    List,
+    /// 取り消し — revoke a token
+    Revoke {
+        /// 番号 — token id
+        id: i64,
     },
 }

@@ -103,6 +103,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Creds(c) => crate::safety::creds(ctx, c),
         Command::Attest(c) => crate::safety::attest(ctx, c),
         Command::Collect(c) => crate::safety::collect(ctx, c),
+        Command::Token(c) => crate::users::token(ctx, c),
         Command::Serve {
             listen,
             tls,

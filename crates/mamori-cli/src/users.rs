@@ -151,3 +151,73 @@ pub fn user(ctx: &Ctx, command: UserCommand) -> Result<()> {
     }
     Ok(())
 }
+
+/// `mamori token …`.
+pub fn token(ctx: &Ctx, command: crate::args::TokenCommand) -> Result<()> {
+    use crate::args::TokenCommand;
+    let lang = ctx.lang;
+    let mut app = open(ctx)?;
+    match command {
+        TokenCommand::Create { name, for_user } => {
+            let user = for_user.unwrap_or_else(|| app.actor().to_string());
+            let (id, secret) = app.create_api_token(&user, &name)?;
+            if ctx.json {
+                print_json(&serde_json::json!({ "id": id, "user": user, "token": secret }));
+            } else {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => format!("トークン #{id} ({user}):\n{secret}\nこの値は二度と表示されません。API には Authorization: Bearer … で渡します"),
+                        Lang::En => format!("token #{id} ({user}):\n{secret}\nThis is shown once; send it to the API as Authorization: Bearer …"),
+                    }
+                );
+            }
+        }
+        TokenCommand::List => {
+            let list = app.api_tokens()?;
+            if ctx.json {
+                print_json(&serde_json::json!(list));
+                return Ok(());
+            }
+            let headers = match lang {
+                Lang::Ja => ["番号", "利用者", "用途", "作成", "最終使用", "取消"],
+                Lang::En => ["id", "user", "name", "created", "last used", "revoked"],
+            };
+            let t = |d: Option<chrono::DateTime<chrono::Utc>>| {
+                d.map(|d| {
+                    d.with_timezone(&chrono::Local)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default()
+            };
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|k| {
+                    vec![
+                        format!("#{}", k.id),
+                        k.username.clone(),
+                        k.name.clone(),
+                        t(Some(k.created_at)),
+                        t(k.last_used_at),
+                        t(k.revoked_at),
+                    ]
+                })
+                .collect();
+            crate::output::table(&headers, &rows, &[6, 16, 24, 16, 16, 16]);
+        }
+        TokenCommand::Revoke { id } => {
+            app.revoke_api_token(id)?;
+            if !ctx.json {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => format!("トークン #{id} を取り消しました"),
+                        Lang::En => format!("token #{id} revoked"),
+                    }
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -92,6 +92,8 @@ fn actions() -> Vec<Action> {
         Action { name: "list what is due", args: &["attest", "due"], allowed: [Y, Y, Y, Y, Y, N] },
         Action { name: "make a collector key", args: &["collect", "keygen", "--name", "k-{role}", "--out", "{dir}/k-{role}"], allowed: [Y, N, N, N, N, N] },
         Action { name: "list a device's host reports", args: &["collect", "show", "PC-0001"], allowed: [Y, Y, Y, Y, Y, N] },
+        Action { name: "make one's own API token", args: &["token", "create", "t-{role}"], allowed: [Y, Y, Y, Y, Y, Y] },
+        Action { name: "list API tokens", args: &["token", "list"], allowed: [Y, Y, Y, Y, Y, Y] },
     ]
 }
 

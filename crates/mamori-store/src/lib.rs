@@ -601,6 +601,17 @@ pub trait Tx {
     /// source and list order (for showing; matching reads [`Tx::components`]).
     fn device_components(&self, asset: i64) -> Result<Vec<(String, StoredComponent)>>;
 
+    /// API tokens (of one user, or all), oldest first (revoked ones too).
+    fn api_tokens(&self, username: Option<&str>) -> Result<Vec<ApiToken>>;
+    /// The token with this hash, if any.
+    fn api_token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
+    /// Stores a token; returns its id.
+    fn insert_api_token(&mut self, token: &ApiToken) -> Result<i64>;
+    /// Revokes a token; returns whether it was in force.
+    fn revoke_api_token(&mut self, id: i64) -> Result<bool>;
+    /// Records a token's use (now).
+    fn touch_api_token(&mut self, id: i64) -> Result<()>;
+
     /// Approvals of default-credential checks, newest first (withdrawn ones too).
     fn cred_approvals(&self) -> Result<Vec<CredApproval>>;
     /// Stores an approval; returns its id.
@@ -623,6 +634,26 @@ pub trait Tx {
     fn host_reports(&self, asset: Option<i64>) -> Result<Vec<HostReport>>;
     /// Stores a host report; returns its id.
     fn insert_host_report(&mut self, report: &HostReport) -> Result<i64>;
+}
+
+/// A REST API token (only its hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiToken {
+    /// Id (0 before it is stored).
+    pub id: i64,
+    /// Whose.
+    pub username: String,
+    /// What it is for.
+    pub name: String,
+    /// SHA-256 of the token, hex.
+    #[serde(skip)]
+    pub token_hash: String,
+    /// When made.
+    pub created_at: DateTime<Utc>,
+    /// Last used.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// Where and how the 企画管理者 allowed default credentials to be tried.

@@ -77,10 +77,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "safe-use checks",
         include_str!("../migrations/0013_safe_use.sql"),
     ),
+    (
+        14,
+        "API tokens",
+        include_str!("../migrations/0014_api_tokens.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 
 /// Fills the CPE vendor and product of components written before migration 4.
 fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -1464,6 +1469,26 @@ impl Tx for SqliteTx<'_> {
             ))
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn api_tokens(&self, username: Option<&str>) -> Result<Vec<crate::ApiToken>> {
+        self.api_tokens_impl(username)
+    }
+
+    fn api_token_by_hash(&self, hash: &str) -> Result<Option<crate::ApiToken>> {
+        self.api_token_by_hash_impl(hash)
+    }
+
+    fn insert_api_token(&mut self, token: &crate::ApiToken) -> Result<i64> {
+        self.insert_api_token_impl(token)
+    }
+
+    fn revoke_api_token(&mut self, id: i64) -> Result<bool> {
+        self.revoke_api_token_impl(id)
+    }
+
+    fn touch_api_token(&mut self, id: i64) -> Result<()> {
+        self.touch_api_token_impl(id)
     }
 
     fn cred_approvals(&self) -> Result<Vec<crate::CredApproval>> {

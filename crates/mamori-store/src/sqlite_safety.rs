@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use crate::sqlite::{now_text, parse_time, SqliteTx};
-use crate::{CollectorKey, CredApproval, HostReport, Result, StoreError, StoredAttestation};
+use crate::{
+    ApiToken, CollectorKey, CredApproval, HostReport, Result, StoreError, StoredAttestation,
+};
 
 fn text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
@@ -33,7 +35,81 @@ type ApprovalRow = (
     Option<String>,
 );
 
+fn token_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(ApiToken, String, Option<String>, Option<String>)> {
+    Ok((
+        ApiToken {
+            id: r.get(0)?,
+            username: r.get(1)?,
+            name: r.get(2)?,
+            token_hash: r.get(3)?,
+            created_at: Utc::now(),
+            last_used_at: None,
+            revoked_at: None,
+        },
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
+
+fn token_of(row: (ApiToken, String, Option<String>, Option<String>)) -> Result<ApiToken> {
+    let (mut t, created, used, revoked) = row;
+    t.created_at = parse_time(&created)?;
+    t.last_used_at = opt_time(used)?;
+    t.revoked_at = opt_time(revoked)?;
+    Ok(t)
+}
+
+const TOKEN_COLUMNS: &str = "id, username, name, token_hash, created_at, last_used_at, revoked_at";
+
 impl SqliteTx<'_> {
+    pub(crate) fn api_tokens_impl(&self, username: Option<&str>) -> Result<Vec<ApiToken>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE ?1 IS NULL OR username = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([username], token_row)?;
+        rows.map(|r| token_of(r?)).collect()
+    }
+
+    pub(crate) fn api_token_by_hash_impl(&self, hash: &str) -> Result<Option<ApiToken>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1"
+        ))?;
+        let mut rows = stmt.query_map([hash], token_row)?;
+        match rows.next() {
+            Some(r) => Ok(Some(token_of(r?)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn insert_api_token_impl(&mut self, t: &ApiToken) -> Result<i64> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO api_tokens (username, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![t.username, t.name, t.token_hash, text(t.created_at)])?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    pub(crate) fn revoke_api_token_impl(&mut self, id: i64) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            )?
+            .execute(params![id, now_text()])?
+            > 0)
+    }
+
+    pub(crate) fn touch_api_token_impl(&mut self, id: i64) -> Result<()> {
+        self.tx
+            .prepare_cached("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")?
+            .execute(params![id, now_text()])?;
+        Ok(())
+    }
+
     pub(crate) fn cred_approvals_impl(&self) -> Result<Vec<CredApproval>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT id, scope, exclude, windows, max_attempts, delay_ms, note, approved_by,

@@ -9,6 +9,7 @@
 //! the application's. It deliberately has no SQL, no business rules, and no script at all.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod session;
 pub mod tls;
 
@@ -85,6 +86,16 @@ pub fn router(state: WebState) -> Router {
         .route("/findings/{id}/exception", post(pages::finding_exception))
         .route("/exceptions/{id}/decide", post(pages::decide_exception))
         .route("/lang/{code}", get(pages::set_lang))
+        .route("/api/v1/openapi.json", get(api::openapi_json))
+        .route("/api/v1/devices", get(api::list_devices))
+        .route("/api/v1/devices/{asset_id}", get(api::get_device))
+        .route("/api/v1/findings", get(api::list_findings))
+        .route("/api/v1/findings/{id}/state", post(api::set_finding_state))
+        .route("/api/v1/scans", get(api::list_scans))
+        .route(
+            "/api/v1/{*rest}",
+            get(api::api_not_found).post(api::api_not_found),
+        )
         .route("/static/mamori.css", get(stylesheet))
         .fallback(pages::not_found)
         .layer(axum::middleware::map_response(security_headers))

@@ -1,0 +1,481 @@
+//! The REST API (`/api/v1`, JSON): devices, findings and their state changes, scans.
+//! Authentication is a bearer token (`mamori token create`); cookies are ignored here, so
+//! no browser session can be used across sites (no CSRF surface). The OpenAPI 3 document is
+//! generated from these handlers and types (`/api/v1/openapi.json`).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use mamori_app::findings::FindingQuery;
+use mamori_app::{App, AppError};
+use mamori_core::{AssetKind, AssetStatus, Labelled, Lang, Level};
+use mamori_store::AssetFilter;
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::WebState;
+
+/// Most items a list returns at once.
+pub const MAX_LIMIT: usize = 500;
+
+/// An error.
+#[derive(Serialize, ToSchema)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: u16,
+    /// What is wrong, in English (`Accept-Language: ja` for Japanese).
+    pub message: String,
+}
+
+/// A device of the ledger (the main columns).
+#[derive(Serialize, ToSchema)]
+pub struct DeviceDto {
+    /// 管理番号.
+    pub asset_id: String,
+    /// 機器名.
+    pub name: String,
+    /// 機器種別 code.
+    pub kind: String,
+    /// 状態 code.
+    pub status: String,
+    /// 部署.
+    pub department: Option<String>,
+    /// 設置場所.
+    pub location: Option<String>,
+    /// IP addresses.
+    pub ip: Vec<String>,
+    /// OS.
+    pub os: Option<String>,
+    /// OS version.
+    pub os_version: Option<String>,
+    /// 製造元.
+    pub manufacturer: Option<String>,
+    /// 型番.
+    pub model: Option<String>,
+    /// 保守事業者.
+    pub vendor: Option<String>,
+    /// サポート終了日 (YYYY-MM-DD).
+    pub eos_date: Option<String>,
+}
+
+/// A page of devices.
+#[derive(Serialize, ToSchema)]
+pub struct DevicePage {
+    /// Devices matching, in all.
+    pub total: usize,
+    /// This page.
+    pub items: Vec<DeviceDto>,
+}
+
+/// A finding (device × vulnerability or safe-use check).
+#[derive(Serialize, ToSchema)]
+pub struct FindingDto {
+    /// Id.
+    pub id: i64,
+    /// 管理番号 (empty for an address in no ledger row).
+    pub asset_id: String,
+    /// The component or service.
+    pub component: String,
+    /// CVE id, or `8.3:CHECK`.
+    pub vuln: String,
+    /// `urgent`, `high`, `medium`, `low`.
+    pub level: String,
+    /// Priority score.
+    pub score: f64,
+    /// In CISA KEV.
+    pub kev: bool,
+    /// `open`, `resolved`, `not_affected`.
+    pub status: String,
+    /// 対応状況 code.
+    pub state: String,
+    /// First found (RFC 3339).
+    pub first_seen: String,
+}
+
+/// A page of findings.
+#[derive(Serialize, ToSchema)]
+pub struct FindingPage {
+    /// Findings matching, in all.
+    pub total: usize,
+    /// This page.
+    pub items: Vec<FindingDto>,
+}
+
+/// A state change asked for.
+#[derive(Deserialize, ToSchema)]
+pub struct StateRequest {
+    /// The new 対応状況 code (`investigating`, `asked_vendor`, `fix_planned`, `not_affected`,
+    /// `false_positive`, `new`).
+    pub to: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// 適用予定日 (YYYY-MM-DD), for `fix_planned`.
+    pub planned_date: Option<String>,
+    /// VEX justification code, for `not_affected`.
+    pub justification: Option<String>,
+}
+
+/// What a state change did.
+#[derive(Serialize, ToSchema)]
+pub struct StateResult {
+    /// Findings changed.
+    pub changed: Vec<i64>,
+}
+
+/// A scan.
+#[derive(Serialize, ToSchema)]
+pub struct ScanDto {
+    /// Id.
+    pub id: i64,
+    /// `mamori` or `nmap`.
+    pub source: String,
+    /// `running`, `complete`, `incomplete`.
+    pub status: String,
+    /// Started (RFC 3339).
+    pub started_at: String,
+    /// Addresses finished.
+    pub hosts: i64,
+    /// Addresses that answered.
+    pub up: i64,
+    /// Open ports.
+    pub open_ports: i64,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "mamori API", version = "1", description = "The device ledger, findings and their remediation, and scans of a mamori store. Authenticate with `Authorization: Bearer TOKEN` (`mamori token create NAME`)."),
+    paths(list_devices, get_device, list_findings, set_finding_state, list_scans),
+    components(schemas(ApiError, DeviceDto, DevicePage, FindingDto, FindingPage, StateRequest, StateResult, ScanDto)),
+    modifiers(&Bearer)
+)]
+pub struct ApiDoc;
+
+/// The `bearer` security scheme every path names.
+struct Bearer;
+
+impl utoipa::Modify for Bearer {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub(crate) async fn openapi_json() -> Response {
+    Json(openapi()).into_response()
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    (
+        status,
+        Json(ApiError {
+            status: status.as_u16(),
+            message,
+        }),
+    )
+        .into_response()
+}
+
+fn lang_of(headers: &HeaderMap) -> Lang {
+    match headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(l) if l.trim_start().starts_with("ja") => Lang::Ja,
+        _ => Lang::En,
+    }
+}
+
+fn app_error(lang: Lang, e: &AppError) -> Response {
+    let status = match e {
+        AppError::LoginFailed => StatusCode::UNAUTHORIZED,
+        AppError::MustChangePassword(_) | AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+        AppError::AssetNotFound(_) => StatusCode::NOT_FOUND,
+        e if e.is_user_error() => StatusCode::BAD_REQUEST,
+        e => {
+            eprintln!("mamori serve: internal error: {e}");
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into());
+        }
+    };
+    let message = match e {
+        AppError::LoginFailed => lang
+            .pick(
+                "トークンがないか、無効です (Authorization: Bearer …)",
+                "missing or invalid token (Authorization: Bearer …)",
+            )
+            .to_string(),
+        e => e.message(lang),
+    };
+    error(status, message)
+}
+
+/// Runs `f` as the token's user on a blocking thread.
+async fn with_token<T: Serialize + Send + 'static>(
+    state: &WebState,
+    headers: &HeaderMap,
+    f: impl FnOnce(&mut App) -> mamori_app::Result<T> + Send + 'static,
+) -> Response {
+    let lang = lang_of(headers);
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    let Some(token) = token else {
+        return app_error(lang, &AppError::LoginFailed);
+    };
+    let dir = state.data_dir.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut app = App::with_token(&dir, &token)?;
+        f(&mut app)
+    })
+    .await;
+    match out {
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err(e)) => app_error(lang, &e),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into()),
+    }
+}
+
+fn window(q: &HashMap<String, String>) -> (usize, usize) {
+    let offset = q.get("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let limit = q
+        .get("limit")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+        .clamp(1, MAX_LIMIT);
+    (offset, limit)
+}
+
+fn device(a: &mamori_core::Asset) -> DeviceDto {
+    DeviceDto {
+        asset_id: a.asset_id.clone(),
+        name: a.name.clone(),
+        kind: a.kind.code().into(),
+        status: a.status.code().into(),
+        department: a.department.clone(),
+        location: a.location.clone(),
+        ip: a.ip.iter().map(|i| i.to_string()).collect(),
+        os: a.os.clone(),
+        os_version: a.os_version.clone(),
+        manufacturer: a.manufacturer.clone(),
+        model: a.model.clone(),
+        vendor: a.vendor.clone(),
+        eos_date: a.eos_date.map(|d| d.to_string()),
+    }
+}
+
+/// Devices of the ledger.
+#[utoipa::path(get, path = "/api/v1/devices",
+    params(
+        ("q" = Option<String>, Query, description = "search text"),
+        ("kind" = Option<String>, Query, description = "機器種別 code"),
+        ("status" = Option<String>, Query, description = "状態 code"),
+        ("offset" = Option<usize>, Query, description = "skip this many"),
+        ("limit" = Option<usize>, Query, description = "at most this many (1–500, default 100)"),
+    ),
+    responses((status = 200, body = DevicePage), (status = 401, body = ApiError), (status = 403, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn list_devices(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (offset, limit) = window(&q);
+    let filter = AssetFilter {
+        kind: q.get("kind").and_then(|k| AssetKind::parse(k)),
+        status: q.get("status").and_then(|k| AssetStatus::parse(k)),
+        department: q.get("department").filter(|d| !d.is_empty()).cloned(),
+        search: q.get("q").filter(|d| !d.trim().is_empty()).cloned(),
+        ids: None,
+    };
+    with_token(&state, &headers, move |app| {
+        let all = app.list_assets(&filter)?;
+        Ok(DevicePage {
+            total: all.len(),
+            items: all
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|s| device(&s.asset))
+                .collect(),
+        })
+    })
+    .await
+}
+
+/// One device.
+#[utoipa::path(get, path = "/api/v1/devices/{asset_id}",
+    params(("asset_id" = String, Path, description = "管理番号")),
+    responses((status = 200, body = DeviceDto), (status = 404, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn get_device(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(asset_id): Path<String>,
+) -> Response {
+    with_token(&state, &headers, move |app| {
+        let (stored, _) = app.show_asset(&asset_id)?;
+        Ok(device(&stored.asset))
+    })
+    .await
+}
+
+/// Findings, most urgent first.
+#[utoipa::path(get, path = "/api/v1/findings",
+    params(
+        ("category" = Option<String>, Query, description = "`8.2` or `8.3`"),
+        ("level" = Option<String>, Query, description = "at least this level"),
+        ("kev" = Option<bool>, Query, description = "only KEV"),
+        ("overdue" = Option<bool>, Query, description = "only past their due date"),
+        ("status" = Option<String>, Query, description = "`open` (default), `resolved`, `not_affected`, `all`"),
+        ("asset_id" = Option<String>, Query, description = "one device"),
+        ("offset" = Option<usize>, Query, description = "skip this many"),
+        ("limit" = Option<usize>, Query, description = "at most this many (1–500, default 100)"),
+    ),
+    responses((status = 200, body = FindingPage), (status = 401, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn list_findings(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (offset, limit) = window(&q);
+    let query = FindingQuery {
+        kev: q.get("kev").is_some_and(|v| v == "true" || v == "1"),
+        overdue: q.get("overdue").is_some_and(|v| v == "true" || v == "1"),
+        min_level: q.get("level").and_then(|l| Level::parse(l)),
+        category: q
+            .get("category")
+            .filter(|c| *c == "8.2" || *c == "8.3")
+            .cloned(),
+        status: q.get("status").cloned(),
+        asset: q.get("asset_id").cloned(),
+        ..FindingQuery::default()
+    };
+    with_token(&state, &headers, move |app| {
+        let all = app.findings(&query)?;
+        Ok(FindingPage {
+            total: all.len(),
+            items: all
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|f| FindingDto {
+                    id: f.id,
+                    asset_id: f.asset_id.clone(),
+                    component: f.component.clone(),
+                    vuln: f.vuln.clone(),
+                    level: f.level.clone(),
+                    score: f.score,
+                    kev: f.kev,
+                    status: f.status.clone(),
+                    state: f.state.clone(),
+                    first_seen: f.first_seen.to_rfc3339(),
+                })
+                .collect(),
+        })
+    })
+    .await
+}
+
+/// Moves a finding to another 対応状況 (the same rules and audit as the command line).
+#[utoipa::path(post, path = "/api/v1/findings/{id}/state",
+    params(("id" = i64, Path, description = "finding id")),
+    request_body = StateRequest,
+    responses((status = 200, body = StateResult), (status = 400, body = ApiError), (status = 403, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn set_finding_state(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Response {
+    use mamori_core::remediation::{Justification, Remediation};
+    let req: StateRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("the body is not a StateRequest: {e}"),
+            )
+        }
+    };
+    let Some(to) = Remediation::parse(&req.to) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("unknown state {:?}", req.to),
+        );
+    };
+    let planned_date = match req
+        .planned_date
+        .as_deref()
+        .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"))
+    {
+        None => None,
+        Some(Ok(d)) => Some(d),
+        Some(Err(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "planned_date is not YYYY-MM-DD".into(),
+            )
+        }
+    };
+    with_token(&state, &headers, move |app| {
+        let change = mamori_app::remediation::StateChange {
+            to,
+            reason: req.reason.clone().filter(|r| !r.trim().is_empty()),
+            planned_date,
+            justification: req.justification.as_deref().and_then(Justification::parse),
+        };
+        let today = app.today();
+        let r = app.set_state(
+            &mamori_app::remediation::Findings::Ids(vec![id]),
+            &change,
+            today,
+        )?;
+        Ok(StateResult { changed: r.changed })
+    })
+    .await
+}
+
+/// Scans, newest first.
+#[utoipa::path(get, path = "/api/v1/scans",
+    responses((status = 200, body = [ScanDto]), (status = 401, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn list_scans(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    with_token(&state, &headers, move |app| {
+        Ok(app
+            .scans()?
+            .into_iter()
+            .map(|s| ScanDto {
+                id: s.id,
+                source: s.source,
+                status: s.status,
+                started_at: s.started_at.to_rfc3339(),
+                hosts: s.hosts,
+                up: s.up,
+                open_ports: s.open_ports,
+            })
+            .collect::<Vec<_>>())
+    })
+    .await
+}
+
+pub(crate) async fn api_not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "no such API route (see /api/v1/openapi.json)".into(),
+    )
+}
