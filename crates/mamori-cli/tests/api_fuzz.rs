@@ -7,7 +7,6 @@
 mod support;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use support::Env;
 
@@ -56,11 +55,7 @@ fn schemathesis_finds_no_server_error() {
     assert_eq!(token.code, 0, "{}", token.stderr);
     let token = token.json()["token"].as_str().unwrap().to_string();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let mut server = Command::new(env!("CARGO_BIN_EXE_mamori"))
         .args([
             "--data-dir",
@@ -75,14 +70,7 @@ fn schemathesis_finds_no_server_error() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "serve did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    support::wait_listening(&mut server, port, 20);
     let out = Command::new("st")
         .args([
             "run",

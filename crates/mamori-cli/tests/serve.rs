@@ -8,15 +8,7 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::Env;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use support::{free_port, wait_listening, Env};
 
 fn http_get(port: u16, path: &str) -> String {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -45,17 +37,7 @@ fn serve_answers_on_loopback_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "serve did not listen"
-        );
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("serve exited early: {status}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_listening(&mut child, port, 20);
     let login = http_get(port, "/login");
     assert!(login.starts_with("HTTP/1.1 200"), "{login}");
     assert!(login
@@ -117,17 +99,7 @@ fn the_demo_ends_by_serving_the_demo_hospital() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "the demo did not serve"
-        );
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the demo exited: {status}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_listening(&mut child, port, 120);
     let login = http_get(port, "/login");
     assert!(login.starts_with("HTTP/1.1 200"), "{login}");
     // Log in with the printed one-time password: the login form's token, then the POST.
@@ -178,14 +150,7 @@ fn serve_tls_presents_the_printed_certificate_and_secure_cookies() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "serve --tls did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_listening(&mut child, port, 20);
     let head = Command::new("curl")
         .args(["-sk", "-D", "-", "-o", "/dev/null", "--noproxy", "*"])
         .arg(format!("https://127.0.0.1:{port}/login"))

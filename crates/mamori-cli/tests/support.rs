@@ -193,3 +193,29 @@ impl Env {
             .unwrap_or(0)
     }
 }
+
+/// A loopback port nothing listens on now.
+#[allow(dead_code)]
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until `child` listens on 127.0.0.1:`port` (or fails the test after `secs`).
+#[allow(dead_code)]
+pub fn wait_listening(child: &mut std::process::Child, port: u16, secs: u64) {
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(secs),
+            "nothing listened on 127.0.0.1:{port}"
+        );
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the server exited early: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
