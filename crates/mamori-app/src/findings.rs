@@ -549,3 +549,158 @@ impl App {
         Ok(())
     }
 }
+
+/// Open findings counted for a dashboard.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FindingSummary {
+    /// Open findings by level code.
+    pub by_level: std::collections::BTreeMap<String, usize>,
+    /// Open vulnerabilities (8.2).
+    pub vulnerabilities: usize,
+    /// Open safe-use findings (8.3).
+    pub safe_use: usize,
+    /// Open 8.3 findings by check (`8.3:unregistered` …).
+    pub by_check: std::collections::BTreeMap<String, usize>,
+    /// Open findings in KEV.
+    pub kev: usize,
+    /// Past their due date and still needing action.
+    pub overdue: usize,
+    /// Devices not retired.
+    pub devices: usize,
+    /// Of those, past their end of support.
+    pub past_eos: usize,
+}
+
+impl App {
+    /// When an open finding is overdue today, as the store asks it.
+    fn overdue_cutoffs(&mut self) -> Result<mamori_store::Overdue> {
+        let sla = self.sla()?;
+        let today = self.today();
+        let cut = |days: u32| {
+            (today - chrono::Days::new(u64::from(days)))
+                .format("%Y-%m-%d")
+                .to_string()
+        };
+        Ok(mamori_store::Overdue {
+            kev: cut(sla.kev_days),
+            urgent: cut(sla.urgent_days),
+            high: cut(sla.high_days),
+            other: cut(sla.other_days),
+            open_states: mamori_core::remediation::Remediation::ALL
+                .iter()
+                .filter(|r| r.is_open())
+                .map(|r| r.code().to_string())
+                .collect(),
+        })
+    }
+
+    /// One page of the findings matching `q`, most urgent first, and how many match in all —
+    /// counted and paged by the store, for lists of any size.
+    pub fn findings_page(
+        &mut self,
+        q: &FindingQuery,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<Finding>)> {
+        self.findings_page_known(q, offset, limit, None)
+    }
+
+    /// [`App::findings_page`] with the total already known (a cache's): not counted again.
+    pub fn findings_page_known(
+        &mut self,
+        q: &FindingQuery,
+        offset: usize,
+        limit: usize,
+        total: Option<usize>,
+    ) -> Result<(usize, Vec<Finding>)> {
+        self.require(mamori_core::access::Permission::View)?;
+        let overdue = if q.overdue {
+            Some(self.overdue_cutoffs()?)
+        } else {
+            None
+        };
+        let tx = self.store.begin_read()?;
+        let asset = match &q.asset {
+            Some(a) => Some(
+                tx.asset(a)?
+                    .ok_or_else(|| AppError::AssetNotFound(a.clone()))?
+                    .id,
+            ),
+            None => None,
+        };
+        let status = q.status.clone().unwrap_or_else(|| "open".into());
+        let page = mamori_store::FindingPageQuery {
+            status: (status != "all").then_some(status),
+            category: q
+                .category
+                .as_deref()
+                .map(|c| if c == "8.3" { "8.3" } else { "vuln" }.to_string()),
+            levels: q.min_level.map(|m| {
+                Level::ALL
+                    .iter()
+                    .filter(|l| **l >= m)
+                    .map(|l| l.code().to_string())
+                    .collect()
+            }),
+            kev: q.kev,
+            asset,
+            state: q.state.map(|s| s.code().to_string()),
+            department: q.department.clone(),
+            vuln: q.vuln.clone(),
+            overdue,
+            offset,
+            limit,
+            total,
+        };
+        Ok(tx.findings_page(&page)?)
+    }
+
+    /// The dashboard's counts, from the store's aggregates (not from every finding).
+    pub fn finding_summary(&mut self) -> Result<FindingSummary> {
+        self.require(mamori_core::access::Permission::View)?;
+        let overdue = self.overdue_cutoffs()?;
+        let today = self.today();
+        let tx = self.store.begin_read()?;
+        let mut s = FindingSummary::default();
+        for c in tx.finding_counts(&overdue)? {
+            *s.by_level.entry(c.level.clone()).or_insert(0) += c.count;
+            if c.category == "8.3" {
+                s.safe_use += c.count;
+            } else {
+                s.vulnerabilities += c.count;
+            }
+            if let Some(check) = &c.check {
+                *s.by_check.entry(check.clone()).or_insert(0) += c.count;
+            }
+            if c.kev {
+                s.kev += c.count;
+            }
+            if c.overdue {
+                s.overdue += c.count;
+            }
+        }
+        (s.devices, s.past_eos) = tx.asset_counts(today)?;
+        Ok(s)
+    }
+
+    /// One page of the devices matching `filter`, in 管理番号 order, and how many match.
+    pub fn assets_page(
+        &mut self,
+        filter: &mamori_store::AssetFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<mamori_store::StoredAsset>)> {
+        self.require(mamori_core::access::Permission::View)?;
+        Ok(self
+            .store
+            .begin_read()?
+            .assets_page(filter, offset, limit)?)
+    }
+
+    /// A watch on the store's changes (see [`mamori_store::ChangeWatch`]).
+    pub fn change_watch(data_dir: &std::path::Path) -> Result<mamori_store::ChangeWatch> {
+        Ok(mamori_store::ChangeWatch::open(
+            &data_dir.join(crate::DB_FILE),
+        )?)
+    }
+}

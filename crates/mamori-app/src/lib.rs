@@ -125,6 +125,12 @@ impl App {
         allowed(&self.actor, &self.roles, permission)
     }
 
+    /// Whether the acting user may do what `permission` names (the same check every use case
+    /// makes first): for edges that serve something cached.
+    pub fn check(&self, permission: Permission) -> Result<()> {
+        self.require(permission)
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod sqlite;
+pub use sqlite::ChangeWatch;
 mod sqlite_advisories;
 mod sqlite_findings;
 mod sqlite_hours;
@@ -601,6 +602,21 @@ pub trait Tx {
     /// source and list order (for showing; matching reads [`Tx::components`]).
     fn device_components(&self, asset: i64) -> Result<Vec<(String, StoredComponent)>>;
 
+    /// One page of devices matching `filter`, in 管理番号 order, and how many match in all.
+    fn assets_page(
+        &self,
+        filter: &AssetFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<StoredAsset>)>;
+    /// Devices not retired, and those of them past their end of support on `today`.
+    fn asset_counts(&self, today: NaiveDate) -> Result<(usize, usize)>;
+    /// One page of findings, most urgent first, and how many match in all.
+    fn findings_page(&self, q: &FindingPageQuery) -> Result<(usize, Vec<Finding>)>;
+    /// Open findings counted by level, KEV, category, 8.3 check and overdue (see
+    /// [`FindingCount`]).
+    fn finding_counts(&self, overdue: &Overdue) -> Result<Vec<FindingCount>>;
+
     /// API tokens (of one user, or all), oldest first (revoked ones too).
     fn api_tokens(&self, username: Option<&str>) -> Result<Vec<ApiToken>>;
     /// The token with this hash, if any.
@@ -634,6 +650,69 @@ pub trait Tx {
     fn host_reports(&self, asset: Option<i64>) -> Result<Vec<HostReport>>;
     /// Stores a host report; returns its id.
     fn insert_host_report(&mut self, report: &HostReport) -> Result<i64>;
+}
+
+/// When an open finding is overdue: first seen before these days (`YYYY-MM-DD`) for its
+/// priority, and still in one of `open_states`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overdue {
+    /// For KEV findings.
+    pub kev: String,
+    /// 緊急.
+    pub urgent: String,
+    /// 高.
+    pub high: String,
+    /// Others.
+    pub other: String,
+    /// The 対応状況 codes that still need action.
+    pub open_states: Vec<String>,
+}
+
+/// What a page of findings asks for. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FindingPageQuery {
+    /// `open`, `resolved`, `not_affected` (`None`: any).
+    pub status: Option<String>,
+    /// `vuln` (8.2) or `8.3`.
+    pub category: Option<String>,
+    /// Only these level codes.
+    pub levels: Option<Vec<String>>,
+    /// Only KEV.
+    pub kev: bool,
+    /// One device (internal key).
+    pub asset: Option<i64>,
+    /// One 対応状況 code.
+    pub state: Option<String>,
+    /// 部署 (exact).
+    pub department: Option<String>,
+    /// A vulnerability id (kept under it, or named by a source).
+    pub vuln: Option<String>,
+    /// Only overdue findings.
+    pub overdue: Option<Overdue>,
+    /// Skip this many.
+    pub offset: usize,
+    /// At most this many.
+    pub limit: usize,
+    /// The total, when the caller knows it (not counted again).
+    pub total: Option<usize>,
+}
+
+/// A count of open findings with the same level, KEV flag, category, 8.3 check and overdue
+/// flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingCount {
+    /// Level code.
+    pub level: String,
+    /// In KEV.
+    pub kev: bool,
+    /// `vuln` or `8.3`.
+    pub category: String,
+    /// The 8.3 check's finding id (`8.3:unregistered`), for 8.3 findings.
+    pub check: Option<String>,
+    /// Past its due date and still needing action.
+    pub overdue: bool,
+    /// How many.
+    pub count: usize,
 }
 
 /// A REST API token (only its hash is kept).

@@ -82,10 +82,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "API tokens",
         include_str!("../migrations/0014_api_tokens.sql"),
     ),
+    (
+        15,
+        "finding pages",
+        include_str!("../migrations/0015_finding_pages.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 14;
+pub const SCHEMA_VERSION: i64 = 15;
 
 /// Fills the CPE vendor and product of components written before migration 4.
 fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -208,6 +213,20 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self) -> Result<()> {
+        // Up to date (every open of a served store): nothing to write, nothing to check — no
+        // write lock, and no foreign-key scan of a million findings per request.
+        let current: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .ok()
+            .flatten()
+            .flatten();
+        if current == Some(SCHEMA_VERSION) {
+            return Ok(());
+        }
         // Rebuilding a table (migration 11 rebuilds `findings`) drops it: with foreign keys
         // on, that would cascade into the tables that reference it. They are off while
         // migrations run, and checked before the transaction commits.
@@ -1471,6 +1490,57 @@ impl Tx for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    fn assets_page(
+        &self,
+        filter: &AssetFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<StoredAsset>)> {
+        let (where_sql, named) = filter_sql(filter);
+        let params: Vec<(&str, &dyn ToSql)> =
+            named.iter().map(|(k, v)| (*k, v as &dyn ToSql)).collect();
+        let total: i64 = self.tx.query_row(
+            &format!("SELECT COUNT(*) FROM assets a WHERE {where_sql}"),
+            params.as_slice(),
+            |r| r.get(0),
+        )?;
+        let ids: Vec<i64> = {
+            let mut stmt = self.tx.prepare_cached(&format!(
+                "SELECT a.id FROM assets a WHERE {where_sql} ORDER BY a.asset_id LIMIT {} OFFSET {}",
+                limit.min(10_000),
+                offset
+            ))?;
+            let rows = stmt.query_map(params.as_slice(), |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if ids.is_empty() {
+            return Ok((total as usize, Vec::new()));
+        }
+        let page = self.assets(&AssetFilter {
+            ids: Some(ids),
+            ..AssetFilter::default()
+        })?;
+        Ok((total as usize, page))
+    }
+
+    fn asset_counts(&self, today: NaiveDate) -> Result<(usize, usize)> {
+        let (all, eos): (i64, i64) = self.tx.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(eos_date IS NOT NULL AND eos_date < ?1), 0)
+             FROM assets WHERE status != 'retired'",
+            [today.format("%Y-%m-%d").to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((all as usize, eos as usize))
+    }
+
+    fn findings_page(&self, q: &crate::FindingPageQuery) -> Result<(usize, Vec<crate::Finding>)> {
+        self.findings_page_impl(q)
+    }
+
+    fn finding_counts(&self, overdue: &crate::Overdue) -> Result<Vec<crate::FindingCount>> {
+        self.finding_counts_impl(overdue)
+    }
+
     fn api_tokens(&self, username: Option<&str>) -> Result<Vec<crate::ApiToken>> {
         self.api_tokens_impl(username)
     }
@@ -1595,6 +1665,26 @@ impl Tx for SqliteTx<'_> {
             params![key, value],
         )?;
         Ok(())
+    }
+}
+
+/// Tells whether anything was committed to the store since the last look, from a connection
+/// of its own (SQLite's `PRAGMA data_version`): for caches of expensive summaries.
+pub struct ChangeWatch(Connection);
+
+impl ChangeWatch {
+    /// Watches the store file at `path`.
+    pub fn open(path: &Path) -> Result<ChangeWatch> {
+        let c = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Ok(ChangeWatch(c))
+    }
+
+    /// A number that changes whenever another connection commits.
+    pub fn version(&self) -> Result<i64> {
+        Ok(self.0.query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 }
 

@@ -447,6 +447,136 @@ impl SqliteTx<'_> {
         Ok(out)
     }
 
+    pub(crate) fn findings_page_impl(
+        &self,
+        q: &crate::FindingPageQuery,
+    ) -> Result<(usize, Vec<Finding>)> {
+        let mut clauses: Vec<String> = vec!["1 = 1".into()];
+        let mut params: Vec<(String, String)> = Vec::new();
+        let mut bind = |clauses: &mut Vec<String>, sql: &str, name: &str, value: String| {
+            clauses.push(sql.to_string());
+            params.push((name.to_string(), value));
+        };
+        if let Some(s) = &q.status {
+            bind(&mut clauses, "f.status = :status", ":status", s.clone());
+        }
+        if let Some(c) = &q.category {
+            bind(
+                &mut clauses,
+                "f.category = :category",
+                ":category",
+                c.clone(),
+            );
+        }
+        if let Some(s) = &q.state {
+            bind(&mut clauses, "f.state = :state", ":state", s.clone());
+        }
+        if let Some(d) = &q.department {
+            bind(
+                &mut clauses,
+                "a.department = :department",
+                ":department",
+                d.clone(),
+            );
+        }
+        if let Some(v) = &q.vuln {
+            bind(
+                &mut clauses,
+                "(f.vuln = :vuln COLLATE NOCASE OR f.sources LIKE '%' || :vuln || '\"%')",
+                ":vuln",
+                v.clone(),
+            );
+        }
+        if q.kev {
+            clauses.push("f.kev = 1".into());
+        }
+        if let Some(asset) = q.asset {
+            // An integer: written into the statement.
+            clauses.push(format!("f.asset = {asset}"));
+        }
+        if let Some(levels) = &q.levels {
+            let mut names = Vec::new();
+            for (i, l) in levels.iter().enumerate() {
+                let name = format!(":level{i}");
+                names.push(name.clone());
+                params.push((name, l.clone()));
+            }
+            clauses.push(if names.is_empty() {
+                "0 = 1".into()
+            } else {
+                format!("f.level IN ({})", names.join(","))
+            });
+        }
+        if let Some(o) = &q.overdue {
+            let (sql, more) = overdue_sql(o);
+            clauses.push(sql);
+            params.extend(more);
+        }
+        let where_sql = clauses.join(" AND ");
+        let bound: Vec<(&str, &dyn rusqlite::ToSql)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v as &dyn rusqlite::ToSql))
+            .collect();
+        // Counted only when asked (a cached total is passed back as `Some`), and without the
+        // join to devices unless a device column filters: an index-only count.
+        let total = match q.total {
+            Some(t) => t as i64,
+            None => {
+                let join = if q.department.is_some() {
+                    "LEFT JOIN assets a ON a.id = f.asset"
+                } else {
+                    ""
+                };
+                self.tx.query_row(
+                    &format!("SELECT COUNT(*) FROM findings f {join} WHERE {where_sql}"),
+                    bound.as_slice(),
+                    |r| r.get(0),
+                )?
+            }
+        };
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS} FROM findings f LEFT JOIN assets a ON a.id = f.asset
+             WHERE {where_sql} ORDER BY f.score DESC, f.id LIMIT {} OFFSET {}",
+            q.limit.min(10_000),
+            q.offset
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut rows = stmt.query(bound.as_slice())?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(finding_row(r)?);
+        }
+        Ok((total as usize, out))
+    }
+
+    pub(crate) fn finding_counts_impl(
+        &self,
+        o: &crate::Overdue,
+    ) -> Result<Vec<crate::FindingCount>> {
+        let (overdue, params) = overdue_sql(o);
+        let bound: Vec<(&str, &dyn rusqlite::ToSql)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v as &dyn rusqlite::ToSql))
+            .collect();
+        let sql = format!(
+            "SELECT f.level, f.kev, f.category, CASE WHEN f.category = '8.3' THEN f.vuln END,
+                    ({overdue}), COUNT(*)
+             FROM findings f WHERE f.status = 'open' GROUP BY 1, 2, 3, 4, 5"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map(bound.as_slice(), |r| {
+            Ok(crate::FindingCount {
+                level: r.get(0)?,
+                kev: r.get::<_, i64>(1)? != 0,
+                category: r.get(2)?,
+                check: r.get(3)?,
+                overdue: r.get::<_, i64>(4)? != 0,
+                count: r.get::<_, i64>(5)? as usize,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub(crate) fn check_findings_impl(&self) -> Result<Vec<Finding>> {
         let sql = format!(
             "SELECT {FINDING_COLUMNS} FROM findings f LEFT JOIN assets a ON a.id = f.asset
@@ -918,4 +1048,36 @@ impl SqliteTx<'_> {
         }
         Ok(out)
     }
+}
+
+/// The SQL condition "open, in a state that needs action, and first seen before its
+/// priority's cutoff day", with its named parameters.
+fn overdue_sql(o: &crate::Overdue) -> (String, Vec<(String, String)>) {
+    let mut params = vec![
+        (":od_kev".to_string(), o.kev.clone()),
+        (":od_urgent".to_string(), o.urgent.clone()),
+        (":od_high".to_string(), o.high.clone()),
+        (":od_other".to_string(), o.other.clone()),
+    ];
+    let mut states = Vec::new();
+    for (i, st) in o.open_states.iter().enumerate() {
+        let name = format!(":od_state{i}");
+        states.push(name.clone());
+        params.push((name, st.clone()));
+    }
+    let in_states = if states.is_empty() {
+        "0 = 1".to_string()
+    } else {
+        format!("f.state IN ({})", states.join(","))
+    };
+    (
+        format!(
+            "f.status = 'open' AND {in_states} AND substr(f.first_seen, 1, 10) < CASE
+                WHEN f.kev = 1 THEN :od_kev
+                WHEN f.level = 'urgent' THEN :od_urgent
+                WHEN f.level = 'high' THEN :od_high
+                ELSE :od_other END"
+        ),
+        params,
+    )
 }

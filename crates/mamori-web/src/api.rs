@@ -301,15 +301,10 @@ pub(crate) async fn list_devices(
         ids: None,
     };
     with_token(&state, &headers, move |app| {
-        let all = app.list_assets(&filter)?;
+        let (total, page) = app.assets_page(&filter, offset, limit)?;
         Ok(DevicePage {
-            total: all.len(),
-            items: all
-                .iter()
-                .skip(offset)
-                .take(limit)
-                .map(|s| device(&s.asset))
-                .collect(),
+            total,
+            items: page.iter().map(|s| device(&s.asset)).collect(),
         })
     })
     .await
@@ -364,14 +359,13 @@ pub(crate) async fn list_findings(
         asset: q.get("asset_id").cloned(),
         ..FindingQuery::default()
     };
+    let st = state.clone();
     with_token(&state, &headers, move |app| {
-        let all = app.findings(&query)?;
+        let (total, page) = crate::findings_page(&st, app, &query, offset, limit)?;
         Ok(FindingPage {
-            total: all.len(),
-            items: all
+            total,
+            items: page
                 .iter()
-                .skip(offset)
-                .take(limit)
                 .map(|f| FindingDto {
                     id: f.id,
                     asset_id: f.asset_id.clone(),

@@ -15,6 +15,7 @@ pub mod tls;
 
 mod pages;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +37,12 @@ pub const PRE_COOKIE: &str = "mamori_pre";
 /// The language cookie (`ja`, `en`).
 pub const LANG_COOKIE: &str = "mamori_lang";
 
+/// The dashboard's counts, with the store version and day they were made for.
+type SummaryCache = Option<(i64, chrono::NaiveDate, mamori_app::findings::FindingSummary)>;
+
+/// Totals of finding lists by query: (store version, day, total).
+type TotalsCache = HashMap<String, (i64, chrono::NaiveDate, usize)>;
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct WebState {
@@ -43,6 +50,12 @@ pub struct WebState {
     sessions: Arc<Sessions>,
     /// Cookies marked `Secure` (behind TLS).
     secure: bool,
+    /// Watches the store for commits (opened at first use).
+    watch: Arc<std::sync::Mutex<Option<mamori_store::ChangeWatch>>>,
+    /// The dashboard's counts until the store changes or the day does.
+    summary: Arc<std::sync::Mutex<SummaryCache>>,
+    /// Totals of finding lists by query, until the store changes or the day does.
+    totals: Arc<std::sync::Mutex<TotalsCache>>,
 }
 
 impl WebState {
@@ -67,6 +80,9 @@ impl WebState {
             data_dir: Arc::new(data_dir),
             sessions: Arc::new(Sessions::new(idle, absolute)),
             secure,
+            watch: Arc::new(std::sync::Mutex::new(None)),
+            summary: Arc::new(std::sync::Mutex::new(None)),
+            totals: Arc::new(std::sync::Mutex::new(HashMap::new())),
         }
     }
 }
@@ -126,6 +142,69 @@ async fn security_headers(mut r: Response) -> Response {
     set("referrer-policy", "no-referrer");
     set("cache-control", "no-store");
     r
+}
+
+/// The dashboard's counts: from the cache while the store has not changed (the same day),
+/// else from the store. The caller's permission is checked either way.
+pub(crate) fn summary(
+    state: &WebState,
+    app: &mut App,
+) -> mamori_app::Result<mamori_app::findings::FindingSummary> {
+    app.check(mamori_core::access::Permission::View)?;
+    let today = app.today();
+    let version = store_version(state)?;
+    if let (Some(v), Ok(cache)) = (version, state.summary.lock()) {
+        if let Some((cv, day, s)) = cache.as_ref() {
+            if *cv == v && *day == today {
+                return Ok(s.clone());
+            }
+        }
+    }
+    let s = app.finding_summary()?;
+    if let (Some(v), Ok(mut cache)) = (version, state.summary.lock()) {
+        *cache = Some((v, today, s.clone()));
+    }
+    Ok(s)
+}
+
+fn store_version(state: &WebState) -> mamori_app::Result<Option<i64>> {
+    let mut w = state
+        .watch
+        .lock()
+        .map_err(|_| AppError::Internal("watch lock".into()))?;
+    if w.is_none() {
+        *w = Some(App::change_watch(&state.data_dir)?);
+    }
+    Ok(w.as_ref().map(|w| w.version()).transpose()?)
+}
+
+/// A page of findings; the list's total comes from the cache while the store is unchanged
+/// (counting a million findings is the one costly part of a page).
+pub(crate) fn findings_page(
+    state: &WebState,
+    app: &mut App,
+    q: &mamori_app::findings::FindingQuery,
+    offset: usize,
+    limit: usize,
+) -> mamori_app::Result<(usize, Vec<mamori_store::Finding>)> {
+    let today = app.today();
+    let version = store_version(state)?;
+    let key = format!("{q:?}");
+    let known = match (version, state.totals.lock()) {
+        (Some(v), Ok(t)) => t
+            .get(&key)
+            .filter(|(cv, day, _)| *cv == v && *day == today)
+            .map(|(_, _, n)| *n),
+        _ => None,
+    };
+    let (total, page) = app.findings_page_known(q, offset, limit, known)?;
+    if let (Some(v), Ok(mut t), None) = (version, state.totals.lock(), known) {
+        if t.len() > 1000 {
+            t.clear();
+        }
+        t.insert(key, (v, today, total));
+    }
+    Ok((total, page))
 }
 
 /// A cookie's value from the request.

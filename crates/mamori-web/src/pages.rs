@@ -348,62 +348,20 @@ pub(crate) async fn password(
 
 // --- dashboard ----------------------------------------------------------------------------
 
-struct Dashboard {
-    by_level: Vec<(Level, usize)>,
-    vulnerabilities: usize,
-    safe_use: usize,
-    kev: usize,
-    overdue: usize,
-    unregistered: usize,
-    out_of_hours: usize,
-    default_passwords: usize,
-    devices: usize,
-    past_eos: usize,
-}
-
 pub(crate) async fn dashboard(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
-    let out = with_app(&state, &headers, |app| {
-        let open = app.findings(&FindingQuery::default())?;
-        let overdue = app
-            .findings(&FindingQuery {
-                overdue: true,
-                ..FindingQuery::default()
-            })?
-            .len();
-        let assets = app.list_assets(&AssetFilter::default())?;
-        let today = app.today();
-        let count = |v: &str| open.iter().filter(|f| f.vuln == v).count();
-        Ok(Dashboard {
-            by_level: [Level::Urgent, Level::High, Level::Medium, Level::Low]
-                .into_iter()
-                .map(|l| (l, open.iter().filter(|f| f.level == l.code()).count()))
-                .collect(),
-            vulnerabilities: open.iter().filter(|f| !f.vuln.starts_with("8.3:")).count(),
-            safe_use: open.iter().filter(|f| f.vuln.starts_with("8.3:")).count(),
-            kev: open.iter().filter(|f| f.kev).count(),
-            overdue,
-            unregistered: count("8.3:unregistered"),
-            out_of_hours: count("8.3:out_of_hours"),
-            default_passwords: count("8.3:default_credential") + count("8.3:no_auth"),
-            devices: assets
-                .iter()
-                .filter(|a| a.asset.status != AssetStatus::Retired)
-                .count(),
-            past_eos: assets
-                .iter()
-                .filter(|a| {
-                    a.asset.status != AssetStatus::Retired
-                        && a.asset.eos_date.is_some_and(|d| d < today)
-                })
-                .count(),
-        })
-    })
-    .await;
+    let st = state.clone();
+    let out = with_app(&state, &headers, move |app| crate::summary(&st, app)).await;
     let (s, d) = match out {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let check = |c: &str| d.by_check.get(c).copied().unwrap_or(0);
+    let by_level: Vec<(Level, usize)> = [Level::Urgent, Level::High, Level::Medium, Level::Low]
+        .into_iter()
+        .map(|l| (l, d.by_level.get(l.code()).copied().unwrap_or(0)))
+        .collect();
+    let default_passwords = check("8.3:default_credential") + check("8.3:no_auth");
     let card = |label: &str, n: usize, href: &str| {
         html! { a.card href=(href) { span.n { (n) } span.label { (label) } } }
     };
@@ -417,16 +375,16 @@ pub(crate) async fn dashboard(State(state): State<WebState>, headers: HeaderMap)
                 (card(lang.pick("安全利用の所見 (8.3)", "Safe-use findings (8.3)"), d.safe_use, "/findings?category=8.3"))
                 (card(lang.pick("KEV 掲載", "In KEV"), d.kev, "/findings?kev=1"))
                 (card(lang.pick("対応期限超過", "Overdue"), d.overdue, "/findings?overdue=1"))
-                (card(lang.pick("未登録機器", "Unregistered devices"), d.unregistered, "/findings?category=8.3"))
-                (card(lang.pick("出荷時パスワード・認証なし", "Default passwords, no authentication"), d.default_passwords, "/findings?category=8.3"))
-                (card(lang.pick("稼働時間外の稼働", "Running outside hours"), d.out_of_hours, "/findings?category=8.3"))
+                (card(lang.pick("未登録機器", "Unregistered devices"), check("8.3:unregistered"), "/findings?category=8.3"))
+                (card(lang.pick("出荷時パスワード・認証なし", "Default passwords, no authentication"), default_passwords, "/findings?category=8.3"))
+                (card(lang.pick("稼働時間外の稼働", "Running outside hours"), check("8.3:out_of_hours"), "/findings?category=8.3"))
                 (card(lang.pick("サポート終了 (EOS) の機器", "Devices past end of support"), d.past_eos, "/ledger"))
             }
             h2 { (lang.pick("緊急度別の未対応", "Open findings by level")) }
             table.levels {
                 thead { tr { th { (lang.pick("緊急度", "Level")) } th { (lang.pick("件数", "Findings")) } } }
                 tbody {
-                    @for (l, n) in &d.by_level {
+                    @for (l, n) in &by_level {
                         tr { td { a href={ "/findings?level=" (l.code()) } { (l.label(lang)) } } td.num { (n) } }
                     }
                 }
@@ -490,13 +448,16 @@ pub(crate) async fn ledger(
         search: q.get("q").filter(|d| !d.trim().is_empty()).cloned(),
         ids: None,
     };
-    let out = with_app(&state, &headers, move |app| app.list_assets(&filter)).await;
-    let (s, assets) = match out {
+    let page = page_of(&q);
+    let out = with_app(&state, &headers, move |app| {
+        app.assets_page(&filter, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    })
+    .await;
+    let (s, (total, assets)) = match out {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let page = page_of(&q);
-    let rows = assets.iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE);
+    let rows = assets.iter();
     let search = q.get("q").cloned().unwrap_or_default();
     layout(
         lang,
@@ -543,7 +504,7 @@ pub(crate) async fn ledger(
                     }
                 }
             }
-            (pager(lang, &format!("/ledger{}", keep(&q, &["q", "kind", "status", "department"])), page, assets.len()))
+            (pager(lang, &format!("/ledger{}", keep(&q, &["q", "kind", "status", "department"])), page, total))
         },
     )
     .into_response()
@@ -680,17 +641,17 @@ pub(crate) async fn findings(
         department: q.get("department").filter(|d| !d.is_empty()).cloned(),
         ..FindingQuery::default()
     };
-    let out = with_app(&state, &headers, move |app| app.findings(&query)).await;
-    let (s, list) = match out {
+    let page = page_of(&q);
+    let st = state.clone();
+    let out = with_app(&state, &headers, move |app| {
+        crate::findings_page(&st, app, &query, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    })
+    .await;
+    let (s, (total, list)) = match out {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let page = page_of(&q);
-    let shown: Vec<&Finding> = list
-        .iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .collect();
+    let shown: Vec<&Finding> = list.iter().collect();
     layout(
         lang,
         lang.pick("対応状況", "Findings"),
@@ -717,7 +678,7 @@ pub(crate) async fn findings(
                 button type="submit" { (lang.pick("絞り込み", "Filter")) }
             }
             (findings_table(lang, &shown))
-            (pager(lang, &format!("/findings{}", keep(&q, &["level", "category", "kev", "overdue", "department"])), page, list.len()))
+            (pager(lang, &format!("/findings{}", keep(&q, &["level", "category", "kev", "overdue", "department"])), page, total))
         },
     )
     .into_response()

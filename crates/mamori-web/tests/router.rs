@@ -471,3 +471,36 @@ async fn a_finding_moves_to_asked_vendor_then_approved_alternative_measures() {
     );
     assert!(page.body.contains("承認済"));
 }
+
+/// The dashboard's counts are cached until the store changes: a scan imported by another
+/// process shows at the next request.
+#[tokio::test]
+async fn the_dashboard_follows_changes_made_elsewhere() {
+    let site = setup();
+    let (_, op) = login(&site.router, "sato", PW).await;
+    let count = |body: &str| {
+        let label = "<span class=\"label\">安全利用の所見 (8.3)</span>";
+        let at = body.find(label).unwrap();
+        let n = &body[..at];
+        let start = n.rfind("<span class=\"n\">").unwrap() + "<span class=\"n\">".len();
+        n[start..]
+            .trim_end_matches("</span>")
+            .parse::<usize>()
+            .unwrap()
+    };
+    let before = get(&site.router, "/", &op).await;
+    assert_eq!(count(&before.body), 0);
+    assert_eq!(count(&get(&site.router, "/", &op).await.body), 0, "cached");
+    let data = site._dir.path().join("data");
+    let xml = site._dir.path().join("scan2.xml");
+    std::fs::write(
+        &xml,
+        r#"<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap -sT 127.0.0.9" start="1764100000" version="7.93"><host><status state="up"/><address addr="127.0.0.9" addrtype="ipv4"/><ports><port protocol="tcp" portid="23"><state state="open"/><service name="telnet"/></port></ports></host><runstats><finished time="1764100010"/></runstats></nmaprun>"#,
+    )
+    .unwrap();
+    App::login(&data, "sato", PW)
+        .unwrap()
+        .import_nmap(&xml, mamori_core::scan::Vantage::Internal)
+        .unwrap();
+    assert_eq!(count(&get(&site.router, "/", &op).await.body), 2);
+}
