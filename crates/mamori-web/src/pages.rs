@@ -41,6 +41,9 @@ fn layout(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> M
                             a href="/" { (lang.pick("ダッシュボード", "Dashboard")) }
                             a href="/ledger" { (lang.pick("機器台帳", "Device ledger")) }
                             a href="/findings" { (lang.pick("対応状況", "Findings")) }
+                            a href="/scans" { (lang.pick("スキャン", "Scans")) }
+                            a href="/safe-use" { (lang.pick("安全利用チェック", "Safe use")) }
+                            a href="/audit" { (lang.pick("監査ログ", "Audit log")) }
                         }
                         span.user { (s.user) }
                         form.inline method="post" action="/logout" {
@@ -1031,4 +1034,212 @@ pub(crate) async fn decide_exception(
             .map(|_| ())
     })
     .await
+}
+
+// --- scans, safe use, audit log (read-only) ----------------------------------------------
+
+pub(crate) async fn scans(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    let out = with_app(&state, &headers, |app| app.scans()).await;
+    let (s, list) = match out {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    layout(
+        lang,
+        lang.pick("スキャン", "Scans"),
+        Some(&s),
+        html! {
+            table.list {
+                thead { tr {
+                    th { "#" } th { (lang.pick("開始", "Started")) } th { (lang.pick("種別", "Source")) }
+                    th { (lang.pick("状態", "Status")) } th { (lang.pick("台数", "Hosts")) }
+                    th { (lang.pick("応答", "Up")) } th { (lang.pick("開ポート", "Open ports")) } th { (lang.pick("実行者", "By")) }
+                } }
+                tbody {
+                    @for sc in &list {
+                        tr {
+                            td { a href={ "/scans/" (sc.id) } { (sc.id) } }
+                            td { (sc.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M")) }
+                            td { (sc.file.as_ref().map(|f| format!("nmap {f}")).unwrap_or_else(|| sc.source.clone())) }
+                            td { (sc.status) " " (sc.stopped.as_deref().unwrap_or("")) }
+                            td.num { (sc.hosts) } td.num { (sc.up) } td.num { (sc.open_ports) }
+                            td { (sc.actor) }
+                        }
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+pub(crate) async fn scan(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let out = with_app(&state, &headers, move |app| app.scan_detail(id)).await;
+    let (s, (record, hosts)) = match out {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    layout(
+        lang,
+        &format!("{} #{}", lang.pick("スキャン", "Scan"), record.id),
+        Some(&s),
+        html! {
+            p { (record.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M")) " — " (record.status) " — " (record.actor) }
+            table.list {
+                thead { tr {
+                    th { (lang.pick("アドレス", "Address")) } th { (lang.pick("ポート", "Port")) }
+                    th { (lang.pick("サービス", "Service")) } th { (lang.pick("製品・版", "Product, version")) }
+                } }
+                tbody {
+                    @for h in hosts.iter().filter(|h| h.up) {
+                        @for p in h.result.ports.iter().filter(|p| p.state == mamori_core::scan::PortState::Open) {
+                            tr {
+                                td { (h.addr) }
+                                td { (p.key()) }
+                                td { (p.service.as_deref().unwrap_or("")) }
+                                td { (p.product.as_deref().unwrap_or("")) " " (p.version.as_deref().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+pub(crate) async fn safe_use(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    use mamori_core::attest::{AttestItem, AttestValue};
+    let lang = lang_of(&headers);
+    let out = with_app(&state, &headers, move |app| {
+        let due = app.attestations_due(30)?;
+        let coverage =
+            app.attestation_coverage(mamori_app::attest::CoverageBy::Department, lang)?;
+        Ok((due, coverage))
+    })
+    .await;
+    let (s, (due, coverage)) = match out {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let state_label = |st: &str| match st {
+        "no" => lang.pick("いいえ (要対応)", "no (action needed)"),
+        "expired" => lang.pick("期限切れ", "expired"),
+        "contradicted" => lang.pick("矛盾 (検査で既定パスワード検出)", "contradicted by a check"),
+        "ok" => lang.pick("期限間近", "due soon"),
+        _ => lang.pick("未確認", "missing"),
+    };
+    layout(
+        lang,
+        lang.pick("安全利用チェック", "Safe-use checks"),
+        Some(&s),
+        html! {
+            p { a href="/findings?category=8.3" { (lang.pick("8.3 の所見 (出荷時パスワード・認証なし・未登録機器など) を見る", "See the 8.3 findings (default passwords, no authentication, unregistered devices, …)")) } }
+            h2 { (lang.pick("部署ごとの確認率 (企画管理者の確認)", "Attested per department")) }
+            table.list {
+                thead { tr {
+                    th { (lang.pick("部署", "Department")) } th { (lang.pick("台数", "Devices")) }
+                    @for i in AttestItem::ALL { th { (i.label(lang)) } }
+                } }
+                tbody {
+                    @for r in &coverage {
+                        tr {
+                            td { (r.group) } td.num { (r.devices) }
+                            @for i in AttestItem::ALL {
+                                td.num { (r.confirmed.get(i.code()).copied().unwrap_or(0)) " / " (r.devices) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (lang.pick("確認が必要なもの", "To confirm")) " (" (due.len()) ")" }
+            table.list {
+                thead { tr {
+                    th { (lang.pick("管理番号", "Asset ID")) } th { (lang.pick("機器名", "Name")) }
+                    th { (lang.pick("項目", "Item")) } th { (lang.pick("回答", "Answer")) } th { (lang.pick("状態", "State")) }
+                    th { (lang.pick("再確認期限", "Due")) }
+                } }
+                tbody {
+                    @for d in due.iter().take(500) {
+                        tr {
+                            td { a href={ "/ledger/" (path_segment(&d.asset_id)) } { (d.asset_id) } }
+                            td { (d.name) }
+                            td { (AttestItem::parse(&d.item).map(|i| i.label(lang)).unwrap_or("")) }
+                            td { (d.value.as_deref().and_then(AttestValue::parse).map(|v| v.label(lang)).unwrap_or("—")) }
+                            td { (state_label(&d.state)) }
+                            td { (d.due.map(|x| x.to_string()).unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+pub(crate) async fn audit_log(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    let out = with_app(&state, &headers, |app| {
+        let records = app
+            .read(mamori_core::access::Permission::ViewAudit)?
+            .audit_tail(200)?;
+        let broken = app.verify_audit_log()?;
+        Ok((records, broken))
+    })
+    .await;
+    let (s, (records, broken)) = match out {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    layout(
+        lang,
+        lang.pick("監査ログ", "Audit log"),
+        Some(&s),
+        html! {
+            @match broken {
+                None => p.ok role="status" { (lang.pick("ハッシュ連鎖を検査しました: 改ざんはありません", "Hash chain verified: nothing was changed")) },
+                Some(b) => p.error role="alert" {
+                    (match lang {
+                        Lang::Ja => format!("ハッシュ連鎖が #{} で切れています{}", b.seq, if b.missing { " (記録の削除)" } else { " (記録の改変)" }),
+                        Lang::En => format!("the hash chain breaks at #{}{}", b.seq, if b.missing { " (an entry was deleted)" } else { " (an entry was changed)" }),
+                    })
+                },
+            }
+            p { (lang.pick("最新 200 件 (全件は mamori audit export で書き出し)", "The latest 200 (everything: mamori audit export)")) }
+            table.list {
+                thead { tr {
+                    th { "#" } th { (lang.pick("日時", "When")) } th { (lang.pick("実行者", "Actor")) }
+                    th { (lang.pick("操作", "Action")) } th { (lang.pick("対象", "Target")) } th { (lang.pick("内容", "Detail")) }
+                } }
+                tbody {
+                    @for r in records.iter().rev() {
+                        tr {
+                            td { (r.seq) }
+                            td { (r.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S")) }
+                            td { (r.entry.actor) }
+                            td { (r.entry.action) }
+                            td { (r.entry.target.as_deref().unwrap_or("")) }
+                            td.detail { (short(&r.entry.detail.to_string(), 160)) }
+                        }
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max).collect();
+    out.push('…');
+    out
 }

@@ -504,3 +504,44 @@ async fn the_dashboard_follows_changes_made_elsewhere() {
         .unwrap();
     assert_eq!(count(&get(&site.router, "/", &op).await.body), 2);
 }
+
+/// The read-only pages: scans (list and one scan), safe use (coverage and what is due), and
+/// the audit log with its chain verified — the audit log only for roles that may read it.
+#[tokio::test]
+async fn scans_safe_use_and_the_audit_log() {
+    let site = setup();
+    let data = site._dir.path().join("data");
+    let xml = site._dir.path().join("scan3.xml");
+    std::fs::write(
+        &xml,
+        r#"<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap -sT 127.0.0.9" start="1764100000" version="7.93"><host><status state="up"/><address addr="127.0.0.9" addrtype="ipv4"/><ports><port protocol="tcp" portid="23"><state state="open"/><service name="telnet"/></port></ports></host><runstats><finished time="1764100010"/></runstats></nmaprun>"#,
+    )
+    .unwrap();
+    App::login(&data, "sato", PW)
+        .unwrap()
+        .import_nmap(&xml, mamori_core::scan::Vantage::Internal)
+        .unwrap();
+    let (_, op) = login(&site.router, "sato", PW).await;
+    let scans = get(&site.router, "/scans", &op).await;
+    assert_eq!(scans.status, StatusCode::OK);
+    assert!(scans.body.contains("nmap scan3.xml"), "{}", scans.body);
+    let one = get(&site.router, "/scans/1", &op).await;
+    assert!(
+        one.body.contains("127.0.0.9")
+            && one.body.contains("23/tcp")
+            && one.body.contains("telnet")
+    );
+    let safe = get(&site.router, "/safe-use", &op).await;
+    assert_eq!(safe.status, StatusCode::OK);
+    assert!(safe.body.contains("医事課") && safe.body.contains("起動時パスワード設定"));
+    // The operator may not read the audit log; the administrator may, and it verifies.
+    assert_eq!(
+        get(&site.router, "/audit", &op).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (_, admin) = login(&site.router, "admin", ADMIN_PW).await;
+    let audit = get(&site.router, "/audit", &admin).await;
+    assert_eq!(audit.status, StatusCode::OK);
+    assert!(audit.body.contains("改ざんはありません"), "{}", audit.body);
+    assert!(audit.body.contains("scan.finish") && audit.body.contains("user.login"));
+}
