@@ -10,6 +10,51 @@ use std::time::{Duration, Instant};
 
 use support::{free_port, wait_listening, Env};
 
+/// Starts `mamori ARGS` (English messages, stdout piped) and waits until it listens on
+/// `port`.
+fn start(args: &[&str], port: u16, secs: u64) -> std::process::Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .args(["--lang", "en"])
+        .args(args)
+        .env("USER", "tester")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_listening(&mut child, port, secs);
+    child
+}
+
+/// Sends SIGTERM and waits (10 s at most): the process must exit 0; returns what it printed.
+fn stop(mut child: std::process::Child) -> String {
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "it did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    out
+}
+
 fn http_get(port: u16, path: &str) -> String {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -27,17 +72,19 @@ fn http_get(port: u16, path: &str) -> String {
 fn serve_answers_on_loopback_and_stops_on_sigterm() {
     let env = Env::init();
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .args(["--lang", "en", "--data-dir"])
-        .arg(env.data())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("USER", "tester")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_listening(&mut child, port, 20);
+    let data = env.data();
+    let listen = format!("127.0.0.1:{port}");
+    let child = start(
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "serve",
+            "--listen",
+            &listen,
+        ],
+        port,
+        20,
+    );
     let login = http_get(port, "/login");
     assert!(login.starts_with("HTTP/1.1 200"), "{login}");
     assert!(login
@@ -46,31 +93,7 @@ fn serve_answers_on_loopback_and_stops_on_sigterm() {
     assert!(login.contains("name=\"password\""));
     let home = http_get(port, "/");
     assert!(home.starts_with("HTTP/1.1 303"), "{home}");
-
-    assert!(Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "serve did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "{status}");
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
+    let out = stop(child);
     assert!(out.contains(&format!("http://127.0.0.1:{port}/")), "{out}");
 }
 
@@ -89,34 +112,15 @@ fn the_demo_ends_by_serving_the_demo_hospital() {
     let env = Env::empty();
     let port = free_port();
     let dir = env.path("demo");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .args(["--lang", "en", "demo", "--dir"])
-        .arg(&dir)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("USER", "tester")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_listening(&mut child, port, 120);
+    let listen = format!("127.0.0.1:{port}");
+    let child = start(
+        &["demo", "--dir", dir.to_str().unwrap(), "--listen", &listen],
+        port,
+        120,
+    );
     let login = http_get(port, "/login");
     assert!(login.starts_with("HTTP/1.1 200"), "{login}");
-    // Log in with the printed one-time password: the login form's token, then the POST.
-    assert!(Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status}");
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
+    let out = stop(child);
     assert!(out.contains(&format!("http://127.0.0.1:{port}/")), "{out}");
     let line = out
         .lines()
@@ -140,17 +144,20 @@ fn serve_tls_presents_the_printed_certificate_and_secure_cookies() {
     }
     let env = Env::init();
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .args(["--lang", "en", "--data-dir"])
-        .arg(env.data())
-        .args(["serve", "--tls", "--listen", &format!("127.0.0.1:{port}")])
-        .env("USER", "tester")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_listening(&mut child, port, 20);
+    let data = env.data();
+    let listen = format!("127.0.0.1:{port}");
+    let child = start(
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "serve",
+            "--tls",
+            "--listen",
+            &listen,
+        ],
+        port,
+        20,
+    );
     let head = Command::new("curl")
         .args(["-sk", "-D", "-", "-o", "/dev/null", "--noproxy", "*"])
         .arg(format!("https://127.0.0.1:{port}/login"))
@@ -184,19 +191,7 @@ fn serve_tls_presents_the_printed_certificate_and_secure_cookies() {
         .unwrap()
         .to_string();
     assert!(seen.len() == 95, "{seen}");
-    assert!(Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    assert!(child.wait().unwrap().success());
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
+    let out = stop(child);
     assert!(out.contains(&format!("https://127.0.0.1:{port}/")), "{out}");
     assert!(out.contains(&seen), "printed {out}, served {seen}");
     // Kept for the next start: the same certificate.

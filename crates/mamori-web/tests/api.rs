@@ -12,8 +12,9 @@ use mamori_core::Role;
 use mamori_web::{router, WebState};
 use tower::ServiceExt;
 
-const ADMIN_PW: &str = "admin-password-2026!";
-const PW: &str = "operator-password-2026";
+mod common;
+
+use common::{import_telnet_scan, ADMIN_PW, PW};
 
 struct Site {
     dir: tempfile::TempDir,
@@ -46,14 +47,7 @@ fn setup() -> Site {
         )
         .unwrap();
     }
-    let xml = dir.path().join("scan.xml");
-    std::fs::write(
-        &xml,
-        r#"<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap -sT 127.0.0.9" start="1764100000" version="7.93"><host><status state="up"/><address addr="127.0.0.9" addrtype="ipv4"/><ports><port protocol="tcp" portid="23"><state state="open"/><service name="telnet"/></port></ports></host><runstats><finished time="1764100010"/></runstats></nmaprun>"#,
-    )
-    .unwrap();
-    op.import_nmap(&xml, mamori_core::scan::Vantage::Internal)
-        .unwrap();
+    import_telnet_scan(dir.path(), &data, "sato", "scan.xml");
     Site {
         router: router(WebState::new(data, false)),
         dir,

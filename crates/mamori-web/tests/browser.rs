@@ -16,8 +16,9 @@ use fantoccini::{ClientBuilder, Locator};
 use mamori_app::App;
 use mamori_core::Role;
 
-const ADMIN_PW: &str = "admin-password-2026!";
-const PW: &str = "operator-password-2026";
+mod common;
+
+use common::{import_telnet_scan, ADMIN_PW, PW};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -138,14 +139,7 @@ fn hospital(data: &Path, dir: &Path) {
         .unwrap();
     assert!(report.added > 0);
     // Findings from a real nmap record: Telnet on an address no ledger row has.
-    let xml = dir.join("scan.xml");
-    std::fs::write(
-        &xml,
-        r#"<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap -sT 127.0.0.9" start="1764100000" version="7.93"><host><status state="up"/><address addr="127.0.0.9" addrtype="ipv4"/><ports><port protocol="tcp" portid="23"><state state="open"/><service name="telnet"/></port></ports></host><runstats><finished time="1764100010"/></runstats></nmaprun>"#,
-    )
-    .unwrap();
-    op.import_nmap(&xml, mamori_core::scan::Vantage::Internal)
-        .unwrap();
+    import_telnet_scan(dir, data, "sato", "scan.xml");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

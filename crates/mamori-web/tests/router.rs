@@ -13,8 +13,9 @@ use mamori_core::Role;
 use mamori_web::{router, WebState};
 use tower::ServiceExt;
 
-const ADMIN_PW: &str = "admin-password-2026!";
-const PW: &str = "operator-password-2026";
+mod common;
+
+use common::{import_telnet_scan, ADMIN_PW, PW};
 
 struct Site {
     _dir: tempfile::TempDir,
@@ -378,15 +379,7 @@ async fn a_finding_moves_to_asked_vendor_then_approved_alternative_measures() {
         admin
             .add_user("suzuki", None, &[Role::Planner], None, Some(PW))
             .unwrap();
-        let xml = site._dir.path().join("scan.xml");
-        std::fs::write(
-            &xml,
-            r#"<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap -sT 127.0.0.9" start="1764100000" version="7.93"><host><status state="up"/><address addr="127.0.0.9" addrtype="ipv4"/><ports><port protocol="tcp" portid="23"><state state="open"/><service name="telnet"/></port></ports></host><runstats><finished time="1764100010"/></runstats></nmaprun>"#,
-        )
-        .unwrap();
-        let mut op = App::login(&data, "sato", PW).unwrap();
-        op.import_nmap(&xml, mamori_core::scan::Vantage::Internal)
-            .unwrap();
+        import_telnet_scan(site._dir.path(), &data, "sato", "scan.xml");
     }
     let (_, op) = login(&site.router, "sato", PW).await;
     let list = get(&site.router, "/findings?category=8.3", &op).await;
@@ -492,16 +485,7 @@ async fn the_dashboard_follows_changes_made_elsewhere() {
     assert_eq!(count(&before.body), 0);
     assert_eq!(count(&get(&site.router, "/", &op).await.body), 0, "cached");
     let data = site._dir.path().join("data");
-    let xml = site._dir.path().join("scan2.xml");
-    std::fs::write(
-        &xml,
-        r#"<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap -sT 127.0.0.9" start="1764100000" version="7.93"><host><status state="up"/><address addr="127.0.0.9" addrtype="ipv4"/><ports><port protocol="tcp" portid="23"><state state="open"/><service name="telnet"/></port></ports></host><runstats><finished time="1764100010"/></runstats></nmaprun>"#,
-    )
-    .unwrap();
-    App::login(&data, "sato", PW)
-        .unwrap()
-        .import_nmap(&xml, mamori_core::scan::Vantage::Internal)
-        .unwrap();
+    import_telnet_scan(site._dir.path(), &data, "sato", "scan2.xml");
     assert_eq!(count(&get(&site.router, "/", &op).await.body), 2);
 }
 
@@ -511,16 +495,7 @@ async fn the_dashboard_follows_changes_made_elsewhere() {
 async fn scans_safe_use_and_the_audit_log() {
     let site = setup();
     let data = site._dir.path().join("data");
-    let xml = site._dir.path().join("scan3.xml");
-    std::fs::write(
-        &xml,
-        r#"<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap -sT 127.0.0.9" start="1764100000" version="7.93"><host><status state="up"/><address addr="127.0.0.9" addrtype="ipv4"/><ports><port protocol="tcp" portid="23"><state state="open"/><service name="telnet"/></port></ports></host><runstats><finished time="1764100010"/></runstats></nmaprun>"#,
-    )
-    .unwrap();
-    App::login(&data, "sato", PW)
-        .unwrap()
-        .import_nmap(&xml, mamori_core::scan::Vantage::Internal)
-        .unwrap();
+    import_telnet_scan(site._dir.path(), &data, "sato", "scan3.xml");
     let (_, op) = login(&site.router, "sato", PW).await;
     let scans = get(&site.router, "/scans", &op).await;
     assert_eq!(scans.status, StatusCode::OK);
