@@ -382,18 +382,33 @@ impl App {
         encoding: CsvEncoding,
         filter: &AssetFilter,
     ) -> Result<usize> {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let (bytes, n) =
+            self.export_ledger_bytes(&ext, &file_label(path), lang, encoding, filter)?;
+        write_atomically(path, &bytes)?;
+        Ok(n)
+    }
+
+    /// The devices matching `filter` as an `xlsx` or `csv` file's bytes, and how many they
+    /// are (for downloads; `label` names the file in errors).
+    pub fn export_ledger_bytes(
+        &mut self,
+        format: &str,
+        label: &str,
+        lang: Lang,
+        encoding: CsvEncoding,
+        filter: &AssetFilter,
+    ) -> Result<(Vec<u8>, usize)> {
         self.require(mamori_core::access::Permission::View)?;
         let assets: Vec<Asset> = self
             .list_assets(filter)?
             .into_iter()
             .map(|s| s.asset)
             .collect();
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        let label = file_label(path);
-        let bytes = match ext.as_str() {
+        let bytes = match format {
             "xlsx" => write::write_xlsx(&assets, lang),
             "csv" => write::write_csv(&assets, lang, encoding),
             _ => {
@@ -405,11 +420,10 @@ impl App {
             }
         }
         .map_err(|error| AppError::Export {
-            file: label.clone(),
+            file: label.to_string(),
             error,
         })?;
-        write_atomically(path, &bytes)?;
-        Ok(assets.len())
+        Ok((bytes, assets.len()))
     }
 
     /// The devices matching `filter`, ordered by 管理番号.

@@ -96,6 +96,7 @@ pub fn router(state: WebState) -> Router {
         .route("/password", get(pages::password_page).post(pages::password))
         .route("/ledger", get(pages::ledger))
         .route("/ledger/{id}", get(pages::device))
+        .route("/ledger/download/{file}", get(pages::ledger_export))
         .route("/findings", get(pages::findings))
         .route("/findings/{id}", get(pages::finding))
         .route("/findings/{id}/state", post(pages::finding_state))

@@ -508,6 +508,14 @@ pub(crate) async fn ledger(
                 }
             }
             (pager(lang, &format!("/ledger{}", keep(&q, &["q", "kind", "status", "department"])), page, total))
+            p.downloads {
+                (lang.pick("書き出し: ", "Export: "))
+                a href={ "/ledger/download/export.xlsx" (keep(&q, &["q", "kind", "status", "department"])) } { "Excel (.xlsx)" }
+                " | "
+                a href={ "/ledger/download/export.csv" (keep(&q, &["q", "kind", "status", "department"])) } { "CSV (UTF-8)" }
+                " | "
+                a href={ "/ledger/download/export.csv" (keep(&q, &["q", "kind", "status", "department"])) "encoding=cp932" } { "CSV (Shift_JIS)" }
+            }
         },
     )
     .into_response()
@@ -1242,4 +1250,62 @@ fn short(text: &str, max: usize) -> String {
     let mut out: String = text.chars().take(max).collect();
     out.push('…');
     out
+}
+
+/// `/ledger/export.xlsx` and `/ledger/export.csv` (UTF-8 with BOM; `?encoding=cp932` for
+/// older tools): the devices the list's filters select, in the page's language.
+pub(crate) async fn ledger_export(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    use mamori_ledger::write::CsvEncoding;
+    let lang = lang_of(&headers);
+    let format = match file.as_str() {
+        "export.xlsx" => "xlsx",
+        "export.csv" => "csv",
+        _ => return not_found(headers).await,
+    };
+    let encoding = if q.get("encoding").is_some_and(|e| e == "cp932") {
+        CsvEncoding::Cp932
+    } else {
+        CsvEncoding::Utf8Bom
+    };
+    let filter = AssetFilter {
+        kind: q.get("kind").and_then(|k| AssetKind::parse(k)),
+        status: q.get("status").and_then(|k| AssetStatus::parse(k)),
+        department: q.get("department").filter(|d| !d.is_empty()).cloned(),
+        search: q.get("q").filter(|d| !d.trim().is_empty()).cloned(),
+        ids: None,
+    };
+    let out = with_app(&state, &headers, move |app| {
+        app.export_ledger_bytes(format, &file, lang, encoding, &filter)
+    })
+    .await;
+    let (_, (bytes, _)) = match out {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let (mime, name) = if format == "xlsx" {
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "ledger.xlsx",
+        )
+    } else if encoding == CsvEncoding::Cp932 {
+        ("text/csv; charset=Shift_JIS", "ledger.csv")
+    } else {
+        ("text/csv; charset=utf-8", "ledger.csv")
+    };
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }

@@ -520,3 +520,57 @@ async fn scans_safe_use_and_the_audit_log() {
     assert!(audit.body.contains("改ざんはありません"), "{}", audit.body);
     assert!(audit.body.contains("scan.finish") && audit.body.contains("user.login"));
 }
+
+/// The ledger downloads: Excel, CSV in UTF-8 with a BOM, CSV in Shift_JIS — the rows the
+/// list's filters select; a vendor gets none.
+#[tokio::test]
+async fn the_ledger_downloads_as_excel_and_csv() {
+    let site = setup();
+    let (_, op) = login(&site.router, "sato", PW).await;
+    let raw = |path: &str, cookie: &str| {
+        let req = Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
+        let router = site.router.clone();
+        async move {
+            let r = router.oneshot(req).await.unwrap();
+            let status = r.status();
+            let ty = r
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
+            (status, ty, body)
+        }
+    };
+    let (s, ty, body) = raw("/ledger/download/export.xlsx", &op).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(ty.contains("spreadsheetml"), "{ty}");
+    assert!(body.starts_with(b"PK"), "an xlsx is a zip");
+    let (s, ty, body) = raw("/ledger/download/export.csv?q=%E9%9B%BB%E5%AD%90", &op).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(ty.contains("utf-8"));
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.starts_with('\u{feff}'));
+    assert!(
+        text.contains("管理番号") && text.contains("SV-2") && !text.contains("PC-1,"),
+        "{text}"
+    );
+    let (_, ty, body) = raw("/ledger/download/export.csv?encoding=cp932", &op).await;
+    assert!(ty.contains("Shift_JIS"));
+    // 管理番号 in Shift_JIS.
+    assert!(body
+        .windows(8)
+        .any(|w| w == [0x8a, 0xc7, 0x97, 0x9d, 0x94, 0xd4, 0x8d, 0x86]));
+    assert_eq!(
+        raw("/ledger/download/export.pdf", &op).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, vendor) = login(&site.router, "acme", PW).await;
+    assert_eq!(
+        raw("/ledger/download/export.csv", &vendor).await.0,
+        StatusCode::FORBIDDEN
+    );
+}
