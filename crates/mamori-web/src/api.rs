@@ -11,8 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use mamori_app::findings::FindingQuery;
 use mamori_app::{App, AppError};
-use mamori_core::{AssetKind, AssetStatus, Labelled, Lang, Level};
-use mamori_store::AssetFilter;
+use mamori_core::{Labelled, Lang, Level};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -293,13 +292,7 @@ pub(crate) async fn list_devices(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let (offset, limit) = window(&q);
-    let filter = AssetFilter {
-        kind: q.get("kind").and_then(|k| AssetKind::parse(k)),
-        status: q.get("status").and_then(|k| AssetStatus::parse(k)),
-        department: q.get("department").filter(|d| !d.is_empty()).cloned(),
-        search: q.get("q").filter(|d| !d.trim().is_empty()).cloned(),
-        ids: None,
-    };
+    let filter = crate::asset_filter(&q);
     with_token(&state, &headers, move |app| {
         let (total, page) = app.assets_page(&filter, offset, limit)?;
         Ok(DevicePage {

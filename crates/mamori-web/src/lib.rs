@@ -212,6 +212,20 @@ pub(crate) fn findings_page(
     Ok((total, page))
 }
 
+/// The device filters of a list's query string (`q`, `kind`, `status`, `department`).
+pub(crate) fn asset_filter(q: &HashMap<String, String>) -> mamori_store::AssetFilter {
+    use mamori_core::Labelled;
+    mamori_store::AssetFilter {
+        kind: q.get("kind").and_then(|k| mamori_core::AssetKind::parse(k)),
+        status: q
+            .get("status")
+            .and_then(|k| mamori_core::AssetStatus::parse(k)),
+        department: q.get("department").filter(|d| !d.is_empty()).cloned(),
+        search: q.get("q").filter(|d| !d.trim().is_empty()).cloned(),
+        ids: None,
+    }
+}
+
 /// A cookie's value from the request.
 pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -10,7 +10,7 @@ use chrono::Datelike;
 use mamori_app::findings::FindingQuery;
 use mamori_app::App;
 use mamori_core::{AssetKind, AssetStatus, Labelled, Lang, Level};
-use mamori_store::{AssetFilter, Finding};
+use mamori_store::Finding;
 use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 
@@ -444,13 +444,7 @@ pub(crate) async fn ledger(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = lang_of(&headers);
-    let filter = AssetFilter {
-        kind: q.get("kind").and_then(|k| AssetKind::parse(k)),
-        status: q.get("status").and_then(|k| AssetStatus::parse(k)),
-        department: q.get("department").filter(|d| !d.is_empty()).cloned(),
-        search: q.get("q").filter(|d| !d.trim().is_empty()).cloned(),
-        ids: None,
-    };
+    let filter = crate::asset_filter(&q);
     let page = page_of(&q);
     let out = with_app(&state, &headers, move |app| {
         app.assets_page(&filter, (page - 1) * PAGE_SIZE, PAGE_SIZE)
@@ -1272,13 +1266,7 @@ pub(crate) async fn ledger_export(
     } else {
         CsvEncoding::Utf8Bom
     };
-    let filter = AssetFilter {
-        kind: q.get("kind").and_then(|k| AssetKind::parse(k)),
-        status: q.get("status").and_then(|k| AssetStatus::parse(k)),
-        department: q.get("department").filter(|d| !d.is_empty()).cloned(),
-        search: q.get("q").filter(|d| !d.trim().is_empty()).cloned(),
-        ids: None,
-    };
+    let filter = crate::asset_filter(&q);
     let out = with_app(&state, &headers, move |app| {
         app.export_ledger_bytes(format, &file, lang, encoding, &filter)
     })
