@@ -454,14 +454,16 @@ impl App {
         let stored = tx
             .asset(asset_id)?
             .ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;
-        let mut out = Vec::new();
-        for source in ["sbom", "scan", "collector"] {
-            for (s, c) in tx.device_components(stored.id)? {
-                if s == source {
-                    out.push((source, c));
-                }
-            }
-        }
+        // One read; shown SBOM first, then scans, then the host collector (ledger components
+        // are in the device itself).
+        const ORDER: [&str; 3] = ["sbom", "scan", "collector"];
+        let mut out: Vec<(&'static str, mamori_store::StoredComponent)> = tx
+            .device_components(stored.id)?
+            .into_iter()
+            .filter_map(|(s, c)| ORDER.iter().find(|o| **o == s).map(|o| (*o, c)))
+            .collect();
+        // Stable: each source keeps its own order.
+        out.sort_by_key(|(s, _)| ORDER.iter().position(|o| o == s));
         Ok(out)
     }
 
