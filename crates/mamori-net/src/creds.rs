@@ -255,32 +255,8 @@ async fn run_hosts(
             Box::pin(check_host(policy, h, entries)).await
         }
     });
-    join_all(runs).await
-}
-
-/// Polls futures together on the current task (no spawning: they borrow).
-async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let mut pending: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut all = true;
-        for (i, f) in pending.iter_mut().enumerate() {
-            if done[i].is_some() {
-                continue;
-            }
-            match f.as_mut().poll(cx) {
-                std::task::Poll::Ready(v) => done[i] = Some(v),
-                std::task::Poll::Pending => all = false,
-            }
-        }
-        if all {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    done.into_iter().flatten().collect()
+    // Polled together on this task (they borrow the entries; nothing is spawned).
+    futures::future::join_all(runs).await
 }
 
 fn no_auth_entry<'a>(entries: &'a [Entry], protocol: &str) -> Option<&'a Entry> {
