@@ -420,22 +420,18 @@ fn pager(lang: Lang, base: &str, page: usize, total: usize) -> Markup {
 
 /// `?a=b&` for the filters kept across pages (values percent-encoded).
 fn keep(q: &HashMap<String, String>, keys: &[&str]) -> String {
-    let mut out = String::from("?");
+    let mut query = form_urlencoded::Serializer::new(String::new());
     for k in keys {
         if let Some(v) = q.get(*k).filter(|v| !v.is_empty()) {
-            out.push_str(k);
-            out.push('=');
-            for b in v.bytes() {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    out.push(b as char);
-                } else {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
-            out.push('&');
+            query.append_pair(k, v);
         }
     }
-    out
+    let query = query.finish();
+    if query.is_empty() {
+        "?".into()
+    } else {
+        format!("?{query}&")
+    }
 }
 
 pub(crate) async fn ledger(
@@ -517,15 +513,7 @@ pub(crate) async fn ledger(
 
 /// A 管理番号 as a URL path segment.
 fn path_segment(id: &str) -> String {
-    let mut out = String::new();
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 fn findings_table(lang: Lang, list: &[&Finding]) -> Markup {
@@ -845,40 +833,9 @@ fn exception_status(lang: Lang, status: &str) -> &'static str {
 
 /// A POST's fields, repeated names kept (`measure=a&measure=b`).
 fn fields(body: &str) -> Vec<(String, String)> {
-    body.split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (decode(k), decode(v))
-        })
+    form_urlencoded::parse(body.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                match std::str::from_utf8(&bytes[i + 1..(i + 3).min(bytes.len())])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(b) if i + 3 <= bytes.len() => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A text field, trimmed, or `None` when empty.
