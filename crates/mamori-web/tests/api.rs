@@ -8,7 +8,6 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use mamori_app::App;
-use mamori_core::Role;
 use mamori_web::{router, WebState};
 use tower::ServiceExt;
 
@@ -25,15 +24,7 @@ struct Site {
 
 fn setup() -> Site {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = mamori_app::init::init(&data, Some(ADMIN_PW), "os:test").unwrap();
-    let mut admin = App::login(&data, &init.admin_username, ADMIN_PW).unwrap();
-    admin
-        .add_user("sato", None, &[Role::Operator], None, Some(PW))
-        .unwrap();
-    admin
-        .add_user("acme", None, &[Role::Vendor], Some("Acme"), Some(PW))
-        .unwrap();
+    let (data, mut admin) = common::store(dir.path());
     let (_, operator) = admin.create_api_token("sato", "monitoring").unwrap();
     let (_, vendor) = admin.create_api_token("acme", "vendor portal").unwrap();
     let mut op = App::login(&data, "sato", PW).unwrap();

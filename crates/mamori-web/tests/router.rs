@@ -25,15 +25,7 @@ struct Site {
 
 fn setup() -> Site {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = mamori_app::init::init(&data, Some(ADMIN_PW), "os:test").unwrap();
-    let mut admin = App::login(&data, &init.admin_username, ADMIN_PW).unwrap();
-    admin
-        .add_user("sato", None, &[Role::Operator], None, Some(PW))
-        .unwrap();
-    admin
-        .add_user("acme", None, &[Role::Vendor], Some("Acme"), Some(PW))
-        .unwrap();
+    let (data, mut admin) = common::store(dir.path());
     let newbie = admin
         .add_user("newbie", None, &[Role::Operator], None, None)
         .unwrap()

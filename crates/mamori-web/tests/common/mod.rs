@@ -21,3 +21,20 @@ pub fn import_telnet_scan(dir: &Path, data: &Path, user: &str, name: &str) {
         .import_nmap(&xml, mamori_core::scan::Vantage::Internal)
         .unwrap();
 }
+
+/// A new store in `dir/data` with its administrator (`admin`, [`ADMIN_PW`]), an operator
+/// `sato` and a vendor user `acme` (company Acme), both with [`PW`]; returns the data
+/// directory and the administrator's session.
+pub fn store(dir: &Path) -> (std::path::PathBuf, App) {
+    use mamori_core::Role;
+    let data = dir.join("data");
+    let init = mamori_app::init::init(&data, Some(ADMIN_PW), "os:test").unwrap();
+    let mut admin = App::login(&data, &init.admin_username, ADMIN_PW).unwrap();
+    admin
+        .add_user("sato", None, &[Role::Operator], None, Some(PW))
+        .unwrap();
+    admin
+        .add_user("acme", None, &[Role::Vendor], Some("Acme"), Some(PW))
+        .unwrap();
+    (data, admin)
+}
