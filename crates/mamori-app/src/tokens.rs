@@ -135,8 +135,7 @@ impl App {
             tx.touch_api_token(token.id)?;
             tx.commit()?;
         }
-        drop(store);
-        let app = App::resume(data_dir, &token.username)?;
+        let app = App::resume_on(store, data_dir, &token.username)?;
         if app.must_change_password() {
             return Err(AppError::MustChangePassword(token.username));
         }

@@ -162,7 +162,11 @@ impl App {
         if !db.is_file() {
             return Err(AppError::NoStore(data_dir.to_path_buf()));
         }
-        let mut store = Store::open_sqlite(&db)?;
+        App::resume_on(Store::open_sqlite(&db)?, data_dir, username)
+    }
+
+    /// [`App::resume`] on a store already open (the API's token check opened it).
+    pub(crate) fn resume_on(mut store: Store, data_dir: &Path, username: &str) -> Result<App> {
         let user = store.begin_read()?.user(username)?;
         match user {
             Some(u) if !u.disabled => Ok(App {

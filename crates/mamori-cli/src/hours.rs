@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
-use mamori_app::App;
 use mamori_core::calendar::{OneOff, Schedule, WeeklyRange};
 use mamori_core::Lang;
 use serde_json::json;
@@ -12,11 +11,6 @@ use serde_json::json;
 use crate::args::{CalendarCommand, HoursCommand, ScheduleCommand};
 use crate::commands::{open, print_json, Ctx, UsageError};
 use crate::output::table;
-
-/// The app (with the clock of `MAMORI_NOW`, see [`open`]).
-fn app(ctx: &Ctx) -> Result<App> {
-    open(ctx)
-}
 
 fn date(option: &str, text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
@@ -33,7 +27,7 @@ fn usage(option: &str, e: String) -> anyhow::Error {
 
 pub fn calendar(ctx: &Ctx, command: CalendarCommand) -> Result<()> {
     let lang = ctx.lang;
-    let mut app = app(ctx)?;
+    let mut app = open(ctx)?;
     match command {
         CalendarCommand::Holidays { year } => {
             let h = app.holidays()?;
@@ -82,7 +76,7 @@ pub fn calendar(ctx: &Ctx, command: CalendarCommand) -> Result<()> {
 
 pub fn schedule(ctx: &Ctx, command: ScheduleCommand) -> Result<()> {
     let lang = ctx.lang;
-    let mut app = app(ctx)?;
+    let mut app = open(ctx)?;
     match command {
         ScheduleCommand::Set {
             name,
@@ -217,7 +211,7 @@ pub fn schedule(ctx: &Ctx, command: ScheduleCommand) -> Result<()> {
 
 pub fn watch(ctx: &Ctx, interval: Option<u64>, once: bool, rounds: Option<u64>) -> Result<()> {
     let lang = ctx.lang;
-    let mut app = app(ctx)?;
+    let mut app = open(ctx)?;
     let interval = Duration::from_secs(
         interval
             .or_else(|| {
@@ -283,7 +277,7 @@ pub fn watch(ctx: &Ctx, interval: Option<u64>, once: bool, rounds: Option<u64>) 
 
 pub fn hours(ctx: &Ctx, command: HoursCommand) -> Result<()> {
     let lang = ctx.lang;
-    let mut app = app(ctx)?;
+    let mut app = open(ctx)?;
     match command {
         HoursCommand::Report {
             from,

@@ -117,18 +117,13 @@ fn login_form(lang: Lang, pre: &str, message: Option<&str>) -> Markup {
     )
 }
 
-fn with_pre(state: &WebState, status: StatusCode, page: Markup) -> Response {
-    let _ = state;
-    (status, page).into_response()
-}
-
 pub(crate) async fn login_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
     if session_of(&state, &headers).is_some() {
         return Redirect::to("/").into_response();
     }
     let pre = token();
-    let mut r = with_pre(&state, StatusCode::OK, login_form(lang, &pre, None));
+    let mut r = login_form(lang, &pre, None).into_response();
     if let Ok(v) = set_cookie(&state, PRE_COOKIE, &pre, Some(1800)).parse() {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
