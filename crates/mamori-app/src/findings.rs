@@ -569,6 +569,39 @@ pub struct FindingSummary {
     pub devices: usize,
     /// Of those, past their end of support.
     pub past_eos: usize,
+    /// Open findings at the end of each of the last [`TREND_DAYS`] days, oldest first:
+    /// (day, vulnerabilities, safe-use findings). Worked out from when each finding was first
+    /// found and resolved (a finding resolved and found again counts from its reopening).
+    pub trend: Vec<(chrono::NaiveDate, usize, usize)>,
+}
+
+/// Days the dashboard's trend covers.
+pub const TREND_DAYS: u64 = 90;
+
+/// Open findings per day from the store's counts (see [`FindingSummary::trend`]).
+pub fn trend(
+    counts: &[mamori_store::TrendCount],
+    since: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Vec<(chrono::NaiveDate, usize, usize)> {
+    let mut open = [0i64; 2];
+    let slot = |c: &str| usize::from(c == "8.3");
+    for c in counts.iter().filter(|c| c.day.is_none()) {
+        open[slot(&c.category)] += c.opened;
+    }
+    let mut out = Vec::new();
+    let mut day = since;
+    while day <= today {
+        for c in counts.iter().filter(|c| c.day == Some(day)) {
+            open[slot(&c.category)] += c.opened - c.resolved;
+        }
+        out.push((day, open[0].max(0) as usize, open[1].max(0) as usize));
+        day = day.succ_opt().unwrap_or(day);
+        if out.len() > 400 {
+            break;
+        }
+    }
+    out
 }
 
 impl App {
@@ -680,6 +713,8 @@ impl App {
             }
         }
         (s.devices, s.past_eos) = tx.asset_counts(today)?;
+        let since = today - chrono::Days::new(TREND_DAYS - 1);
+        s.trend = trend(&tx.finding_trend(since)?, since, today);
         Ok(s)
     }
 
@@ -702,5 +737,41 @@ impl App {
         Ok(mamori_store::ChangeWatch::open(
             &data_dir.join(crate::DB_FILE),
         )?)
+    }
+}
+
+#[cfg(test)]
+mod trend_tests {
+    use super::trend;
+    use chrono::NaiveDate;
+    use mamori_store::TrendCount;
+
+    fn d(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, day).unwrap()
+    }
+
+    #[test]
+    fn open_findings_are_carried_day_by_day() {
+        let c = |category: &str, day: Option<u32>, opened: i64, resolved: i64| TrendCount {
+            category: category.into(),
+            day: day.map(d),
+            opened,
+            resolved,
+        };
+        let counts = [
+            c("8.2", None, 10, 0),
+            c("8.3", None, 1, 0),
+            c("8.2", Some(2), 5, 0),
+            c("8.2", Some(3), 0, 12),
+            c("8.3", Some(3), 2, 1),
+        ];
+        let t = trend(&counts, d(1), d(4));
+        assert_eq!(
+            t,
+            vec![(d(1), 10, 1), (d(2), 15, 1), (d(3), 3, 2), (d(4), 3, 2)]
+        );
+        // More resolved than known opened never shows as a negative count.
+        let t = trend(&[c("8.2", Some(1), 0, 3)], d(1), d(1));
+        assert_eq!(t, vec![(d(1), 0, 0)]);
     }
 }

@@ -34,6 +34,85 @@ pub struct AnswerReport {
     pub completed: Vec<i64>,
 }
 
+/// Opens one inquiry to `vendor` in `tx`: checks each finding's device is the vendor's and
+/// may move to 事業者確認中, stores the inquiry, moves the findings, writes the audit entry.
+fn open_in(
+    tx: &mut dyn mamori_store::Tx,
+    actor: &str,
+    roles: &[mamori_core::Role],
+    today: NaiveDate,
+    vendor: &str,
+    ids: &[i64],
+    question: &str,
+) -> Result<i64> {
+    let actor = actor.to_string();
+    let mut moves = Vec::new();
+    for &id in ids {
+        let f = tx.finding(id)?.ok_or_else(|| no_finding(id))?;
+        let device_vendor = tx
+            .asset(&f.asset_id)?
+            .and_then(|a| a.asset.vendor)
+            .unwrap_or_default();
+        if !same_vendor(&device_vendor, vendor) {
+            return Err(bad(
+                &format!("#{id}"),
+                format!("検出 {id} の機器 {} の保守事業者は「{device_vendor}」で、「{vendor}」ではありません。台帳の保守事業者を確認してください", f.asset_id),
+                format!("finding {id}'s device {} is maintained by {device_vendor:?}, not {vendor:?}; check the ledger's vendor column", f.asset_id),
+            ));
+        }
+        let from = Remediation::parse(&f.state).unwrap_or(Remediation::New);
+        if from != Remediation::AskedVendor {
+            let need =
+                transition(from, Remediation::AskedVendor).map_err(|e| AppError::BadValue {
+                    field: format!("#{id}"),
+                    message_ja: e.message(Lang::Ja),
+                    message_en: e.message(Lang::En),
+                })?;
+            allowed(&actor, roles, need)?;
+            moves.push((id, from));
+        }
+    }
+    let q = Inquiry {
+        id: 0,
+        vendor: vendor.trim().to_string(),
+        question: question.trim().to_string(),
+        asked_on: today,
+        asked_by: actor.clone(),
+        status: "open".into(),
+        items: ids
+            .iter()
+            .map(|&finding| InquiryItem {
+                finding,
+                verdict: None,
+                conditions: None,
+                answer: None,
+                answered_on: None,
+                recorded_by: None,
+            })
+            .collect(),
+    };
+    let qid = tx.insert_inquiry(&q)?;
+    for (id, from) in moves {
+        tx.set_finding_state(&FindingEvent {
+            finding: id,
+            actor: actor.clone(),
+            from: from.code().into(),
+            to: Remediation::AskedVendor.code().into(),
+            reason: Some(format!("inquiry #{qid}")),
+            detail: json!({ "inquiry": qid, "vendor": q.vendor }),
+            planned_date: None,
+        })?;
+    }
+    audit(
+        tx,
+        &actor,
+        "inquiry.open",
+        Some(&format!("inquiry:{qid}")),
+        json!({ "vendor": q.vendor, "question": q.question, "findings": ids }),
+    )?;
+    Ok(qid)
+}
+
 impl App {
     /// Asks `vendor` about findings on its devices; they move to 事業者確認中.
     pub fn open_inquiry(&mut self, vendor: &str, which: &Findings, question: &str) -> Result<i64> {
@@ -48,72 +127,57 @@ impl App {
         let (actor, roles, today) = (self.actor.clone(), self.roles.clone(), self.today());
         let mut tx = self.store.begin()?;
         let ids = which.ids(tx.as_ref())?;
-        let mut moves = Vec::new();
-        for &id in &ids {
-            let f = tx.finding(id)?.ok_or_else(|| no_finding(id))?;
-            let device_vendor = tx
-                .asset(&f.asset_id)?
-                .and_then(|a| a.asset.vendor)
-                .unwrap_or_default();
-            if !same_vendor(&device_vendor, vendor) {
-                return Err(bad(
-                    &format!("#{id}"),
-                    format!("検出 {id} の機器 {} の保守事業者は「{device_vendor}」で、「{vendor}」ではありません。台帳の保守事業者を確認してください", f.asset_id),
-                    format!("finding {id}'s device {} is maintained by {device_vendor:?}, not {vendor:?}; check the ledger's vendor column", f.asset_id),
-                ));
-            }
-            let from = Remediation::parse(&f.state).unwrap_or(Remediation::New);
-            if from != Remediation::AskedVendor {
-                let need =
-                    transition(from, Remediation::AskedVendor).map_err(|e| AppError::BadValue {
-                        field: format!("#{id}"),
-                        message_ja: e.message(Lang::Ja),
-                        message_en: e.message(Lang::En),
-                    })?;
-                allowed(&actor, &roles, need)?;
-                moves.push((id, from));
-            }
-        }
-        let q = Inquiry {
-            id: 0,
-            vendor: vendor.trim().to_string(),
-            question: question.trim().to_string(),
-            asked_on: today,
-            asked_by: actor.clone(),
-            status: "open".into(),
-            items: ids
-                .iter()
-                .map(|&finding| InquiryItem {
-                    finding,
-                    verdict: None,
-                    conditions: None,
-                    answer: None,
-                    answered_on: None,
-                    recorded_by: None,
-                })
-                .collect(),
-        };
-        let qid = tx.insert_inquiry(&q)?;
-        for (id, from) in moves {
-            tx.set_finding_state(&FindingEvent {
-                finding: id,
-                actor: actor.clone(),
-                from: from.code().into(),
-                to: Remediation::AskedVendor.code().into(),
-                reason: Some(format!("inquiry #{qid}")),
-                detail: json!({ "inquiry": qid, "vendor": q.vendor }),
-                planned_date: None,
-            })?;
-        }
-        audit(
-            tx.as_mut(),
-            &actor,
-            "inquiry.open",
-            Some(&format!("inquiry:{qid}")),
-            json!({ "vendor": q.vendor, "question": q.question, "findings": ids }),
-        )?;
+        let qid = open_in(tx.as_mut(), &actor, &roles, today, vendor, &ids, question)?;
         tx.commit()?;
         Ok(qid)
+    }
+
+    /// Asks each device's 保守事業者 about its findings: one inquiry per vendor, all in one
+    /// transaction. Returns (vendor, inquiry) pairs. A finding whose device names no vendor
+    /// is an error (the ledger's 保守事業者 column must say whom to ask).
+    pub fn open_inquiries(
+        &mut self,
+        which: &Findings,
+        question: &str,
+    ) -> Result<Vec<(String, i64)>> {
+        self.require(Permission::Triage)?;
+        if question.trim().is_empty() {
+            return Err(bad(
+                "question",
+                "確認事項を書いてください (--question)".into(),
+                "write the question (--question)".into(),
+            ));
+        }
+        let (actor, roles, today) = (self.actor.clone(), self.roles.clone(), self.today());
+        let mut tx = self.store.begin()?;
+        let ids = which.ids(tx.as_ref())?;
+        // Vendors in first-seen order, with their findings.
+        let mut groups: Vec<(String, Vec<i64>)> = Vec::new();
+        for &id in &ids {
+            let f = tx.finding(id)?.ok_or_else(|| no_finding(id))?;
+            let vendor = tx
+                .asset(&f.asset_id)?
+                .and_then(|a| a.asset.vendor)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| {
+                    bad(
+                        &format!("#{id}"),
+                        format!("検出 {id} の機器「{}」には保守事業者がありません。台帳の保守事業者を記入してください", f.asset_id),
+                        format!("finding {id}'s device {:?} names no maintenance vendor; fill in the ledger's vendor column", f.asset_id),
+                    )
+                })?;
+            match groups.iter_mut().find(|(v, _)| same_vendor(v, &vendor)) {
+                Some((_, list)) => list.push(id),
+                None => groups.push((vendor, vec![id])),
+            }
+        }
+        let mut opened = Vec::new();
+        for (vendor, list) in groups {
+            let qid = open_in(tx.as_mut(), &actor, &roles, today, &vendor, &list, question)?;
+            opened.push((vendor, qid));
+        }
+        tx.commit()?;
+        Ok(opened)
     }
 
     /// Attaches a file to an inquiry (the vendor's letter, a test report): the bytes are kept
@@ -315,7 +379,6 @@ impl App {
     /// date; otherwise nothing is recorded and every bad row is named.
     pub fn import_inquiry_answers(&mut self, path: &Path) -> Result<AnswerReport> {
         self.require(Permission::RecordVendorAnswer)?;
-        let today = self.today();
         let bytes = std::fs::read(path).map_err(io(path))?;
         let name = path.display().to_string();
         let rows = read_inquiry_answers(&name, &bytes).map_err(|e| match e {
@@ -331,6 +394,19 @@ impl App {
                 format!("{name}: no 事業者確認依頼 header row (照会番号, 検出番号, 回答区分)"),
             ),
         })?;
+        self.record_answers(&name, &rows)
+    }
+
+    /// Records a vendor's answers given as rows (a sheet's, or one typed into the web form,
+    /// named `name` in messages): all or nothing, every bad row named.
+    pub fn record_answers(
+        &mut self,
+        name: &str,
+        rows: &[mamori_ledger::inquiry::AnswerRow],
+    ) -> Result<AnswerReport> {
+        self.require(Permission::RecordVendorAnswer)?;
+        let today = self.today();
+        let name = name.to_string();
         // A 事業者 user (no other role that records answers) answers only its company's.
         let scope = self.vendor_scope();
         let mut tx = self.store.begin()?;
@@ -338,7 +414,7 @@ impl App {
         let mut errors: Vec<(String, String)> = Vec::new();
         // The (inquiry, finding) pairs this sheet answers.
         let mut recorded: Vec<(i64, i64)> = Vec::new();
-        for r in &rows {
+        for r in rows {
             let at = |ja: String, en: String| {
                 (
                     format!("{name} {}行目: {ja}", r.row),

@@ -80,6 +80,63 @@ pub struct ImportReport {
     pub dry_run: bool,
 }
 
+impl ImportReport {
+    /// The report as the command line prints it and the web shows it, line by line.
+    pub fn lines(&self, lang: Lang) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.dry_run {
+            out.push(
+                lang.pick(
+                    "[確認のみ: 台帳は変更していません]",
+                    "[dry run: the ledger is unchanged]",
+                )
+                .to_string(),
+            );
+        }
+        let sheet = self.sheet.as_ref().map(|s| match lang {
+            Lang::Ja => format!(", シート「{s}」"),
+            Lang::En => format!(", sheet \"{s}\""),
+        });
+        let sheet = sheet.unwrap_or_default();
+        let (r, skipped) = (self, self.skipped_rows.len());
+        out.push(match lang {
+            Lang::Ja => format!(
+                "{} ({}{sheet}, 見出し {} 行目): {} 行",
+                r.file, r.format, r.header_row, r.rows
+            ),
+            Lang::En => format!(
+                "{} ({}{sheet}, header row {}): {} rows",
+                r.file, r.format, r.header_row, r.rows
+            ),
+        });
+        out.push(match lang {
+            Lang::Ja => format!(
+                "  追加 {}  更新 {}  変更なし {}  廃棄済に変更 {}  スキップ {skipped}",
+                r.added,
+                r.updated,
+                r.unchanged,
+                r.retired.len()
+            ),
+            Lang::En => format!(
+                "  added {}  updated {}  unchanged {}  retired {}  skipped {skipped}",
+                r.added,
+                r.updated,
+                r.unchanged,
+                r.retired.len()
+            ),
+        });
+        for p in &self.problems {
+            let tag = if p.is_error() {
+                lang.pick("スキップ", "skipped")
+            } else {
+                lang.pick("警告", "warning")
+            };
+            out.push(format!("  {tag}: {}", p.message(lang)));
+        }
+        out
+    }
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()

@@ -35,7 +35,9 @@ pub mod stocktake;
 pub mod sync;
 pub mod tokens;
 pub mod users;
+pub mod vendor;
 pub mod vex;
+pub mod vulns;
 
 use std::path::{Path, PathBuf};
 

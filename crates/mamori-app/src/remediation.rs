@@ -268,7 +268,10 @@ pub fn event_reason(reason: Option<&str>, lang: Lang) -> String {
                 "the vendor states it is not affected",
             )
             .into(),
-        Some(other) => other.to_string(),
+        Some(other) => match other.strip_prefix("inquiry #") {
+            Some(n) => format!("{} #{n}", lang.pick("事業者への照会", "inquiry")),
+            None => other.to_string(),
+        },
         None => String::new(),
     }
 }

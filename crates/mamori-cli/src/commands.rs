@@ -583,62 +583,8 @@ fn print_import(ctx: &Ctx, r: &ImportReport) {
         }));
         return;
     }
-    if r.dry_run {
-        println!(
-            "{}",
-            lang.pick(
-                "[確認のみ: 台帳は変更していません]",
-                "[dry run: the ledger is unchanged]"
-            )
-        );
-    }
-    let sheet = r.sheet.as_ref().map(|s| match lang {
-        Lang::Ja => format!(", シート「{s}」"),
-        Lang::En => format!(", sheet \"{s}\""),
-    });
-    match lang {
-        Lang::Ja => println!(
-            "{} ({}{}, 見出し {} 行目): {} 行",
-            r.file,
-            r.format,
-            sheet.unwrap_or_default(),
-            r.header_row,
-            r.rows
-        ),
-        Lang::En => println!(
-            "{} ({}{}, header row {}): {} rows",
-            r.file,
-            r.format,
-            sheet.unwrap_or_default(),
-            r.header_row,
-            r.rows
-        ),
-    }
-    match lang {
-        Lang::Ja => println!(
-            "  追加 {}  更新 {}  変更なし {}  廃棄済に変更 {}  スキップ {}",
-            r.added,
-            r.updated,
-            r.unchanged,
-            r.retired.len(),
-            r.skipped_rows.len()
-        ),
-        Lang::En => println!(
-            "  added {}  updated {}  unchanged {}  retired {}  skipped {}",
-            r.added,
-            r.updated,
-            r.unchanged,
-            r.retired.len(),
-            r.skipped_rows.len()
-        ),
-    }
-    for p in &r.problems {
-        let tag = if p.is_error() {
-            lang.pick("スキップ", "skipped")
-        } else {
-            lang.pick("警告", "warning")
-        };
-        println!("  {tag}: {}", p.message(lang));
+    for line in r.lines(lang) {
+        println!("{line}");
     }
 }
 

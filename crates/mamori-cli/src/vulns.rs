@@ -257,9 +257,7 @@ fn sync(ctx: &Ctx, sources: &[String], since: Option<&str>) -> Result<()> {
 fn status(ctx: &Ctx) -> Result<()> {
     let lang = ctx.lang;
     let mut app = open(ctx)?;
-    let list = app
-        .read(mamori_core::access::Permission::View)?
-        .feed_status()?;
+    let list = app.feed_status()?;
     if ctx.json {
         let v: Vec<Value> = list
             .iter()
@@ -318,57 +316,28 @@ pub fn vuln(ctx: &Ctx, command: VulnCommand) -> Result<()> {
 fn show(ctx: &Ctx, id: &str) -> Result<()> {
     let lang = ctx.lang;
     let mut app = open(ctx)?;
-    let tx = app.read(mamori_core::access::Permission::View)?;
-    let wanted = id.trim().to_ascii_uppercase();
-    let stored = match tx.vulnerability(&wanted)? {
-        Some(s) => s,
-        None => {
-            let by_alias = tx.vulnerabilities_by_alias(&wanted)?;
-            match by_alias
-                .first()
-                .map(|a| tx.vulnerability(a))
-                .transpose()?
-                .flatten()
-            {
-                Some(s) => s,
-                None => {
-                    if let Some((advisory, origin)) = tx.advisory(&wanted)? {
-                        return show_advisory(ctx, &advisory, &origin);
-                    }
-                    return Err(UsageError::err(
-                        format!(
-                        "{wanted} は取り込まれていません (`mamori feeds import` で取り込めます)"
-                    ),
-                        format!(
-                        "{wanted} is not in the store (import feeds with `mamori feeds import`)"
-                    ),
-                    ));
-                }
-            }
+    let d = match app.lookup_vulnerability(id)? {
+        mamori_app::vulns::Lookup::Vuln(d) => d,
+        mamori_app::vulns::Lookup::Advisory(advisory, origin) => {
+            return show_advisory(ctx, &advisory, &origin)
+        }
+        mamori_app::vulns::Lookup::Missing => {
+            let wanted = id.trim().to_ascii_uppercase();
+            return Err(UsageError::err(
+                format!("{wanted} は取り込まれていません (`mamori feeds import` で取り込めます)"),
+                format!("{wanted} is not in the store (import feeds with `mamori feeds import`)"),
+            ));
         }
     };
+    let (stored, jvn_ids, advisories, alerts, kev, epss) = (
+        &d.stored,
+        &d.jvn_ids,
+        &d.advisories,
+        &d.alerts,
+        &d.kev,
+        &d.epss,
+    );
     let v = &stored.vuln;
-    // JVN iPedia entries that name this CVE: their Japanese text comes first in Japanese.
-    let jvn_ids = if stored.source == "jvn" {
-        Vec::new()
-    } else {
-        tx.vulnerabilities_by_alias(&v.id)?
-    };
-    let jvn = match jvn_ids.first() {
-        Some(id) => tx.vulnerability(id)?.map(|s| s.vuln),
-        None => None,
-    };
-    let advisories = tx.advisories_for_cve(&v.id)?;
-    let mut alerts = tx.alerts_for_cve(&v.id)?;
-    for alias in &v.aliases {
-        alerts.extend(tx.alerts_for_cve(alias)?);
-    }
-    let kev = std::iter::once(&v.id)
-        .chain(&v.aliases)
-        .find_map(|i| tx.kev(i).ok().flatten());
-    let epss = std::iter::once(&v.id)
-        .chain(&v.aliases)
-        .find_map(|i| tx.epss(i).ok().flatten());
     let code = lang.code();
     if ctx.json {
         print_json(&json!({
@@ -377,20 +346,12 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
             "advisories": advisories.iter().map(|(id, title)| json!({"id": id, "title": title})).collect::<Vec<_>>(),
             "alerts": alerts,
             "kev": kev, "epss": epss.as_ref().map(|e| json!({"epss": e.score.epss, "percentile": e.score.percentile, "score_date": e.score_date})),
+            "findings": d.findings.iter().map(|f| json!({"id": f.id, "asset_id": f.asset_id, "component": f.component, "state": f.state})).collect::<Vec<_>>(),
         }));
         return Ok(());
     }
-    let ja_first = |own: Option<&str>, from_jvn: Option<&str>| -> Option<String> {
-        match (lang, own, from_jvn) {
-            (Lang::Ja, _, Some(j)) if v.descriptions.iter().all(|d| d.lang != "ja") => {
-                Some(j.to_string())
-            }
-            (_, Some(o), _) => Some(o.to_string()),
-            (_, None, j) => j.map(str::to_string),
-        }
-    };
     println!("{}  [{}]", v.id, stored.source);
-    if let Some(t) = ja_first(v.title(code), jvn.as_ref().and_then(|j| j.title("ja"))) {
+    if let Some(t) = d.title(lang) {
         println!("{t}");
     }
     if !v.aliases.is_empty() {
@@ -403,10 +364,10 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
     if !jvn_ids.is_empty() {
         println!("JVN iPedia: {}", jvn_ids.join(", "));
     }
-    for (id, title) in &advisories {
+    for (id, title) in advisories {
         println!("{} {id} {title}", lang.pick("アドバイザリ:", "advisory:"));
     }
-    for a in &alerts {
+    for a in alerts {
         let when = a
             .published
             .map(|d| d.format("%Y-%m-%d").to_string())
@@ -440,7 +401,7 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
             c.source.as_deref().unwrap_or("?")
         );
     }
-    if let Some(k) = &kev {
+    if let Some(k) = kev {
         println!(
             "{} {} ({} {}{})",
             lang.pick(
@@ -457,7 +418,7 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
             }
         );
     }
-    if let Some(e) = &epss {
+    if let Some(e) = epss {
         println!(
             "EPSS {:.4}{}",
             e.score.epss,
@@ -474,15 +435,11 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
     if !v.cwes.is_empty() {
         println!("CWE {}", v.cwes.join(", "));
     }
-    let jvn_overview = jvn.as_ref().and_then(|j| j.description("ja"));
-    if let Some(d) = ja_first(v.description(code), jvn_overview) {
+    if let Some(desc) = d.description(lang) {
         println!();
         println!("{}", lang.pick("概要:", "description:"));
-        println!("{d}");
-        if lang == Lang::Ja
-            && jvn_overview.is_some()
-            && v.descriptions.iter().all(|d| d.lang != "ja")
-        {
+        println!("{desc}");
+        if d.translated(lang) {
             if let Some(en) = v.description("en") {
                 println!();
                 println!("NVD (English): {en}");
@@ -562,15 +519,34 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
             println!("  {}", r.url);
         }
     }
+    if !d.findings.is_empty() {
+        println!();
+        println!(
+            "{} ({})",
+            lang.pick(
+                "見つかった機器 (未対応の所見):",
+                "found on (open findings):"
+            ),
+            d.findings.len()
+        );
+        for f in &d.findings {
+            use mamori_core::Labelled;
+            let state = mamori_core::remediation::Remediation::parse(&f.state)
+                .map(|r| r.label(lang))
+                .unwrap_or("");
+            println!(
+                "  #{} {} {} {} [{state}]",
+                f.id, f.asset_id, f.asset_name, f.component
+            );
+        }
+    }
     Ok(())
 }
 
 fn search(ctx: &Ctx, text: &str, limit: i64) -> Result<()> {
     let lang = ctx.lang;
     let mut app = open(ctx)?;
-    let hits = app
-        .read(mamori_core::access::Permission::View)?
-        .search_vulnerabilities(text, lang.code(), limit)?;
+    let hits = app.search_vulnerabilities(text, lang, limit)?;
     if ctx.json {
         let v: Vec<Value> = hits
             .iter()

@@ -259,6 +259,19 @@ pub struct VulnSummary {
     pub kev: bool,
 }
 
+/// One count of [`Tx::finding_trend`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendCount {
+    /// `8.2` or `8.3`.
+    pub category: String,
+    /// The day (`None`: open before `since`).
+    pub day: Option<NaiveDate>,
+    /// First found that day (or open at the start).
+    pub opened: i64,
+    /// Resolved that day.
+    pub resolved: i64,
+}
+
 /// An EPSS score with its date.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEpss {
@@ -616,6 +629,10 @@ pub trait Tx {
     /// Open findings counted by level, KEV, category, 8.3 check and overdue (see
     /// [`FindingCount`]).
     fn finding_counts(&self, overdue: &Overdue) -> Result<Vec<FindingCount>>;
+    /// The findings' history from `since` (UTC days): per category (`8.2`, `8.3`), how many
+    /// were open at the start, and how many were first found and resolved on each day since.
+    /// Findings kept as 影響なし (not affected) are left out.
+    fn finding_trend(&self, since: NaiveDate) -> Result<Vec<TrendCount>>;
 
     /// API tokens (of one user, or all), oldest first (revoked ones too).
     fn api_tokens(&self, username: Option<&str>) -> Result<Vec<ApiToken>>;

@@ -1541,6 +1541,10 @@ impl Tx for SqliteTx<'_> {
         self.finding_counts_impl(overdue)
     }
 
+    fn finding_trend(&self, since: chrono::NaiveDate) -> Result<Vec<crate::TrendCount>> {
+        self.finding_trend_impl(since)
+    }
+
     fn api_tokens(&self, username: Option<&str>) -> Result<Vec<crate::ApiToken>> {
         self.api_tokens_impl(username)
     }

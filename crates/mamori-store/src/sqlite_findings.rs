@@ -577,6 +577,36 @@ impl SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    pub(crate) fn finding_trend_impl(
+        &self,
+        since: chrono::NaiveDate,
+    ) -> Result<Vec<crate::TrendCount>> {
+        let since = since.format("%Y-%m-%d").to_string();
+        // Open at the start; then first found, and resolved, per day.
+        let sql = "SELECT f.category, NULL, COUNT(*), 0 FROM findings f
+                   WHERE f.status != 'not_affected' AND date(f.first_seen) < ?1
+                     AND (f.resolved_at IS NULL OR date(f.resolved_at) >= ?1)
+                   GROUP BY 1
+                   UNION ALL
+                   SELECT f.category, date(f.first_seen), COUNT(*), 0 FROM findings f
+                   WHERE f.status != 'not_affected' AND date(f.first_seen) >= ?1 GROUP BY 1, 2
+                   UNION ALL
+                   SELECT f.category, date(f.resolved_at), 0, COUNT(*) FROM findings f
+                   WHERE f.status != 'not_affected' AND f.resolved_at IS NOT NULL
+                     AND date(f.resolved_at) >= ?1 GROUP BY 1, 2";
+        let mut stmt = self.tx.prepare_cached(sql)?;
+        let rows = stmt.query_map([&since], |r| {
+            let day: Option<String> = r.get(1)?;
+            Ok(crate::TrendCount {
+                category: r.get(0)?,
+                day: day.and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                opened: r.get(2)?,
+                resolved: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub(crate) fn check_findings_impl(&self) -> Result<Vec<Finding>> {
         let sql = format!(
             "SELECT {FINDING_COLUMNS} FROM findings f LEFT JOIN assets a ON a.id = f.asset
