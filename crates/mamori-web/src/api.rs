@@ -1,4 +1,5 @@
-//! The REST API (`/api/v1`, JSON): devices, findings and their state changes, scans.
+//! The REST API (`/api/v1`, JSON): devices (read, add, edit), findings and their state
+//! changes, 事業者確認 (inquiries and answers), scans, feed status, vulnerability search.
 //! Authentication is a bearer token (`mamori token create`); cookies are ignored here, so
 //! no browser session can be used across sites (no CSRF surface). The OpenAPI 3 document is
 //! generated from these handlers and types (`/api/v1/openapi.json`).
@@ -12,6 +13,7 @@ use axum::Json;
 use mamori_app::findings::FindingQuery;
 use mamori_app::{App, AppError};
 use mamori_core::{Labelled, Lang, Level};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -146,8 +148,11 @@ pub struct ScanDto {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "mamori API", version = "1", description = "The device ledger, findings and their remediation, and scans of a mamori store. Authenticate with `Authorization: Bearer TOKEN` (`mamori token create NAME`)."),
-    paths(list_devices, get_device, list_findings, set_finding_state, list_scans),
-    components(schemas(ApiError, DeviceDto, DevicePage, FindingDto, FindingPage, StateRequest, StateResult, ScanDto)),
+    paths(list_devices, add_device, get_device, edit_device, list_findings, set_finding_state, list_scans,
+          list_inquiries, open_inquiries, answer_inquiry, list_feeds, search_vulns),
+    components(schemas(ApiError, DeviceDto, DevicePage, DeviceNew, DeviceEdit, EditResult, FindingDto, FindingPage,
+                       StateRequest, StateResult, ScanDto, InquiryDto, InquiryItemDto, InquiryRequest, Opened,
+                       AnswerRequest, AnswerResult, FeedDto, VulnHit)),
     modifiers(&Bearer)
 )]
 pub struct ApiDoc;
@@ -314,7 +319,8 @@ pub(crate) async fn get_device(
     Path(asset_id): Path<String>,
 ) -> Response {
     with_token(&state, &headers, move |app| {
-        let (stored, _) = app.show_asset(&asset_id)?;
+        // A 事業者 user's token reads its company's devices only (others: not found).
+        let (stored, _) = app.own_asset(&asset_id)?;
         Ok(device(&stored.asset))
     })
     .await
@@ -465,4 +471,359 @@ pub(crate) async fn api_not_found() -> Response {
         StatusCode::NOT_FOUND,
         "no such API route (see /api/v1/openapi.json)".into(),
     )
+}
+
+/// A JSON body, or a 400 naming what is wrong with it.
+fn body_of<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Box<Response>> {
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not a {what}: {e}"),
+        ))
+    })
+}
+
+/// A device to add: its 管理番号 and columns (named in Japanese or English, as in a ledger
+/// file's header, with the import's rules).
+#[derive(Deserialize, ToSchema)]
+pub struct DeviceNew {
+    /// 管理番号.
+    pub asset_id: String,
+    /// Column → value, e.g. `{"機器名": "電子カルテ端末", "kind": "pc"}`. 機器名 is required.
+    pub values: std::collections::BTreeMap<String, String>,
+}
+
+/// Columns to change on a device.
+#[derive(Deserialize, ToSchema)]
+pub struct DeviceEdit {
+    /// Column → new value (an empty value clears it).
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Why (kept in the history and audit log).
+    pub reason: Option<String>,
+}
+
+/// What an edit changed.
+#[derive(Serialize, ToSchema)]
+pub struct EditResult {
+    /// The columns that changed (none when the values were already so).
+    pub changed: Vec<String>,
+}
+
+/// Adds a device to the ledger.
+#[utoipa::path(post, path = "/api/v1/devices",
+    request_body = DeviceNew,
+    responses((status = 200, body = DeviceDto), (status = 400, body = ApiError), (status = 403, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn add_device(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let req: DeviceNew = match body_of(&body, "DeviceNew") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    with_token(&state, &headers, move |app| {
+        let values: Vec<(String, String)> = req.values.into_iter().collect();
+        let asset = app.add_asset(&req.asset_id, &values)?;
+        Ok(device(&asset))
+    })
+    .await
+}
+
+/// Changes columns of a device (the import's rules; history and audit as the command line).
+#[utoipa::path(patch, path = "/api/v1/devices/{asset_id}",
+    params(("asset_id" = String, Path, description = "管理番号")),
+    request_body = DeviceEdit,
+    responses((status = 200, body = EditResult), (status = 400, body = ApiError), (status = 404, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn edit_device(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(asset_id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let req: DeviceEdit = match body_of(&body, "DeviceEdit") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    with_token(&state, &headers, move |app| {
+        let values: Vec<(String, String)> = req.values.into_iter().collect();
+        let changed = app.edit_asset(&asset_id, &values, req.reason.as_deref())?;
+        Ok(EditResult { changed })
+    })
+    .await
+}
+
+/// One finding of an inquiry and its answer.
+#[derive(Serialize, ToSchema)]
+pub struct InquiryItemDto {
+    /// The finding.
+    pub finding: i64,
+    /// 回答区分 code (`applicable`, `conditional`, `not_applicable`, `not_affected`), once answered.
+    pub verdict: Option<String>,
+    /// 条件.
+    pub conditions: Option<String>,
+    /// 回答・備考.
+    pub answer: Option<String>,
+    /// 回答日 (YYYY-MM-DD).
+    pub answered_on: Option<String>,
+}
+
+/// An inquiry to a vendor (事業者確認).
+#[derive(Serialize, ToSchema)]
+pub struct InquiryDto {
+    /// Id.
+    pub id: i64,
+    /// The 保守事業者 asked.
+    pub vendor: String,
+    /// What was asked.
+    pub question: String,
+    /// When (YYYY-MM-DD).
+    pub asked_on: String,
+    /// Who asked.
+    pub asked_by: String,
+    /// `open` or `answered`.
+    pub status: String,
+    /// Its findings.
+    pub items: Vec<InquiryItemDto>,
+}
+
+/// Findings to ask their devices' vendors about.
+#[derive(Deserialize, ToSchema)]
+pub struct InquiryRequest {
+    /// Finding ids; one inquiry is opened per vendor.
+    pub findings: Vec<i64>,
+    /// What to ask.
+    pub question: String,
+}
+
+/// An inquiry opened.
+#[derive(Serialize, ToSchema)]
+pub struct Opened {
+    /// The vendor.
+    pub vendor: String,
+    /// The inquiry's id.
+    pub inquiry: i64,
+}
+
+/// A vendor's answer about one finding.
+#[derive(Deserialize, ToSchema)]
+pub struct AnswerRequest {
+    /// The finding.
+    pub finding: i64,
+    /// 回答区分 code or label (`applicable`, `conditional`, `not_applicable`, `not_affected`).
+    pub verdict: String,
+    /// 条件 (required for `conditional`).
+    pub conditions: Option<String>,
+    /// 回答・備考.
+    pub answer: Option<String>,
+    /// 回答日 (YYYY-MM-DD; today when absent).
+    pub answered_on: Option<String>,
+}
+
+/// What recording answers did.
+#[derive(Serialize, ToSchema)]
+pub struct AnswerResult {
+    /// Answers recorded.
+    pub answered: usize,
+    /// Inquiries now fully answered.
+    pub completed: Vec<i64>,
+}
+
+/// Inquiries, newest first (a 事業者 user's token: its company's only).
+#[utoipa::path(get, path = "/api/v1/inquiries",
+    responses((status = 200, body = [InquiryDto]), (status = 401, body = ApiError), (status = 403, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn list_inquiries(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    with_token(&state, &headers, move |app| {
+        Ok(app
+            .own_inquiries()?
+            .into_iter()
+            .map(|(q, _)| InquiryDto {
+                id: q.id,
+                vendor: q.vendor,
+                question: q.question,
+                asked_on: q.asked_on.to_string(),
+                asked_by: q.asked_by,
+                status: q.status,
+                items: q
+                    .items
+                    .into_iter()
+                    .map(|i| InquiryItemDto {
+                        finding: i.finding,
+                        verdict: i.verdict,
+                        conditions: i.conditions,
+                        answer: i.answer,
+                        answered_on: i.answered_on.map(|d| d.to_string()),
+                    })
+                    .collect(),
+            })
+            .collect::<Vec<_>>())
+    })
+    .await
+}
+
+/// Asks each finding's device vendor (one inquiry per vendor); the findings move to 事業者確認中.
+#[utoipa::path(post, path = "/api/v1/inquiries",
+    request_body = InquiryRequest,
+    responses((status = 200, body = [Opened]), (status = 400, body = ApiError), (status = 403, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn open_inquiries(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let req: InquiryRequest = match body_of(&body, "InquiryRequest") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    with_token(&state, &headers, move |app| {
+        if req.findings.is_empty() {
+            return Err(AppError::bad_value(
+                "findings",
+                "所見の番号を 1 つ以上指定してください",
+                "name at least one finding",
+            ));
+        }
+        let opened = app.open_inquiries(
+            &mamori_app::remediation::Findings::Ids(req.findings),
+            &req.question,
+        )?;
+        Ok(opened
+            .into_iter()
+            .map(|(vendor, inquiry)| Opened { vendor, inquiry })
+            .collect::<Vec<_>>())
+    })
+    .await
+}
+
+/// Records a vendor's answer about one finding of an inquiry (the checks of a returned sheet).
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/answers",
+    params(("id" = i64, Path, description = "inquiry id")),
+    request_body = AnswerRequest,
+    responses((status = 200, body = AnswerResult), (status = 400, body = ApiError), (status = 403, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn answer_inquiry(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Response {
+    let req: AnswerRequest = match body_of(&body, "AnswerRequest") {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    with_token(&state, &headers, move |app| {
+        let row = mamori_ledger::inquiry::AnswerRow {
+            row: 1,
+            inquiry: id.to_string(),
+            finding: req.finding.to_string(),
+            verdict: req.verdict,
+            conditions: req.conditions.unwrap_or_default(),
+            answer: req.answer.unwrap_or_default(),
+            answered_on: req.answered_on.unwrap_or_default(),
+        };
+        let r = app.record_answers("request", &[row])?;
+        Ok(AnswerResult {
+            answered: r.answered,
+            completed: r.completed,
+        })
+    })
+    .await
+}
+
+/// A feed source's status.
+#[derive(Serialize, ToSchema)]
+pub struct FeedDto {
+    /// `nvd`, `jvn`, `kev`, `epss`, `csaf`…
+    pub source: String,
+    /// Records stored from it.
+    pub records: i64,
+    /// Last successful import or sync (RFC 3339).
+    pub last_success: Option<String>,
+    /// Whether that was more than 7 days ago (or never).
+    pub stale: bool,
+    /// The last error, if any.
+    pub last_error: Option<String>,
+}
+
+/// The vulnerability feeds' freshness (フィード状態).
+#[utoipa::path(get, path = "/api/v1/feeds",
+    responses((status = 200, body = [FeedDto]), (status = 401, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn list_feeds(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    with_token(&state, &headers, move |app| {
+        let now = chrono::Utc::now();
+        Ok(app
+            .feed_status()?
+            .into_iter()
+            .map(|f| FeedDto {
+                stale: f
+                    .last_success
+                    .is_none_or(|t| (now - t).num_days() > crate::info_pages::STALE_DAYS),
+                source: f.source,
+                records: f.records,
+                last_success: f.last_success.map(|t| t.to_rfc3339()),
+                last_error: f
+                    .last_error
+                    .map(|(at, e)| format!("{} {e}", at.to_rfc3339())),
+            })
+            .collect::<Vec<_>>())
+    })
+    .await
+}
+
+/// A vulnerability search hit.
+#[derive(Serialize, ToSchema)]
+pub struct VulnHit {
+    /// CVE, JVNDB or other id.
+    pub id: String,
+    /// Where the record came from.
+    pub source: String,
+    /// The highest CVSS base score.
+    pub cvss: Option<f64>,
+    /// In CISA KEV.
+    pub kev: bool,
+    /// Title or description (Japanese with `Accept-Language: ja`).
+    pub text: Option<String>,
+}
+
+/// Searches vulnerability records by id, alias or keyword.
+#[utoipa::path(get, path = "/api/v1/vulns",
+    params(
+        ("q" = String, Query, description = "CVE or JVNDB id, or keywords"),
+        ("limit" = Option<usize>, Query, description = "at most this many (1–500, default 100)"),
+    ),
+    responses((status = 200, body = [VulnHit]), (status = 400, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn search_vulns(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let (_, limit) = window(&q);
+    let text = q.get("q").map(|t| t.trim().to_string()).unwrap_or_default();
+    with_token(&state, &headers, move |app| {
+        if text.is_empty() {
+            return Err(AppError::bad_value(
+                "q",
+                "検索語を指定してください (q)",
+                "give the search text (q)",
+            ));
+        }
+        Ok(app
+            .search_vulnerabilities(&text, lang, limit as i64)?
+            .into_iter()
+            .map(|h| VulnHit {
+                id: h.id,
+                source: h.source,
+                cvss: h.max_cvss.map(|(_, s)| s),
+                kev: h.kev,
+                text: h.text,
+            })
+            .collect::<Vec<_>>())
+    })
+    .await
 }

@@ -10,10 +10,15 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod jobs;
 pub mod session;
 pub mod tls;
 
+mod charts;
+mod info_pages;
+mod ledger_pages;
 mod pages;
+mod work_pages;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -21,6 +26,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -38,7 +44,13 @@ pub const PRE_COOKIE: &str = "mamori_pre";
 pub const LANG_COOKIE: &str = "mamori_lang";
 
 /// The dashboard's counts, with the store version and day they were made for.
-type SummaryCache = Option<(i64, chrono::NaiveDate, mamori_app::findings::FindingSummary)>;
+type SummaryCache = Option<(i64, chrono::NaiveDate, Summary)>;
+
+/// What the dashboard shows: the findings' counts and trend, and each feed's freshness.
+pub(crate) type Summary = (
+    mamori_app::findings::FindingSummary,
+    Vec<mamori_store::FeedStatus>,
+);
 
 /// Totals of finding lists by query: (store version, day, total).
 type TotalsCache = HashMap<String, (i64, chrono::NaiveDate, usize)>;
@@ -56,6 +68,8 @@ pub struct WebState {
     summary: Arc<std::sync::Mutex<SummaryCache>>,
     /// Totals of finding lists by query, until the store changes or the day does.
     totals: Arc<std::sync::Mutex<TotalsCache>>,
+    /// Long work started from pages.
+    jobs: Arc<jobs::Jobs>,
 }
 
 impl WebState {
@@ -83,6 +97,7 @@ impl WebState {
             watch: Arc::new(std::sync::Mutex::new(None)),
             summary: Arc::new(std::sync::Mutex::new(None)),
             totals: Arc::new(std::sync::Mutex::new(HashMap::new())),
+            jobs: Arc::new(jobs::Jobs::default()),
         }
     }
 }
@@ -95,21 +110,60 @@ pub fn router(state: WebState) -> Router {
         .route("/logout", post(pages::logout))
         .route("/password", get(pages::password_page).post(pages::password))
         .route("/ledger", get(pages::ledger))
+        .route(
+            "/ledger/import",
+            get(ledger_pages::import_page)
+                .post(ledger_pages::import_upload)
+                .layer(DefaultBodyLimit::max(ledger_pages::MAX_UPLOAD)),
+        )
         .route("/ledger/{id}", get(pages::device))
+        .route(
+            "/ledger/{id}/edit",
+            get(ledger_pages::edit_page).post(ledger_pages::edit_save),
+        )
+        .route("/match", post(ledger_pages::run_match))
+        .route("/jobs", get(ledger_pages::jobs))
+        .route("/jobs/{id}", get(ledger_pages::job))
         .route("/ledger/download/{file}", get(pages::ledger_export))
         .route("/findings", get(pages::findings))
+        .route("/findings/bulk", post(work_pages::findings_bulk))
         .route("/findings/{id}", get(pages::finding))
+        .route("/findings/{id}/inquiry", post(work_pages::finding_inquiry))
+        .route("/inquiries", get(work_pages::inquiries))
+        .route("/inquiries/{id}/answer", post(work_pages::answer))
+        .route("/vendor", get(work_pages::vendor_home))
+        .route("/vendor/devices/{id}", get(work_pages::vendor_device))
         .route("/findings/{id}/state", post(pages::finding_state))
         .route("/findings/{id}/exception", post(pages::finding_exception))
         .route("/exceptions/{id}/decide", post(pages::decide_exception))
+        .route("/vulns", get(info_pages::vulns))
+        .route("/vulns/{id}", get(info_pages::vuln))
+        .route("/feeds", get(info_pages::feeds))
+        .route("/hours", get(info_pages::hours))
+        .route("/users", get(info_pages::users).post(info_pages::add_user))
+        .route("/users/{name}/roles", post(info_pages::user_roles))
+        .route("/users/{name}/state", post(info_pages::user_state))
         .route("/scans", get(pages::scans))
         .route("/scans/{id}", get(pages::scan))
         .route("/safe-use", get(pages::safe_use))
         .route("/audit", get(pages::audit_log))
         .route("/lang/{code}", get(pages::set_lang))
         .route("/api/v1/openapi.json", get(api::openapi_json))
-        .route("/api/v1/devices", get(api::list_devices))
-        .route("/api/v1/devices/{asset_id}", get(api::get_device))
+        .route(
+            "/api/v1/devices",
+            get(api::list_devices).post(api::add_device),
+        )
+        .route(
+            "/api/v1/devices/{asset_id}",
+            get(api::get_device).patch(api::edit_device),
+        )
+        .route(
+            "/api/v1/inquiries",
+            get(api::list_inquiries).post(api::open_inquiries),
+        )
+        .route("/api/v1/inquiries/{id}/answers", post(api::answer_inquiry))
+        .route("/api/v1/feeds", get(api::list_feeds))
+        .route("/api/v1/vulns", get(api::search_vulns))
         .route("/api/v1/findings", get(api::list_findings))
         .route("/api/v1/findings/{id}/state", post(api::set_finding_state))
         .route("/api/v1/scans", get(api::list_scans))
@@ -151,10 +205,7 @@ async fn security_headers(mut r: Response) -> Response {
 
 /// The dashboard's counts: from the cache while the store has not changed (the same day),
 /// else from the store. The caller's permission is checked either way.
-pub(crate) fn summary(
-    state: &WebState,
-    app: &mut App,
-) -> mamori_app::Result<mamori_app::findings::FindingSummary> {
+pub(crate) fn summary(state: &WebState, app: &mut App) -> mamori_app::Result<Summary> {
     app.check(mamori_core::access::Permission::View)?;
     let today = app.today();
     let version = store_version(state)?;
@@ -165,7 +216,7 @@ pub(crate) fn summary(
             }
         }
     }
-    let s = app.finding_summary()?;
+    let s = (app.finding_summary()?, app.feed_status()?);
     if let (Some(v), Ok(mut cache)) = (version, state.summary.lock()) {
         *cache = Some((v, today, s.clone()));
     }

@@ -23,27 +23,57 @@ use crate::{
 /// Rows per page of the lists.
 pub const PAGE_SIZE: usize = 50;
 
-fn layout(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Markup {
+pub(crate) fn layout(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Markup {
+    page(lang, title, session, false, body)
+}
+
+/// A page that reloads itself every two seconds (work in progress), without script.
+pub(crate) fn layout_refreshing(
+    lang: Lang,
+    title: &str,
+    session: Option<&Session>,
+    body: Markup,
+) -> Markup {
+    page(lang, title, session, true, body)
+}
+
+fn page(lang: Lang, title: &str, session: Option<&Session>, refresh: bool, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(if lang == Lang::Ja { "ja" } else { "en" }) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if refresh { meta http-equiv="refresh" content="2"; }
                 title { (title) " — mamori" }
                 link rel="stylesheet" href="/static/mamori.css";
             }
             body {
                 header {
                     span.brand { "mamori 守り" }
-                    @if let Some(s) = session {
+                    @if let Some(s) = session.filter(|s| s.vendor_only) {
+                        nav {
+                            a href="/vendor" { (lang.pick("自社の機器と照会", "Your devices and inquiries")) }
+                        }
+                        span.user { (s.user) }
+                        form.inline method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(s.csrf);
+                            button type="submit" { (lang.pick("ログアウト", "Log out")) }
+                        }
+                    } @else if let Some(s) = session {
                         nav {
                             a href="/" { (lang.pick("ダッシュボード", "Dashboard")) }
                             a href="/ledger" { (lang.pick("機器台帳", "Device ledger")) }
                             a href="/findings" { (lang.pick("対応状況", "Findings")) }
+                            a href="/vulns" { (lang.pick("脆弱性", "Vulnerabilities")) }
+                            a href="/inquiries" { (lang.pick("事業者確認", "Vendor inquiries")) }
                             a href="/scans" { (lang.pick("スキャン", "Scans")) }
                             a href="/safe-use" { (lang.pick("安全利用チェック", "Safe use")) }
+                            a href="/hours" { (lang.pick("稼働時間", "Hours")) }
                             a href="/audit" { (lang.pick("監査ログ", "Audit log")) }
+                            a href="/feeds" { (lang.pick("フィード状態", "Feeds")) }
+                            a href="/users" { (lang.pick("ユーザー管理", "Users")) }
+                            a href="/jobs" { (lang.pick("処理", "Jobs")) }
                         }
                         span.user { (s.user) }
                         form.inline method="post" action="/logout" {
@@ -186,18 +216,23 @@ pub(crate) async fn login(
     let dir = state.data_dir.clone();
     let (u, p) = (user.clone(), form.password.clone());
     let outcome = tokio::task::spawn_blocking(move || {
-        App::login(&dir, &u, &p).map(|app| app.must_change_password())
+        App::login(&dir, &u, &p)
+            .map(|app| (app.must_change_password(), app.vendor_company().is_some()))
     })
     .await;
     match outcome {
-        Ok(Ok(must_change)) => {
+        Ok(Ok((must_change, vendor_only))) => {
             state.sessions.succeeded(&user);
             // A new session token at every login: none from before is ever reused.
             if let Some(old) = cookie(&headers, SESSION_COOKIE) {
                 state.sessions.end(old);
             }
-            let id = state.sessions.start(&user, must_change);
-            let to = if must_change { "/password" } else { "/" };
+            let id = state.sessions.start(&user, must_change, vendor_only);
+            let to = match (must_change, vendor_only) {
+                (true, _) => "/password",
+                (false, true) => "/vendor",
+                (false, false) => "/",
+            };
             let mut r = Redirect::to(to).into_response();
             let h = r.headers_mut();
             for c in [
@@ -226,7 +261,7 @@ pub(crate) struct CsrfForm {
 }
 
 /// The session of a state-changing request whose form carries the session's CSRF token.
-fn checked(
+pub(crate) fn checked(
     state: &WebState,
     headers: &HeaderMap,
     csrf: &str,
@@ -348,12 +383,25 @@ pub(crate) async fn password(
 
 pub(crate) async fn dashboard(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
+    if session_of(&state, &headers).is_some_and(|(_, s)| s.vendor_only && !s.must_change_password) {
+        return Redirect::to("/vendor").into_response();
+    }
     let st = state.clone();
     let out = with_app(&state, &headers, move |app| crate::summary(&st, app)).await;
-    let (s, d) = match out {
+    let (s, (d, feeds)) = match out {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let days: Vec<chrono::NaiveDate> = d.trend.iter().map(|t| t.0).collect();
+    let now = chrono::Utc::now();
+    let stale: Vec<&mamori_store::FeedStatus> = feeds
+        .iter()
+        .filter(|f| {
+            f.last_success
+                .is_none_or(|t| (now - t).num_days() > crate::info_pages::STALE_DAYS)
+        })
+        .collect();
+    let newest = feeds.iter().filter_map(|f| f.last_success).max();
     let check = |c: &str| d.by_check.get(c).copied().unwrap_or(0);
     let by_level: Vec<(Level, usize)> = [Level::Urgent, Level::High, Level::Medium, Level::Low]
         .into_iter()
@@ -388,6 +436,27 @@ pub(crate) async fn dashboard(State(state): State<WebState>, headers: HeaderMap)
                 }
             }
             p { (lang.pick("台帳の機器 (廃棄済を除く): ", "Devices in the ledger (not retired): ")) (d.devices) }
+            h2 { (lang.pick("未対応の推移 (90 日)", "Open findings over 90 days")) }
+            (crate::charts::lines(
+                lang.pick("未対応の所見の推移", "Open findings over time"),
+                &days,
+                &[
+                    (lang.pick("脆弱性 (8.2)", "Vulnerabilities (8.2)"), "s82", d.trend.iter().map(|t| t.1).collect()),
+                    (lang.pick("安全利用 (8.3)", "Safe use (8.3)"), "s83", d.trend.iter().map(|t| t.2).collect()),
+                ],
+            ))
+            h2 { (lang.pick("脆弱性情報の鮮度", "Freshness of the vulnerability information")) }
+            p {
+                @if feeds.is_empty() {
+                    span.error { (lang.pick("脆弱性情報がまだ取り込まれていません", "no vulnerability information imported yet")) }
+                } @else if stale.is_empty() {
+                    span.ok { (lang.pick("すべての情報源が最新です", "every source is up to date")) }
+                } @else {
+                    span.error { (lang.pick("古い情報源: ", "stale sources: ")) (stale.iter().map(|f| f.source.as_str()).collect::<Vec<_>>().join(", ")) }
+                }
+                @if let Some(t) = newest { " — " (lang.pick("最終取込 ", "last import ")) (t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M")) }
+                " " a href="/feeds" { (lang.pick("フィード状態", "Feed status")) }
+            }
         },
     )
     .into_response()
@@ -395,14 +464,14 @@ pub(crate) async fn dashboard(State(state): State<WebState>, headers: HeaderMap)
 
 // --- ledger -------------------------------------------------------------------------------
 
-fn page_of(q: &HashMap<String, String>) -> usize {
+pub(crate) fn page_of(q: &HashMap<String, String>) -> usize {
     q.get("page")
         .and_then(|p| p.parse::<usize>().ok())
         .filter(|p| *p >= 1)
         .unwrap_or(1)
 }
 
-fn pager(lang: Lang, base: &str, page: usize, total: usize) -> Markup {
+pub(crate) fn pager(lang: Lang, base: &str, page: usize, total: usize) -> Markup {
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     html! {
         nav.pager aria-label=(lang.pick("ページ", "pages")) {
@@ -414,7 +483,7 @@ fn pager(lang: Lang, base: &str, page: usize, total: usize) -> Markup {
 }
 
 /// `?a=b&` for the filters kept across pages (values percent-encoded).
-fn keep(q: &HashMap<String, String>, keys: &[&str]) -> String {
+pub(crate) fn keep(q: &HashMap<String, String>, keys: &[&str]) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for k in keys {
         if let Some(v) = q.get(*k).filter(|v| !v.is_empty()) {
@@ -494,6 +563,9 @@ pub(crate) async fn ledger(
             }
             (pager(lang, &format!("/ledger{}", keep(&q, &["q", "kind", "status", "department"])), page, total))
             p.downloads {
+                a href="/ledger/import" { (lang.pick("台帳の取込 (Excel・CSV)", "Import a ledger (Excel, CSV)")) }
+                " | "
+
                 (lang.pick("書き出し: ", "Export: "))
                 a href={ "/ledger/download/export.xlsx" (keep(&q, &["q", "kind", "status", "department"])) } { "Excel (.xlsx)" }
                 " | "
@@ -507,14 +579,16 @@ pub(crate) async fn ledger(
 }
 
 /// A 管理番号 as a URL path segment.
-fn path_segment(id: &str) -> String {
+pub(crate) fn path_segment(id: &str) -> String {
     percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-fn findings_table(lang: Lang, list: &[&Finding]) -> Markup {
+/// A findings table; with `form`, each row has a checkbox (`id`) belonging to that form.
+pub(crate) fn findings_table(lang: Lang, list: &[&Finding], form: Option<&str>) -> Markup {
     html! {
         table.list {
             thead { tr {
+                @if form.is_some() { th { span.visually-hidden { (lang.pick("選択", "Select")) } } }
                 th { "#" } th { (lang.pick("緊急度", "Level")) } th { (lang.pick("管理番号", "Asset ID")) }
                 th { (lang.pick("機器名", "Name")) } th { (lang.pick("構成要素", "Component")) }
                 th { (lang.pick("脆弱性・所見", "Vulnerability or check")) } th { "KEV" }
@@ -523,6 +597,9 @@ fn findings_table(lang: Lang, list: &[&Finding]) -> Markup {
             tbody {
                 @for f in list {
                     tr {
+                        @if let Some(form) = form {
+                            td { input type="checkbox" name="id" value=(f.id) form=(form) aria-label={ (lang.pick("選択 #", "Select #")) (f.id) }; }
+                        }
                         td { a href={ "/findings/" (f.id) } { (f.id) } }
                         td { (Level::parse(&f.level).map(|l| l.label(lang)).unwrap_or("")) }
                         td { @if !f.asset_id.is_empty() { a href={ "/ledger/" (path_segment(&f.asset_id)) } { (f.asset_id) } } }
@@ -538,7 +615,7 @@ fn findings_table(lang: Lang, list: &[&Finding]) -> Markup {
     }
 }
 
-fn vuln_label(lang: Lang, vuln: &str) -> String {
+pub(crate) fn vuln_label(lang: Lang, vuln: &str) -> String {
     match mamori_core::scan::Check83::from_finding_id(vuln) {
         Some(c) => format!("8.3 {}", c.label(lang)),
         None => vuln.to_string(),
@@ -559,10 +636,14 @@ pub(crate) async fn device(
             ..FindingQuery::default()
         })?;
         let components = app.asset_components(&asset_id)?;
-        Ok((stored, history, findings, components))
+        let may_edit = mamori_core::access::any_allows(
+            app.roles(),
+            mamori_core::access::Permission::EditLedger,
+        );
+        Ok((stored, history, findings, components, may_edit))
     })
     .await;
-    let (s, (stored, history, findings, components)) = match out {
+    let (s, (stored, history, findings, components, may_edit)) = match out {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -575,6 +656,9 @@ pub(crate) async fn device(
         &format!("{} {}", a.asset_id, a.name),
         Some(&s),
         html! {
+            @if may_edit {
+                p.actions { a href={ "/ledger/" (path_segment(&a.asset_id)) "/edit" } { (lang.pick("この機器を編集", "Edit this device")) } }
+            }
             table.fields {
                 (field(lang.pick("管理番号", "Asset ID"), a.asset_id.clone()))
                 (field(lang.pick("機器名", "Name"), a.name.clone()))
@@ -592,7 +676,7 @@ pub(crate) async fn device(
                 (field(lang.pick("出荷時パスワード変更", "Default password changed"), a.default_password_changed.map(|v| v.label(lang).to_string()).unwrap_or_default()))
             }
             h2 { (lang.pick("未対応の所見", "Open findings")) " (" (findings.len()) ")" }
-            (findings_table(lang, &listed))
+            (findings_table(lang, &listed, None))
             h2 { (lang.pick("構成品", "Components")) " (" (components.len()) ")" }
             ul.components {
                 @for (source, c) in components.iter().take(200) {
@@ -632,10 +716,17 @@ pub(crate) async fn findings(
     let page = page_of(&q);
     let st = state.clone();
     let out = with_app(&state, &headers, move |app| {
-        crate::findings_page(&st, app, &query, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        let page = crate::findings_page(&st, app, &query, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
+        let roles = app.roles();
+        let may = |p| mamori_core::access::any_allows(roles, p);
+        Ok((
+            page,
+            may(mamori_core::access::Permission::Triage),
+            may(mamori_core::access::Permission::RunMatch),
+        ))
     })
     .await;
-    let (s, (total, list)) = match out {
+    let (s, ((total, list), may_triage, may_match)) = match out {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -665,8 +756,21 @@ pub(crate) async fn findings(
                 label.check { input type="checkbox" name="overdue" value="1" checked[q.get("overdue").is_some_and(|v| v == "1")]; (lang.pick("期限超過", "overdue")) }
                 button type="submit" { (lang.pick("絞り込み", "Filter")) }
             }
-            (findings_table(lang, &shown))
+            (findings_table(lang, &shown, may_triage.then_some("bulk")))
             (pager(lang, &format!("/findings{}", keep(&q, &["level", "category", "kev", "overdue", "department"])), page, total))
+            @if may_triage {
+                form #bulk .stack method="post" action="/findings/bulk" {
+                    (crate::work_pages::bulk_form(lang, &s, &format!("/findings{}page={page}", keep(&q, &["level", "category", "kev", "overdue", "department"]))))
+                }
+            }
+            @if may_match {
+                form.inline method="post" action="/match" {
+                    input type="hidden" name="csrf" value=(s.csrf);
+                    button type="submit" name="mode" value="incremental" { (lang.pick("突合を実行 (差分)", "Run matching (changes)")) }
+                    " "
+                    button type="submit" name="mode" value="full" { (lang.pick("突合を実行 (全件)", "Run matching (everything)")) }
+                }
+            }
         },
     )
     .into_response()
@@ -750,6 +854,14 @@ pub(crate) async fn finding(
                     }
                     button type="submit" { (lang.pick("変更", "Change")) }
                 }
+                @if current != Remediation::AskedVendor {
+                    h2 { (lang.pick("保守事業者に確認", "Ask the maintenance vendor")) }
+                    form.stack method="post" action={ "/findings/" (f.id) "/inquiry" } {
+                        input type="hidden" name="csrf" value=(s.csrf);
+                        label { (lang.pick("確認事項 (修正の適用可否など)", "Question (can the fix be applied? …)")) textarea name="question" rows="2" required {} }
+                        button type="submit" { (lang.pick("事業者確認を依頼", "Ask the vendor")) }
+                    }
+                }
                 h2 { (lang.pick("代替策・リスク受容を申請", "Propose alternative measures or risk acceptance")) }
                 form.stack method="post" action={ "/findings/" (f.id) "/exception" } {
                     input type="hidden" name="csrf" value=(s.csrf);
@@ -816,7 +928,7 @@ pub(crate) async fn finding(
     .into_response()
 }
 
-fn exception_status(lang: Lang, status: &str) -> &'static str {
+pub(crate) fn exception_status(lang: Lang, status: &str) -> &'static str {
     match status {
         "proposed" => lang.pick("承認待ち", "awaiting approval"),
         "approved" => lang.pick("承認済", "approved"),
@@ -827,18 +939,18 @@ fn exception_status(lang: Lang, status: &str) -> &'static str {
 }
 
 /// A POST's fields, repeated names kept (`measure=a&measure=b`).
-fn fields(body: &str) -> Vec<(String, String)> {
+pub(crate) fn fields(body: &str) -> Vec<(String, String)> {
     form_urlencoded::parse(body.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
 /// A text field, trimmed, or `None` when empty.
-fn opt_text(f: &[(String, String)], name: &str) -> Option<String> {
+pub(crate) fn opt_text(f: &[(String, String)], name: &str) -> Option<String> {
     Some(field(f, name).trim().to_string()).filter(|t| !t.is_empty())
 }
 
-fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {
+pub(crate) fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {
     f.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
@@ -846,7 +958,7 @@ fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 /// Runs a state-changing use case for a form POST (CSRF checked), then goes to `back`.
-async fn act(
+pub(crate) async fn act(
     state: WebState,
     headers: HeaderMap,
     body: String,
@@ -875,7 +987,7 @@ async fn act(
     }
 }
 
-fn date_field(v: &str) -> mamori_app::Result<Option<chrono::NaiveDate>> {
+pub(crate) fn date_field(v: &str) -> mamori_app::Result<Option<chrono::NaiveDate>> {
     if v.trim().is_empty() {
         return Ok(None);
     }
@@ -1189,7 +1301,7 @@ pub(crate) async fn audit_log(State(state): State<WebState>, headers: HeaderMap)
     .into_response()
 }
 
-fn short(text: &str, max: usize) -> String {
+pub(crate) fn short(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
     }

@@ -32,6 +32,9 @@ pub struct Session {
     pub csrf: String,
     /// Must change a one-time password before anything else.
     pub must_change_password: bool,
+    /// A 事業者 user: sees only its company's devices and inquiries (the pages' menu is
+    /// theirs; the application layer enforces the scope).
+    pub vendor_only: bool,
     created: Instant,
     last_seen: Instant,
 }
@@ -56,13 +59,14 @@ impl Sessions {
     }
 
     /// Starts a session for `user`; returns its token.
-    pub fn start(&self, user: &str, must_change_password: bool) -> String {
+    pub fn start(&self, user: &str, must_change_password: bool, vendor_only: bool) -> String {
         let id = token();
         let now = Instant::now();
         let session = Session {
             user: user.to_string(),
             csrf: token(),
             must_change_password,
+            vendor_only,
             created: now,
             last_seen: now,
         };
@@ -157,15 +161,15 @@ mod tests {
     #[test]
     fn sessions_expire_rotate_and_lock_out() {
         let s = Sessions::new(Duration::from_millis(50), Duration::from_secs(60));
-        let a = s.start("sato", false);
-        let b = s.start("sato", false);
+        let a = s.start("sato", false, false);
+        let b = s.start("sato", false, false);
         assert_ne!(a, b);
         assert_eq!(a.len(), 64);
         assert!(s.get(&a).is_some());
         std::thread::sleep(Duration::from_millis(80));
         assert!(s.get(&a).is_none(), "idle timeout");
         let short = Sessions::new(Duration::from_secs(60), Duration::from_millis(30));
-        let c = short.start("sato", false);
+        let c = short.start("sato", false, false);
         std::thread::sleep(Duration::from_millis(40));
         assert!(short.get(&c).is_none(), "absolute timeout");
         for _ in 0..MAX_FAILURES {

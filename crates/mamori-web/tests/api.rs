@@ -1,7 +1,8 @@
 //! The REST API without sockets (`oneshot`), over a real store: bearer tokens (none, wrong,
 //! revoked, a disabled user's), role scoping (a vendor's token reads no ledger), lists with
-//! paging, a state change through the same rules as the command line, JSON errors, and the
-//! OpenAPI document listing exactly the routes the router serves.
+//! paging, a state change through the same rules as the command line, devices added and
+//! edited, inquiries opened and answered (a vendor's token: its company's only), feeds, JSON
+//! errors, and the OpenAPI document listing exactly the routes the router serves.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -302,9 +303,13 @@ async fn the_openapi_document_lists_exactly_the_api_routes() {
         [
             "/api/v1/devices",
             "/api/v1/devices/{asset_id}",
+            "/api/v1/feeds",
             "/api/v1/findings",
             "/api/v1/findings/{id}/state",
+            "/api/v1/inquiries",
+            "/api/v1/inquiries/{id}/answers",
             "/api/v1/scans",
+            "/api/v1/vulns",
         ]
     );
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
@@ -327,4 +332,197 @@ async fn the_openapi_document_lists_exactly_the_api_routes() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn devices_are_added_and_edited_and_vendors_answer_their_inquiries() {
+    let site = setup();
+    let t = Some(site.operator.as_str());
+    // Add a device of Acme's with Japanese column names and the import's rules.
+    let (s, v) = call(
+        &site.router,
+        "POST",
+        "/api/v1/devices",
+        t,
+        Some(r#"{"asset_id": "US-1", "values": {"機器名": "超音波診断装置", "機器種別": "医療機器", "保守事業者": "Acme", "IPアドレス": "127.0.0.9"}}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["kind"], "medical_device");
+    assert_eq!(v["vendor"], "Acme");
+    // The same 管理番号 again, an unknown column, a bad value: 400 naming it.
+    let (s, v) = call(
+        &site.router,
+        "POST",
+        "/api/v1/devices",
+        t,
+        Some(r#"{"asset_id": "US-1", "values": {"機器名": "x"}}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v) = call(
+        &site.router,
+        "PATCH",
+        "/api/v1/devices/US-1",
+        t,
+        Some(r#"{"values": {"色": "白"}}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(v["message"].as_str().unwrap().contains("色"), "{v}");
+    let (s, v) = call(
+        &site.router,
+        "PATCH",
+        "/api/v1/devices/US-1",
+        t,
+        Some(r#"{"values": {"eos_date": "someday"}}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v) = call(
+        &site.router,
+        "PATCH",
+        "/api/v1/devices/US-1",
+        t,
+        Some(r#"{"values": {"設置場所": "外来2F"}, "reason": "移設"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["changed"].as_array().unwrap().len(), 1, "{v}");
+    let (s, _) = call(
+        &site.router,
+        "PATCH",
+        "/api/v1/devices/NOPE",
+        t,
+        Some(r#"{"values": {}}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The vendor's token may add nothing.
+    let (s, _) = call(
+        &site.router,
+        "POST",
+        "/api/v1/devices",
+        Some(&site.vendor),
+        Some(r#"{"asset_id": "X-1", "values": {"機器名": "x"}}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // The Telnet finding on 127.0.0.9 now belongs to US-1 after matching the address again.
+    import_telnet_scan(
+        site.dir.path(),
+        &site.dir.path().join("data"),
+        "sato",
+        "scan2.xml",
+    );
+    let (_, list) = call(
+        &site.router,
+        "GET",
+        "/api/v1/findings?asset_id=US-1",
+        t,
+        None,
+    )
+    .await;
+    let id = list["items"][0]["id"].as_i64().expect("a finding on US-1");
+    let (s, v) = call(
+        &site.router,
+        "POST",
+        "/api/v1/inquiries",
+        t,
+        Some(&format!(
+            r#"{{"findings": [{id}], "question": "適用可否"}}"#
+        )),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v[0]["vendor"], "Acme");
+    let qid = v[0]["inquiry"].as_i64().unwrap();
+    let (s, _) = call(
+        &site.router,
+        "POST",
+        "/api/v1/inquiries",
+        t,
+        Some(r#"{"findings": [], "question": "?"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // The vendor sees its inquiry and its device, and answers.
+    let (s, v) = call(
+        &site.router,
+        "GET",
+        "/api/v1/inquiries",
+        Some(&site.vendor),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    let (s, _) = call(
+        &site.router,
+        "GET",
+        "/api/v1/devices/US-1",
+        Some(&site.vendor),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(
+        &site.router,
+        "GET",
+        "/api/v1/devices/PC-001",
+        Some(&site.vendor),
+        None,
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "another company's device is not found"
+    );
+    let (s, v) = call(
+        &site.router,
+        "POST",
+        &format!("/api/v1/inquiries/{qid}/answers"),
+        Some(&site.vendor),
+        Some(&format!(r#"{{"finding": {id}, "verdict": "maybe"}}"#)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v) = call(
+        &site.router,
+        "POST",
+        &format!("/api/v1/inquiries/{qid}/answers"),
+        Some(&site.vendor),
+        Some(&format!(
+            r#"{{"finding": {id}, "verdict": "applicable", "answer": "telnet を無効化できます"}}"#
+        )),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["completed"], serde_json::json!([qid]));
+    let (_, v) = call(&site.router, "GET", "/api/v1/inquiries", t, None).await;
+    assert_eq!(v[0]["status"], "answered");
+    assert_eq!(v[0]["items"][0]["verdict"], "applicable");
+    // Feeds: none imported in this store.
+    let (s, v) = call(&site.router, "GET", "/api/v1/feeds", t, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["stale"] == true || f["records"] == 0),
+        "{v}"
+    );
+    let (s, _) = call(&site.router, "GET", "/api/v1/vulns", t, None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, v) = call(
+        &site.router,
+        "GET",
+        "/api/v1/vulns?q=CVE-2024-0001",
+        t,
+        None,
+    )
+    .await;
+    assert_eq!((s, v), (StatusCode::OK, serde_json::json!([])));
 }

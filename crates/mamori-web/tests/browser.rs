@@ -1,8 +1,10 @@
 //! The web UI in a real browser: Debian's Chromium, driven through chromedriver (WebDriver)
 //! with fantoccini, against `mamori_web::serve` on a loopback port over a real store. The
-//! operator logs in, reads the dashboard and the ledger, opens a device, moves a finding to
-//! 事業者確認中 and proposes 代替策; the planner approves it; the audit log holds every step
-//! and verifies. Screenshots (Japanese) go to `target/screenshots/`.
+//! operator logs in, uploads the hospital's ledger (a CP932 CSV as Excel saves it) and reads
+//! the job's report, reads the dashboard and the ledger, opens a device, asks the device's
+//! vendor about its finding (事業者確認中) and proposes 代替策; the planner approves it; the
+//! administrator opens the audit log, which holds every step and verifies. Screenshots
+//! (Japanese) go to `target/screenshots/`.
 //!
 //! Needs `chromium` and `chromium-driver` (.ci/run installs them); without them the test
 //! prints why it skips, and fails under `CI=true`. Chromium runs headless with background
@@ -91,7 +93,7 @@ fn screenshots() -> PathBuf {
     dir
 }
 
-fn hospital(data: &Path, dir: &Path) {
+fn hospital(data: &Path) {
     let init = mamori_app::init::init(data, Some(ADMIN_PW), "os:test").unwrap();
     let mut admin = App::login(data, &init.admin_username, ADMIN_PW).unwrap();
     admin
@@ -112,34 +114,19 @@ fn hospital(data: &Path, dir: &Path) {
             Some(PW),
         )
         .unwrap();
-    let mut op = App::login(data, "sato", PW).unwrap();
-    let csv = dir.join("ledger.csv");
-    std::fs::write(
-        &csv,
-        "管理番号,機器名,機器種別,部署,設置場所,IPアドレス,OS,OSバージョン,製造元\n\
-         SV-0001,電子カルテサーバ,サーバ,情報システム室,サーバ室,127.0.0.21,Windows Server,2019,富士通\n\
-         PC-0001,外来受付PC,端末PC,医事課,1F 受付,127.0.0.22,Windows,11,NEC\n\
-         NW-0001,保守用VPN装置,ネットワーク機器,情報システム室,サーバ室,127.0.0.23,FortiOS,7.2.5,Fortinet\n",
-    )
-    .unwrap();
-    let mut never = |_: &[String]| false;
-    let report = op
-        .import_ledger(
-            &csv,
-            mamori_app::ledger::ImportOptions {
-                sheet: None,
-                mapping: None,
-                dry_run: false,
-                skip_invalid: false,
-                sync: false,
-                confirm_retire: &mut never,
-                progress: &|_| {},
-            },
-        )
-        .unwrap();
-    assert!(report.added > 0);
-    // Findings from a real nmap record: Telnet on an address no ledger row has.
-    import_telnet_scan(dir, data, "sato", "scan.xml");
+}
+
+/// The hospital's ledger as Japanese Excel saves a CSV (CP932), for upload through the page.
+/// NW-0001 (127.0.0.9) is the address of the Telnet scan; its vendor is asked about it.
+fn ledger_file(dir: &Path) -> PathBuf {
+    let csv = dir.join("台帳.csv");
+    let text = "管理番号,機器名,機器種別,部署,設置場所,IPアドレス,OS,OSバージョン,製造元,保守事業者\r\n\
+         SV-0001,電子カルテサーバ,サーバ,情報システム室,サーバ室,127.0.0.21,Windows Server,2019,富士通,富士通Japan\r\n\
+         PC-0001,外来受付PC,端末PC,医事課,1F 受付,127.0.0.22,Windows,11,NEC,NECフィールディング\r\n\
+         NW-0001,保守用VPN装置,ネットワーク機器,情報システム室,サーバ室,127.0.0.9,FortiOS,7.2.5,Fortinet,ネットワン\r\n";
+    let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(text);
+    std::fs::write(&csv, bytes).unwrap();
+    csv
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,7 +143,8 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
     }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    hospital(&data, dir.path());
+    hospital(&data);
+    let ledger = ledger_file(dir.path());
 
     let web = free_port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -209,7 +197,7 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
             std::fs::write(&path, png).unwrap();
         }
     };
-    let login = |user: &'static str| {
+    let login = |user: &'static str, password: &'static str| {
         let c = c.clone();
         let base = base.clone();
         async move {
@@ -223,7 +211,7 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
             c.find(Locator::Css("input[name=password]"))
                 .await
                 .unwrap()
-                .send_keys(PW)
+                .send_keys(password)
                 .await
                 .unwrap();
             c.find(Locator::Css("form.login button"))
@@ -235,8 +223,40 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
         }
     };
 
-    // The operator: dashboard, ledger, a device.
-    login("sato").await;
+    // The operator imports the ledger through the page: the job shows its report.
+    login("sato", PW).await;
+    wait_text(&c, "h1", "ダッシュボード").await;
+    c.find(Locator::LinkText("機器台帳"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::LinkText("台帳の取込 (Excel・CSV)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "h1", "台帳の取込").await;
+    c.find(Locator::Css("input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(ledger.to_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Css("form[action='/ledger/import'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let report = wait_main(&c, &["完了", "追加 3"]).await;
+    assert!(report.contains("台帳.csv"), "{report}");
+    shot("import.png").await;
+    // A scan arrives (a real nmap record: Telnet open on NW-0001's address).
+    import_telnet_scan(dir.path(), &data, "sato", "scan.xml");
+    c.goto(&format!("{base}/")).await.unwrap();
     wait_text(&c, "h1", "ダッシュボード").await;
     shot("dashboard.png").await;
     c.find(Locator::LinkText("機器台帳"))
@@ -256,11 +276,8 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
     wait_main(&c, &["FortiOS", "Fortinet"]).await;
     shot("device.png").await;
 
-    // A finding: 事業者確認中, then a proposal of 代替策.
-    c.goto(&format!("{base}/findings?category=8.3"))
-        .await
-        .unwrap();
-    c.find(Locator::Css("table.list tbody tr td a"))
+    // The device's finding: asked of its vendor (事業者確認中), then a proposal of 代替策.
+    c.find(Locator::Css("table.list tbody tr td a[href^='/findings/']"))
         .await
         .unwrap()
         .click()
@@ -268,25 +285,20 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
         .unwrap();
     wait_text(&c, "td.state", "未対応").await;
     let url = c.current_url().await.unwrap().to_string();
-    c.find(Locator::Css("select[name=to] option[value=asked_vendor]"))
+    c.find(Locator::Css("textarea[name=question]"))
         .await
         .unwrap()
-        .click()
+        .send_keys("Telnet を停止してよいか、修正の適用可否を教えてください")
         .await
         .unwrap();
-    c.find(Locator::Css("textarea[name=reason]"))
-        .await
-        .unwrap()
-        .send_keys("保守会社に Telnet 停止の可否を照会")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form[action$='/state'] button"))
+    c.find(Locator::Css("form[action$='/inquiry'] button"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
     wait_text(&c, "td.state", "事業者確認中").await;
+    wait_main(&c, &["事業者への照会 #"]).await;
     c.find(Locator::Css("input[name=measure][value=acl]"))
         .await
         .unwrap()
@@ -323,7 +335,7 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
     wait_text(&c, "h1", "ログイン").await;
 
     // The planner approves.
-    login("suzuki").await;
+    login("suzuki", PW).await;
     wait_text(&c, "h1", "ダッシュボード").await;
     c.goto(&url).await.unwrap();
     c.find(Locator::Css("input[name=reason]"))
@@ -340,6 +352,35 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
         .unwrap();
     wait_text(&c, "td.state", "代替策").await;
     shot("finding.png").await;
+    c.find(Locator::Css("header form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "h1", "ログイン").await;
+
+    // The administrator checks the audit log: every step, and the chain verified.
+    login("admin", ADMIN_PW).await;
+    wait_text(&c, "h1", "ダッシュボード").await;
+    c.find(Locator::LinkText("監査ログ"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_main(
+        &c,
+        &[
+            "改ざんはありません",
+            "ledger.import",
+            "inquiry.open",
+            "exception.propose",
+            "exception.approve",
+        ],
+    )
+    .await;
+    shot("audit.png").await;
     c.close().await.unwrap();
     let _ = stop.send(());
     server.await.unwrap().unwrap();
@@ -351,7 +392,8 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
     let log = std::fs::read_to_string(&export).unwrap();
     for a in [
         "\"user.login\"",
-        "\"finding.state\"",
+        "\"ledger.import\"",
+        "\"inquiry.open\"",
         "\"exception.propose\"",
         "\"exception.approve\"",
     ] {
@@ -362,7 +404,14 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
         admin.verify_audit_log().unwrap().is_none(),
         "the chain verifies"
     );
-    for name in ["dashboard.png", "ledger.png", "device.png", "finding.png"] {
+    for name in [
+        "import.png",
+        "dashboard.png",
+        "ledger.png",
+        "device.png",
+        "finding.png",
+        "audit.png",
+    ] {
         let len = std::fs::metadata(shots.join(name)).unwrap().len();
         assert!(len > 10_000, "{name}: {len} bytes");
     }

@@ -15,7 +15,7 @@ use tower::ServiceExt;
 
 mod common;
 
-use common::{import_telnet_scan, ADMIN_PW, PW};
+use common::*;
 
 struct Site {
     _dir: tempfile::TempDir,
@@ -54,103 +54,6 @@ fn setup() -> Site {
         _dir: dir,
         newbie_password: newbie,
     }
-}
-
-struct Got {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-async fn send(router: &Router, req: Request<Body>) -> Got {
-    let r = router.clone().oneshot(req).await.unwrap();
-    let status = r.status();
-    let headers = r.headers().clone();
-    let body =
-        String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
-    Got {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn get(router: &Router, path: &str, cookies: &str) -> Got {
-    let req = Request::get(path)
-        .header(header::COOKIE, cookies)
-        .body(Body::empty())
-        .unwrap();
-    send(router, req).await
-}
-
-async fn post(router: &Router, path: &str, cookies: &str, form: &str) -> Got {
-    let req = Request::post(path)
-        .header(header::COOKIE, cookies)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(form.to_string()))
-        .unwrap();
-    send(router, req).await
-}
-
-fn set_cookies(g: &Got) -> Vec<String> {
-    g.headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect()
-}
-
-fn cookie_value(g: &Got, name: &str) -> Option<String> {
-    set_cookies(g)
-        .iter()
-        .find_map(|c| c.strip_prefix(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().to_string())
-}
-
-fn hidden_csrf(body: &str) -> String {
-    let at = body.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
-    body[at..at + 64].to_string()
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// Logs in; returns the response and the session cookie header value.
-async fn login(router: &Router, user: &str, password: &str) -> (Got, String) {
-    let page = get(router, "/login", "").await;
-    let pre = cookie_value(&page, "mamori_pre").unwrap();
-    assert_eq!(hidden_csrf(&page.body), pre);
-    let r = post(
-        router,
-        "/login",
-        &format!("mamori_pre={pre}"),
-        &format!(
-            "username={}&password={}&csrf={pre}",
-            enc(user),
-            enc(password)
-        ),
-    )
-    .await;
-    let session = cookie_value(&r, "mamori_session")
-        .map(|v| format!("mamori_session={v}"))
-        .unwrap_or_default();
-    (r, session)
-}
-
-fn location(g: &Got) -> &str {
-    g.headers
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap())
-        .unwrap_or("")
 }
 
 #[tokio::test]
@@ -301,10 +204,23 @@ async fn a_vendor_sees_no_ledger_and_a_one_time_password_must_be_changed_first()
         get(&site.router, "/ledger/PC-1", &vendor).await.status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        get(&site.router, "/", &vendor).await.status,
-        StatusCode::FORBIDDEN
-    );
+    // The vendor's start page is its own: its company's devices and inquiries.
+    assert_eq!(location(&get(&site.router, "/", &vendor).await), "/vendor");
+    for path in [
+        "/findings",
+        "/vulns",
+        "/inquiries",
+        "/users",
+        "/feeds",
+        "/hours",
+        "/ledger/import",
+    ] {
+        assert_eq!(
+            get(&site.router, path, &vendor).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
 
     let (r, newbie) = login(&site.router, "newbie", &site.newbie_password).await;
     assert_eq!(location(&r), "/password");
