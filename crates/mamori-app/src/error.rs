@@ -60,6 +60,9 @@ pub enum AppError {
     /// No device with that 管理番号.
     #[error("no device {0}")]
     AssetNotFound(String),
+    /// No finding with that number.
+    #[error("no finding {0}")]
+    FindingNotFound(i64),
     /// A device with that 管理番号 exists.
     #[error("device {0} exists")]
     AssetExists(String),
@@ -183,6 +186,8 @@ impl AppError {
                 out
             }
             (AppError::Export { file, error }, lang) => format!("{file}: {}", error.message(lang)),
+            (AppError::FindingNotFound(id), Lang::Ja) => format!("検出 {id} はありません (`mamori findings list --status all`)"),
+            (AppError::FindingNotFound(id), Lang::En) => format!("there is no finding {id} (see `mamori findings list --status all`)"),
             (AppError::AssetNotFound(id), Lang::Ja) => format!("管理番号「{id}」の機器は台帳にありません (`mamori ledger list --search` で探せます)"),
             (AppError::AssetNotFound(id), Lang::En) => format!("no device with asset_id \"{id}\" in the ledger (find it with `mamori ledger list --search`)"),
             (AppError::AssetExists(id), Lang::Ja) => format!("管理番号「{id}」の機器は既に台帳にあります。変更するには `mamori ledger edit {id}` を使ってください"),

@@ -257,13 +257,7 @@ impl App {
     pub fn finding(&mut self, id: i64) -> Result<Finding> {
         self.require(mamori_core::access::Permission::View)?;
         let tx = self.store.begin_read()?;
-        let mut f = tx.finding(id)?.ok_or_else(|| {
-            AppError::bad_value(
-                "finding",
-                format!("検出 {id} はありません (`mamori findings list` で番号を確認してください)"),
-                format!("no finding {id} (see `mamori findings list` for the numbers)"),
-            )
-        })?;
+        let mut f = tx.finding(id)?.ok_or(AppError::FindingNotFound(id))?;
         // The finding's own record, then each supporting one ("NVD CVE-…", "CSAF ICSMA-…").
         let mut title = tx.vuln_facts(&f.vuln)?.and_then(|x| x.title);
         for s in &f.sources {

@@ -87,11 +87,7 @@ pub struct StateReport {
 
 /// The error for a finding number that does not exist.
 pub(crate) fn no_finding(id: i64) -> AppError {
-    AppError::bad_value(
-        "id",
-        format!("検出 {id} はありません (`mamori findings list --status all`)"),
-        format!("there is no finding {id} (see `mamori findings list --status all`)"),
-    )
+    AppError::FindingNotFound(id)
 }
 
 fn required(field: &str, ja: &str, en: &str) -> AppError {

@@ -205,7 +205,9 @@ fn app_error(lang: Lang, e: &AppError) -> Response {
     let status = match e {
         AppError::LoginFailed => StatusCode::UNAUTHORIZED,
         AppError::MustChangePassword(_) | AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-        AppError::AssetNotFound(_) => StatusCode::NOT_FOUND,
+        AppError::AssetNotFound(_) | AppError::FindingNotFound(_) | AppError::UserNotFound(_) => {
+            StatusCode::NOT_FOUND
+        }
         e if e.is_user_error() => StatusCode::BAD_REQUEST,
         e => {
             eprintln!("mamori serve: internal error: {e}");

@@ -356,7 +356,9 @@ pub(crate) async fn with_app<T: Send + 'static>(
 pub(crate) fn app_error(lang: Lang, e: &AppError) -> Response {
     let status = match e {
         AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-        AppError::AssetNotFound(_) => StatusCode::NOT_FOUND,
+        AppError::AssetNotFound(_) | AppError::FindingNotFound(_) | AppError::UserNotFound(_) => {
+            StatusCode::NOT_FOUND
+        }
         e if e.is_user_error() => StatusCode::BAD_REQUEST,
         e => {
             eprintln!("mamori serve: internal error: {e}");
