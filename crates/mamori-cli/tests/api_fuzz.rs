@@ -99,6 +99,9 @@ fn schemathesis_finds_no_server_error() {
         "{text}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("Tested: 12"), "every operation is tested: {text}");
+    assert!(
+        text.contains("Tested: 12"),
+        "every operation is tested: {text}"
+    );
     assert!(!text.contains("failed"), "{text}");
 }

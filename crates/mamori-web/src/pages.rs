@@ -640,10 +640,23 @@ pub(crate) async fn device(
             app.roles(),
             mamori_core::access::Permission::EditLedger,
         );
-        Ok((stored, history, findings, components, may_edit))
+        let attested = app.attestation_states(Some(&asset_id))?;
+        let sla = app.sla()?;
+        let due: Vec<chrono::NaiveDate> = findings
+            .iter()
+            .map(|f| mamori_app::findings::due_date(f, &sla))
+            .collect();
+        Ok((
+            stored,
+            history,
+            (findings, due),
+            components,
+            may_edit,
+            attested,
+        ))
     })
     .await;
-    let (s, (stored, history, findings, components, may_edit)) = match out {
+    let (s, (stored, history, (findings, due), components, may_edit, attested)) = match out {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -677,6 +690,26 @@ pub(crate) async fn device(
             }
             h2 { (lang.pick("未対応の所見", "Open findings")) " (" (findings.len()) ")" }
             (findings_table(lang, &listed, None))
+            @if let Some(first) = findings.iter().zip(&due).min_by_key(|(_, d)| **d) {
+                p { (lang.pick("最も早い対応期限: ", "Earliest due date: ")) (first.1) " (#" (first.0.id) ")" }
+            }
+            h2 { (lang.pick("初期設定の確認 (8.3)", "Initial settings attested (8.3)")) }
+            table.list {
+                thead { tr { th { (lang.pick("項目", "Item")) } th { (lang.pick("回答", "Answer")) } th { (lang.pick("確認者", "By")) } th { (lang.pick("確認日", "On")) } th { (lang.pick("再確認期限", "Due")) } th { (lang.pick("状態", "State")) } th { (lang.pick("根拠", "Evidence")) } } }
+                tbody {
+                    @for a in &attested {
+                        tr {
+                            td { (mamori_core::attest::AttestItem::parse(&a.item).map(|i| i.label(lang)).unwrap_or("")) }
+                            td { (a.value.as_deref().and_then(mamori_core::attest::AttestValue::parse).map(|v| v.label(lang)).unwrap_or("—")) }
+                            td { (a.actor.as_deref().unwrap_or("")) }
+                            td { (a.date.map(|d| d.to_string()).unwrap_or_default()) }
+                            td { (a.due.map(|d| d.to_string()).unwrap_or_default()) }
+                            td { (attest_state_label(lang, &a.state, false)) }
+                            td { (a.evidence.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
             h2 { (lang.pick("構成品", "Components")) " (" (components.len()) ")" }
             ul.components {
                 @for (source, c) in components.iter().take(200) {
@@ -797,10 +830,21 @@ pub(crate) async fn finding(
             mamori_core::access::any_allows(app.roles(), mamori_core::access::Permission::Triage);
         let may_approve =
             mamori_core::access::any_allows(app.roles(), mamori_core::access::Permission::Approve);
-        Ok((f, history, exceptions, may_triage, may_approve, app.today()))
+        let sla = app.sla()?;
+        let due = mamori_app::findings::due_date(&f, &sla);
+        let overdue = mamori_app::findings::is_overdue(&f, &sla, app.today());
+        Ok((
+            f,
+            history,
+            exceptions,
+            may_triage,
+            may_approve,
+            app.today(),
+            (due, overdue),
+        ))
     })
     .await;
-    let (s, (f, history, exceptions, may_triage, may_approve, today)) = match out {
+    let (s, (f, history, exceptions, may_triage, may_approve, today, (due, overdue))) = match out {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -834,6 +878,11 @@ pub(crate) async fn finding(
                 tr { th { (lang.pick("対応状況", "Remediation")) } td.state { (current.label(lang)) } }
                 tr { th { (lang.pick("情報源", "Sources")) } td { (f.sources.join(", ")) } }
                 tr { th { (lang.pick("初回検出", "First seen")) } td { (f.first_seen.format("%Y-%m-%d")) } }
+                tr { th { (lang.pick("対応期限", "Due")) } td {
+                    (due)
+                    @if overdue { " " span.error { (lang.pick("期限超過", "overdue")) } }
+                    @if let Some(p) = f.planned_date { " — " (lang.pick("適用予定日 ", "planned ")) (p) }
+                } }
             }
             @if may_triage && !targets.is_empty() {
                 h2 { (lang.pick("対応状況を変更", "Change the remediation state")) }
@@ -1180,6 +1229,18 @@ pub(crate) async fn scan(
     .into_response()
 }
 
+/// An attestation's state; `due_list` says an `ok` one is listed because it is due soon.
+fn attest_state_label(lang: Lang, st: &str, due_list: bool) -> &'static str {
+    match st {
+        "no" => lang.pick("いいえ (要対応)", "no (action needed)"),
+        "expired" => lang.pick("期限切れ", "expired"),
+        "contradicted" => lang.pick("矛盾 (検査で既定パスワード検出)", "contradicted by a check"),
+        "ok" if due_list => lang.pick("期限間近", "due soon"),
+        "ok" => lang.pick("確認済", "attested"),
+        _ => lang.pick("未確認", "missing"),
+    }
+}
+
 pub(crate) async fn safe_use(State(state): State<WebState>, headers: HeaderMap) -> Response {
     use mamori_core::attest::{AttestItem, AttestValue};
     let lang = lang_of(&headers);
@@ -1187,20 +1248,14 @@ pub(crate) async fn safe_use(State(state): State<WebState>, headers: HeaderMap) 
         let due = app.attestations_due(30)?;
         let coverage =
             app.attestation_coverage(mamori_app::attest::CoverageBy::Department, lang)?;
-        Ok((due, coverage))
+        Ok((due, coverage, app.cred_approvals()?))
     })
     .await;
-    let (s, (due, coverage)) = match out {
+    let (s, (due, coverage, approvals)) = match out {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let state_label = |st: &str| match st {
-        "no" => lang.pick("いいえ (要対応)", "no (action needed)"),
-        "expired" => lang.pick("期限切れ", "expired"),
-        "contradicted" => lang.pick("矛盾 (検査で既定パスワード検出)", "contradicted by a check"),
-        "ok" => lang.pick("期限間近", "due soon"),
-        _ => lang.pick("未確認", "missing"),
-    };
+    let state_label = |st: &str| attest_state_label(lang, st, true);
     layout(
         lang,
         lang.pick("安全利用チェック", "Safe-use checks"),
@@ -1219,6 +1274,27 @@ pub(crate) async fn safe_use(State(state): State<WebState>, headers: HeaderMap) 
                             td { (r.group) } td.num { (r.devices) }
                             @for i in AttestItem::ALL {
                                 td.num { (r.confirmed.get(i.code()).copied().unwrap_or(0)) " / " (r.devices) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (lang.pick("既定パスワード検査の承認 (企画管理者)", "Approvals of default-credential checks (planner)")) }
+            @if approvals.is_empty() {
+                p { (lang.pick("承認はありません。検査は承認された範囲と時間帯でのみ行います (mamori creds approve)。", "No approval: checks run only where and when approved (mamori creds approve).")) }
+            } @else {
+                table.list {
+                    thead { tr {
+                        th { "#" } th { (lang.pick("範囲", "Scope")) } th { (lang.pick("除外", "Excluded")) } th { (lang.pick("時間帯", "Windows")) }
+                        th { (lang.pick("上限 (回/アカウント)", "At most (per account)")) } th { (lang.pick("承認", "Approved")) } th { (lang.pick("状態", "State")) }
+                    } }
+                    tbody {
+                        @for a in &approvals {
+                            tr {
+                                td { (a.id) } td { (a.scope) } td { (a.exclude.as_deref().unwrap_or("")) } td { (a.windows.join(", ")) }
+                                td.num { (a.max_attempts) }
+                                td { (a.approved_by) " " (a.approved_at.with_timezone(&chrono::Local).format("%Y-%m-%d")) }
+                                td { @if let Some(by) = &a.revoked_by { (lang.pick("取消 ", "withdrawn by ")) (by) } @else { span.ok { (lang.pick("有効", "in force")) } } }
                             }
                         }
                     }

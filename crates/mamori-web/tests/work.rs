@@ -437,7 +437,27 @@ async fn bulk_actions_and_inquiries_go_to_each_devices_vendor() {
             "{}",
             f.body
         );
+        assert!(
+            f.body.contains("<th>対応期限</th>"),
+            "the due date is shown: {}",
+            f.body
+        );
     }
+    // The device page lists its findings with the earliest due date, and its attestations.
+    let d = get(&site.router, "/ledger/MR-1", &op).await;
+    assert!(
+        d.body.contains("最も早い対応期限")
+            && d.body.contains("初期設定の確認 (8.3)")
+            && d.body.contains("未確認"),
+        "{}",
+        d.body
+    );
+    let su = get(&site.router, "/safe-use", &op).await;
+    assert!(
+        su.body.contains("既定パスワード検査の承認") && su.body.contains("承認はありません"),
+        "{}",
+        su.body
+    );
 }
 
 #[tokio::test]
