@@ -244,8 +244,12 @@ fn feed_rows(lang: Lang, list: &[FeedStatus], now: chrono::DateTime<chrono::Utc>
 
 pub(crate) async fn feeds(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
-    let out = with_app(&state, &headers, |app| app.feed_status()).await;
-    let (s, list) = match out {
+    let out = with_app(&state, &headers, |app| {
+        let may = mamori_core::access::any_allows(app.roles(), Permission::ImportFeeds);
+        Ok((app.feed_status()?, may))
+    })
+    .await;
+    let (s, (list, may_import)) = match out {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -256,6 +260,25 @@ pub(crate) async fn feeds(State(state): State<WebState>, headers: HeaderMap) -> 
         html! {
             @if list.is_empty() { p.error { (lang.pick("脆弱性情報がまだ取り込まれていません (mamori feeds sync または feeds import)", "no vulnerability information imported yet (mamori feeds sync or feeds import)")) } }
             @else { (feed_rows(lang, &list, chrono::Utc::now())) }
+            @if may_import {
+                h2 { (lang.pick("ファイルから取り込む (閉域網)", "Import files (closed networks)")) }
+                form.stack method="post" action="/feeds/import" enctype="multipart/form-data" {
+                    input type="hidden" name="csrf" value=(s.csrf);
+                    label { (lang.pick("NVD・JVN・KEV・EPSS・CSAF のファイル (複数可、合計 256 MB まで)", "NVD, JVN, KEV, EPSS or CSAF files (several, up to 256 MB in all)"))
+                        input type="file" name="file" multiple required; }
+                    button type="submit" { (lang.pick("取込", "Import")) }
+                }
+                h2 { (lang.pick("インターネットから同期", "Sync from the internet")) }
+                form.stack method="post" action="/feeds/sync" {
+                    input type="hidden" name="csrf" value=(s.csrf);
+                    fieldset { legend { (lang.pick("情報源 (選ばなければすべて)", "Sources (all when none is ticked)")) }
+                        @for src in ["nvd", "jvn", "kev", "epss", "alerts", "csaf"] {
+                            label.check { input type="checkbox" name="source" value=(src); (src) }
+                        }
+                    }
+                    button type="submit" { (lang.pick("今すぐ同期", "Sync now")) }
+                }
+            }
             p { (match lang {
                 Lang::Ja => format!("最終取込から {STALE_DAYS} 日を超えた情報源は「古い」と表示します。閉域網では mamori bundle で持ち込んだ最新の一括ファイルを取り込んでください。"),
                 Lang::En => format!("A source last imported more than {STALE_DAYS} days ago shows as stale. On a closed network, import the newest bundle brought in with mamori bundle."),

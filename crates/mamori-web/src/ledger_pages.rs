@@ -29,7 +29,7 @@ fn both(f: impl Fn(Lang) -> String) -> (String, String) {
 }
 
 /// Every line of an error, in both languages.
-fn error_lines(e: &AppError) -> Vec<(String, String)> {
+pub(crate) fn error_lines(e: &AppError) -> Vec<(String, String)> {
     let ja = e.message(Lang::Ja);
     let en = e.message(Lang::En);
     let (ja, en): (Vec<&str>, Vec<&str>) = (ja.lines().collect(), en.lines().collect());
@@ -77,29 +77,36 @@ pub(crate) async fn import_page(State(state): State<WebState>, headers: HeaderMa
     .into_response()
 }
 
-/// What the upload form sent.
+/// What an upload form sent: its files (name without folders, bytes) and other fields.
 #[derive(Default)]
-struct Upload {
-    csrf: String,
-    name: String,
-    bytes: Vec<u8>,
-    dry_run: bool,
-    skip_invalid: bool,
-    sync: bool,
+pub(crate) struct Upload {
+    pub(crate) csrf: String,
+    pub(crate) files: Vec<(String, Vec<u8>)>,
+    pub(crate) fields: Vec<(String, String)>,
 }
 
-async fn read_upload(mut m: Multipart) -> Result<Upload, (StatusCode, String, String)> {
+impl Upload {
+    fn flag(&self, name: &str) -> bool {
+        self.fields.iter().any(|(k, v)| k == name && v == "1")
+    }
+}
+
+/// Reads an upload form whose route allows `limit` bytes.
+pub(crate) async fn read_upload(
+    mut m: Multipart,
+    limit: usize,
+) -> Result<Upload, (StatusCode, String, String)> {
     let too_big = |status: StatusCode| {
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             (
                 status,
                 format!(
-                    "ファイルが大きすぎます (上限 {} MB)。シートを分けて取り込んでください",
-                    MAX_UPLOAD / 1024 / 1024
+                    "ファイルが大きすぎます (上限 {} MB)。分けて取り込んでください",
+                    limit / 1024 / 1024
                 ),
                 format!(
                     "the file is too large (at most {} MB); split it and import the parts",
-                    MAX_UPLOAD / 1024 / 1024
+                    limit / 1024 / 1024
                 ),
             )
         } else {
@@ -113,20 +120,23 @@ async fn read_upload(mut m: Multipart) -> Result<Upload, (StatusCode, String, St
     let mut u = Upload::default();
     while let Some(f) = m.next_field().await.map_err(|e| too_big(e.status()))? {
         let name = f.name().unwrap_or("").to_string();
-        if name == "file" {
-            u.name = f
-                .file_name()
-                .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string())
-                .unwrap_or_default();
-            u.bytes = f.bytes().await.map_err(|e| too_big(e.status()))?.to_vec();
+        if let Some(file) = f.file_name() {
+            // The name without folders, never "." or ".." (it names a file kept for a while).
+            let file = file.rsplit(['/', '\\']).next().unwrap_or(file);
+            let file = match file {
+                "." | ".." => "upload".to_string(),
+                f => f.replace('\0', ""),
+            };
+            let bytes = f.bytes().await.map_err(|e| too_big(e.status()))?.to_vec();
+            if !file.is_empty() || !bytes.is_empty() {
+                u.files.push((file, bytes));
+            }
         } else {
             let text = f.text().await.map_err(|e| too_big(e.status()))?;
-            match name.as_str() {
-                "csrf" => u.csrf = text,
-                "dry_run" => u.dry_run = text == "1",
-                "skip_invalid" => u.skip_invalid = text == "1",
-                "sync" => u.sync = text == "1",
-                _ => {}
+            if name == "csrf" {
+                u.csrf = text;
+            } else {
+                u.fields.push((name, text));
             }
         }
     }
@@ -149,9 +159,17 @@ pub(crate) async fn import_upload(
             "send the file with the form (multipart/form-data)",
         );
     };
-    let u = match read_upload(multipart).await {
+    let u = match read_upload(multipart, MAX_UPLOAD).await {
         Ok(u) => u,
         Err((status, ja, en)) => return bad(status, &ja, &en),
+    };
+    let (dry_run, skip_invalid, sync) = (u.flag("dry_run"), u.flag("skip_invalid"), u.flag("sync"));
+    let Some((name, bytes)) = u.files.into_iter().next() else {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "台帳ファイルを選んでください",
+            "choose the ledger file",
+        );
     };
     let (_, s) = match checked(&state, &headers, &u.csrf) {
         Ok(x) => x,
@@ -160,23 +178,22 @@ pub(crate) async fn import_upload(
     if s.must_change_password {
         return Redirect::to("/password").into_response();
     }
-    let ext = u
-        .name
+    let ext = name
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
     if !LEDGER_TYPES.contains(&ext.as_str()) {
         return bad(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &format!("「{}」は台帳ファイルではありません。.xlsx .xls .ods .csv .tsv のいずれかを選んでください", u.name),
-            &format!("{:?} is not a ledger file: choose an .xlsx, .xls, .ods, .csv or .tsv file", u.name),
+            &format!("「{name}」は台帳ファイルではありません。.xlsx .xls .ods .csv .tsv のいずれかを選んでください"),
+            &format!("{name:?} is not a ledger file: choose an .xlsx, .xls, .ods, .csv or .tsv file"),
         );
     }
-    if u.bytes.is_empty() {
+    if bytes.is_empty() {
         return bad(
             StatusCode::BAD_REQUEST,
-            &format!("「{}」は空のファイルです", u.name),
-            &format!("{:?} is empty", u.name),
+            &format!("「{name}」は空のファイルです"),
+            &format!("{name:?} is empty"),
         );
     }
     // The permission is checked before the job starts, so a refusal is immediate.
@@ -191,7 +208,7 @@ pub(crate) async fn import_upload(
         Ok(Err(e)) => return app_error(lang, &e),
         Err(_) => return error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, None),
     }
-    let title = both(|l| format!("{} {}", l.pick("台帳の取込", "Ledger import"), u.name));
+    let title = both(|l| format!("{} {name}", l.pick("台帳の取込", "Ledger import")));
     let id = state.jobs.start(&s.user, title);
     let reporter = Reporter {
         jobs: state.jobs.clone(),
@@ -208,19 +225,19 @@ pub(crate) async fn import_upload(
             }
             Progress::Committing => reporter.step("確定", "committing", None),
         };
-        let mut confirm = |_: &[String]| u.sync;
+        let mut confirm = |_: &[String]| sync;
         let out = App::resume(&dir, &user).and_then(|mut app| {
             app.import_bytes(
-                &u.name,
-                &u.name,
-                &u.bytes,
+                &name,
+                &name,
+                &bytes,
                 &mamori_ledger::Mapping::default(),
                 ImportOptions {
                     sheet: None,
                     mapping: None,
-                    dry_run: u.dry_run,
-                    skip_invalid: u.skip_invalid,
-                    sync: u.sync,
+                    dry_run,
+                    skip_invalid,
+                    sync,
                     confirm_retire: &mut confirm,
                     progress: &progress,
                 },

@@ -15,6 +15,7 @@ pub mod session;
 pub mod tls;
 
 mod charts;
+mod feed_pages;
 mod info_pages;
 mod ledger_pages;
 mod pages;
@@ -139,6 +140,12 @@ pub fn router(state: WebState) -> Router {
         .route("/vulns", get(info_pages::vulns))
         .route("/vulns/{id}", get(info_pages::vuln))
         .route("/feeds", get(info_pages::feeds))
+        .route(
+            "/feeds/import",
+            post(feed_pages::import_upload)
+                .layer(DefaultBodyLimit::max(feed_pages::MAX_FEED_UPLOAD)),
+        )
+        .route("/feeds/sync", post(feed_pages::sync))
         .route("/hours", get(info_pages::hours))
         .route("/users", get(info_pages::users).post(info_pages::add_user))
         .route("/users/{name}/roles", post(info_pages::user_roles))

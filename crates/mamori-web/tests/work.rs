@@ -100,19 +100,40 @@ async fn upload_with(
     bytes: &[u8],
     flags: &[&str],
 ) -> Got {
+    post_multipart(
+        router,
+        "/ledger/import",
+        cookies,
+        csrf,
+        flags,
+        &[(name, bytes)],
+    )
+    .await
+}
+
+/// A multipart form as a browser sends it: the CSRF token, flags set to 1, then the files.
+async fn post_multipart(
+    router: &Router,
+    path: &str,
+    cookies: &str,
+    csrf: &str,
+    flags: &[&str],
+    files: &[(&str, &[u8])],
+) -> Got {
     let b = "mamoriBoundary7MA4YWxk";
-    let mut body =
-        format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
-            .into_bytes();
+    let part = |head: &str| format!("--{b}\r\nContent-Disposition: form-data; {head}\r\n");
+    let mut body = format!("{}\r\n{csrf}\r\n", part("name=\"csrf\"")).into_bytes();
     for f in flags {
-        body.extend(
-            format!("--{b}\r\nContent-Disposition: form-data; name=\"{f}\"\r\n\r\n1\r\n").bytes(),
-        );
+        body.extend(format!("{}\r\n1\r\n", part(&format!("name=\"{f}\""))).bytes());
     }
-    body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").bytes());
-    body.extend_from_slice(bytes);
-    body.extend(format!("\r\n--{b}--\r\n").bytes());
-    let req = Request::post("/ledger/import")
+    for (name, bytes) in files {
+        let head = part(&format!("name=\"file\"; filename=\"{name}\""));
+        body.extend(format!("{head}Content-Type: application/octet-stream\r\n\r\n").bytes());
+        body.extend_from_slice(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{b}--\r\n").bytes());
+    let req = Request::post(path)
         .header(header::COOKIE, cookies)
         .header(
             header::CONTENT_TYPE,
@@ -771,4 +792,123 @@ async fn matching_runs_as_a_job_for_those_who_may() {
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feeds_are_uploaded_and_synced_as_jobs() {
+    let Some(shared) = shared_data() else { return };
+    let site = setup();
+    let (_, op) = login(&site.router, "sato", PW).await;
+    let page = get(&site.router, "/feeds", &op).await;
+    assert!(
+        page.body.contains("action=\"/feeds/import\"")
+            && page.body.contains("action=\"/feeds/sync\"")
+    );
+    let csrf = hidden_csrf(&page.body);
+
+    // Upload: the real JVN detail feed; and a file that is no feed at all.
+    let jvn = std::fs::read(
+        shared.join("jvn/myjvn-api-examples/examples/hnd/dataFeed_jvndb_detail_hnd.xml"),
+    )
+    .unwrap();
+    let r = upload_to(
+        &site.router,
+        "/feeds/import",
+        &op,
+        &csrf,
+        &[("jvn.xml", &jvn), ("notes.txt", b"hello")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let done = finished(&site.router, &op, location(&r)).await;
+    assert!(done.body.contains("jvn.xml [jvn]"), "{}", done.body);
+    assert!(
+        done.body.contains("notes.txt: 取り込めません"),
+        "{}",
+        done.body
+    );
+    assert!(
+        !site.data.join("uploads").read_dir().unwrap().any(|_| true),
+        "the uploaded files are removed"
+    );
+    // A name that tries to leave the upload folder stays inside it.
+    let r = upload_to(
+        &site.router,
+        "/feeds/import",
+        &op,
+        &csrf,
+        &[("../../config.toml", b"x")],
+    )
+    .await;
+    finished(&site.router, &op, location(&r)).await;
+    assert!(!site.data.join("config.toml").exists());
+
+    // Sync: KEV from a real HTTP server on loopback serving the real catalogue.
+    let kev = std::fs::read(shared.join("kev/known_exploited_vulnerabilities.json")).unwrap();
+    let app = axum::Router::new().route(
+        "/kev.json",
+        axum::routing::get(move || {
+            let kev = kev.clone();
+            async move { kev }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    std::fs::write(
+        site.data.join("config.toml"),
+        format!("[feeds]\nkev_url = \"http://127.0.0.1:{port}/kev.json\"\nattempts = 1\nbackoff_ms = 10\ntimeout_s = 10\n"),
+    )
+    .unwrap();
+    let r = post(
+        &site.router,
+        "/feeds/sync",
+        &op,
+        &format!("csrf={csrf}&source=kev"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let done = finished(&site.router, &op, location(&r)).await;
+    assert!(
+        done.body.contains("kev: ") && done.body.contains("追加"),
+        "{}",
+        done.body
+    );
+    let feeds = get(&site.router, "/feeds", &op).await;
+    assert!(feeds.body.contains("<td>kev</td>"), "{}", feeds.body);
+    // An unknown source: the job fails and says which.
+    let r = post(
+        &site.router,
+        "/feeds/sync",
+        &op,
+        &format!("csrf={csrf}&source=gopher"),
+    )
+    .await;
+    let done = finished(&site.router, &op, location(&r)).await;
+    assert!(
+        done.body.contains("gopher") && done.body.contains("失敗"),
+        "{}",
+        done.body
+    );
+    // The auditor may not import.
+    let (_, kansa) = login(&site.router, "kansa", PW).await;
+    let kcsrf = hidden_csrf(&get(&site.router, "/feeds", &kansa).await.body);
+    let r = post(
+        &site.router,
+        "/feeds/sync",
+        &kansa,
+        &format!("csrf={kcsrf}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+async fn upload_to(
+    router: &Router,
+    path: &str,
+    cookies: &str,
+    csrf: &str,
+    files: &[(&str, &[u8])],
+) -> Got {
+    post_multipart(router, path, cookies, csrf, &[], files).await
 }
