@@ -712,10 +712,11 @@ impl App {
         Ok(s)
     }
 
-    /// One page of the devices matching `filter`, in 管理番号 order, and how many match.
+    /// One page of the devices matching `filter`, in `sort` order, and how many match.
     pub fn assets_page(
         &mut self,
         filter: &mamori_store::AssetFilter,
+        sort: mamori_store::AssetSort,
         offset: usize,
         limit: usize,
     ) -> Result<(usize, Vec<mamori_store::StoredAsset>)> {
@@ -723,7 +724,7 @@ impl App {
         Ok(self
             .store
             .begin_read()?
-            .assets_page(filter, offset, limit)?)
+            .assets_page(filter, sort, offset, limit)?)
     }
 
     /// A watch on the store's changes (see [`mamori_store::ChangeWatch`]).

@@ -18,7 +18,9 @@ use mamori_core::remediation::Remediation;
 use mamori_core::scan::{Check83, HostResult, PortState, Transport, Vantage};
 use mamori_core::{AssetKind, Labelled, Lang};
 use mamori_matching::reconcile::{self, Allowed, Device, Observation};
-use mamori_net::{Counters, ScanPolicy, Scope, Span, StopFlag, Window};
+/// A running scan's counters and its stop request (for edges that show progress).
+pub use mamori_net::{Counters, StopFlag};
+use mamori_net::{ScanPolicy, Scope, Span, Window};
 use mamori_store::{
     AllowedService, AssetFilter, Finding, FindingEvent, ScanHost, ScanRecord, StoredComponent, Tx,
 };
@@ -991,6 +993,19 @@ impl App {
     }
 
     /// Scans, newest first (scans whose process died are marked first).
+    /// The latest 20 scans that saw a device (管理番号), newest first.
+    pub fn asset_scans(
+        &mut self,
+        asset_id: &str,
+    ) -> Result<Vec<(i64, chrono::DateTime<Utc>, mamori_store::ScanHost)>> {
+        self.require(Permission::View)?;
+        let tx = self.store.begin_read()?;
+        let asset = tx
+            .asset(asset_id)?
+            .ok_or_else(|| AppError::AssetNotFound(asset_id.to_string()))?;
+        Ok(tx.asset_scans(asset.id, 20)?)
+    }
+
     pub fn scans(&mut self) -> Result<Vec<ScanRecord>> {
         self.require(Permission::View)?;
         if self.require(Permission::Scan).is_ok() {

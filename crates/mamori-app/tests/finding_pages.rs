@@ -137,7 +137,9 @@ fn pages_and_counts_agree_with_the_full_list() {
     }
     // Devices: pages cover the ledger.
     let all = app.list_assets(&Default::default()).unwrap();
-    let (total, page) = app.assets_page(&Default::default(), 10, 5).unwrap();
+    let (total, page) = app
+        .assets_page(&Default::default(), Default::default(), 10, 5)
+        .unwrap();
     assert_eq!(total, all.len());
     let want: Vec<&str> = all[10..15]
         .iter()

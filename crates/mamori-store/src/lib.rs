@@ -90,6 +90,60 @@ pub struct AssetFilter {
     pub ids: Option<Vec<i64>>,
 }
 
+/// The order of a page of devices: a column, ascending or descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AssetSort {
+    /// The column.
+    pub by: AssetSortBy,
+    /// Descending.
+    pub desc: bool,
+}
+
+/// The columns a device list sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AssetSortBy {
+    /// 管理番号.
+    #[default]
+    AssetId,
+    /// 機器名.
+    Name,
+    /// 機器種別.
+    Kind,
+    /// 部署.
+    Department,
+    /// 状態.
+    Status,
+    /// OS.
+    Os,
+}
+
+impl AssetSortBy {
+    /// From a list's query string (`asset_id`, `name`, `kind`, `department`, `status`, `os`).
+    pub fn parse(code: &str) -> Option<AssetSortBy> {
+        Some(match code {
+            "asset_id" => AssetSortBy::AssetId,
+            "name" => AssetSortBy::Name,
+            "kind" => AssetSortBy::Kind,
+            "department" => AssetSortBy::Department,
+            "status" => AssetSortBy::Status,
+            "os" => AssetSortBy::Os,
+            _ => return None,
+        })
+    }
+
+    /// Its code in a query string.
+    pub fn code(self) -> &'static str {
+        match self {
+            AssetSortBy::AssetId => "asset_id",
+            AssetSortBy::Name => "name",
+            AssetSortBy::Kind => "kind",
+            AssetSortBy::Department => "department",
+            AssetSortBy::Status => "status",
+            AssetSortBy::Os => "os",
+        }
+    }
+}
+
 /// One change of a device's status.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusChange {
@@ -575,6 +629,9 @@ pub trait Tx {
     fn scan(&self, id: i64) -> Result<Option<ScanRecord>>;
     /// What one scan saw, address by address.
     fn scan_hosts(&self, id: i64) -> Result<Vec<ScanHost>>;
+    /// The latest `limit` scans that saw a device (its internal key), newest first: (scan id,
+    /// when the scan started, what it saw at the device's address).
+    fn asset_scans(&self, asset: i64, limit: i64) -> Result<Vec<(i64, DateTime<Utc>, ScanHost)>>;
     /// Allowed services: (`kind:<code>` or `asset:<id>`, port, transport, note).
     fn allowed_services(&self) -> Result<Vec<AllowedService>>;
     /// Adds (`allow`) or removes an allowed service.
@@ -615,10 +672,12 @@ pub trait Tx {
     /// source and list order (for showing; matching reads [`Tx::components`]).
     fn device_components(&self, asset: i64) -> Result<Vec<(String, StoredComponent)>>;
 
-    /// One page of devices matching `filter`, in 管理番号 order, and how many match in all.
+    /// One page of devices matching `filter`, in `sort` order (then 管理番号), and how many
+    /// match in all.
     fn assets_page(
         &self,
         filter: &AssetFilter,
+        sort: AssetSort,
         offset: usize,
         limit: usize,
     ) -> Result<(usize, Vec<StoredAsset>)>;

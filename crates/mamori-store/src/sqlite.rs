@@ -1425,6 +1425,14 @@ impl Tx for SqliteTx<'_> {
         Ok(self.scans_impl(Some(id))?.into_iter().next())
     }
 
+    fn asset_scans(
+        &self,
+        asset: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, DateTime<Utc>, crate::ScanHost)>> {
+        self.asset_scans_impl(asset, limit)
+    }
+
     fn scan_hosts(&self, id: i64) -> Result<Vec<crate::ScanHost>> {
         self.scan_hosts_impl(id)
     }
@@ -1493,12 +1501,24 @@ impl Tx for SqliteTx<'_> {
     fn assets_page(
         &self,
         filter: &AssetFilter,
+        sort: crate::AssetSort,
         offset: usize,
         limit: usize,
     ) -> Result<(usize, Vec<StoredAsset>)> {
         let (where_sql, named) = filter_sql(filter);
         let params: Vec<(&str, &dyn ToSql)> =
             named.iter().map(|(k, v)| (*k, v as &dyn ToSql)).collect();
+        // Column names from the enum only: nothing a user typed reaches the statement.
+        let column = match sort.by {
+            crate::AssetSortBy::AssetId => "a.asset_id",
+            crate::AssetSortBy::Name => "a.name",
+            crate::AssetSortBy::Kind => "a.kind",
+            crate::AssetSortBy::Department => "a.department",
+            crate::AssetSortBy::Status => "a.status",
+            crate::AssetSortBy::Os => "a.os",
+        };
+        let dir = if sort.desc { "DESC" } else { "ASC" };
+        let order = format!("{column} {dir} NULLS LAST, a.asset_id {dir}");
         let total: i64 = self.tx.query_row(
             &format!("SELECT COUNT(*) FROM assets a WHERE {where_sql}"),
             params.as_slice(),
@@ -1506,7 +1526,7 @@ impl Tx for SqliteTx<'_> {
         )?;
         let ids: Vec<i64> = {
             let mut stmt = self.tx.prepare_cached(&format!(
-                "SELECT a.id FROM assets a WHERE {where_sql} ORDER BY a.asset_id LIMIT {} OFFSET {}",
+                "SELECT a.id FROM assets a WHERE {where_sql} ORDER BY {order} LIMIT {} OFFSET {}",
                 limit.min(10_000),
                 offset
             ))?;
@@ -1516,10 +1536,13 @@ impl Tx for SqliteTx<'_> {
         if ids.is_empty() {
             return Ok((total as usize, Vec::new()));
         }
-        let page = self.assets(&AssetFilter {
-            ids: Some(ids),
+        let mut page = self.assets(&AssetFilter {
+            ids: Some(ids.clone()),
             ..AssetFilter::default()
         })?;
+        // In the page's order (the devices are read back in 管理番号 order).
+        let at: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        page.sort_by_key(|a| at.get(&a.id).copied().unwrap_or(usize::MAX));
         Ok((total as usize, page))
     }
 

@@ -120,6 +120,35 @@ impl SqliteTx<'_> {
         Ok(out)
     }
 
+    pub(crate) fn asset_scans_impl(
+        &self,
+        asset: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, chrono::DateTime<chrono::Utc>, ScanHost)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT h.scan, s.started_at, h.addr, h.up, h.asset, h.result
+             FROM scan_hosts h JOIN scans s ON s.id = h.scan
+             WHERE h.asset = ?1 ORDER BY h.scan DESC LIMIT ?2",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![asset, limit])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let started: String = r.get(1)?;
+            let result: String = r.get(5)?;
+            out.push((
+                r.get(0)?,
+                parse_time(&started)?,
+                ScanHost {
+                    addr: r.get(2)?,
+                    up: r.get(3)?,
+                    asset: r.get(4)?,
+                    result: serde_json::from_str(&result).map_err(corrupt)?,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
     pub(crate) fn allowed_services_impl(&self) -> Result<Vec<AllowedService>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT scope, port, transport, note FROM allowed_services ORDER BY scope, transport, port",

@@ -288,6 +288,8 @@ fn device(a: &mamori_core::Asset) -> DeviceDto {
         ("q" = Option<String>, Query, description = "search text"),
         ("kind" = Option<String>, Query, description = "機器種別 code"),
         ("status" = Option<String>, Query, description = "状態 code"),
+        ("sort" = Option<String>, Query, description = "`asset_id` (default), `name`, `kind`, `department`, `status`, `os`"),
+        ("dir" = Option<String>, Query, description = "`asc` (default) or `desc`"),
         ("offset" = Option<usize>, Query, description = "skip this many"),
         ("limit" = Option<usize>, Query, description = "at most this many (1–500, default 100)"),
     ),
@@ -300,8 +302,9 @@ pub(crate) async fn list_devices(
 ) -> Response {
     let (offset, limit) = window(&q);
     let filter = crate::asset_filter(&q);
+    let sort = crate::asset_sort(&q);
     with_token(&state, &headers, move |app| {
-        let (total, page) = app.assets_page(&filter, offset, limit)?;
+        let (total, page) = app.assets_page(&filter, sort, offset, limit)?;
         Ok(DevicePage {
             total,
             items: page.iter().map(|s| device(&s.asset)).collect(),

@@ -1,65 +1,22 @@
-//! Bringing vulnerability information in from the フィード状態 page, as jobs: uploading feed
-//! files (the closed-network way: NVD, JVN, KEV, EPSS, CSAF files carried in) and syncing
-//! from the sources on the internet (where the server may reach them).
+//! Work started from the フィード状態 and スキャン pages, as jobs: uploading feed files (the
+//! closed-network way: NVD, JVN, KEV, EPSS, CSAF files carried in), syncing from the sources on
+//! the internet (where the server may reach them), and running a scan of a given scope.
 
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use mamori_app::App;
 use mamori_core::access::Permission;
-use mamori_core::Lang;
 
-use crate::jobs::{JobState, Reporter};
-use crate::ledger_pages::read_upload;
-use crate::pages::{checked, fields};
-use crate::session::{token, Session};
+use crate::forms::{posted, posted_allowed, spawn_job, upload};
+use crate::jobs::JobState;
+use crate::pages::{field, fields};
+use crate::session::token;
 use crate::{app_error, error_page, lang_of, WebState};
 
 /// The most a feed upload may carry (NVD's yearly files are tens of MB).
 pub const MAX_FEED_UPLOAD: usize = 256 * 1024 * 1024;
-
-/// Checks `permission` for the session's user off the request thread.
-async fn allowed(
-    state: &WebState,
-    s: &Session,
-    permission: Permission,
-    lang: Lang,
-) -> Result<(), Response> {
-    let dir = state.data_dir.clone();
-    let user = s.user.clone();
-    let out =
-        tokio::task::spawn_blocking(move || App::resume(&dir, &user)?.check(permission)).await;
-    match out {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(app_error(lang, &e)),
-        Err(_) => Err(error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, None)),
-    }
-}
-
-/// Starts `work` as a job of the session's user; returns the redirect to its page.
-fn spawn_job(
-    state: &WebState,
-    s: &Session,
-    title: (String, String),
-    work: impl FnOnce(&Reporter, App) -> JobState + Send + 'static,
-) -> Response {
-    let id = state.jobs.start(&s.user, title);
-    let reporter = Reporter {
-        jobs: state.jobs.clone(),
-        id,
-    };
-    let dir = state.data_dir.clone();
-    let user = s.user.clone();
-    tokio::task::spawn_blocking(move || {
-        let end = match App::resume(&dir, &user) {
-            Ok(app) => work(&reporter, app),
-            Err(e) => JobState::Failed(crate::ledger_pages::error_lines(&e)),
-        };
-        reporter.jobs.set(id, end);
-    });
-    Redirect::to(&format!("/jobs/{id}")).into_response()
-}
 
 fn file_line(r: &mamori_app::feeds::FeedFileReport) -> (String, String) {
     match &r.error {
@@ -99,40 +56,34 @@ pub(crate) async fn import_upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let lang = lang_of(&headers);
-    let bad = |status: StatusCode, ja: &str, en: &str| {
-        error_page(lang, status, Some(lang.pick(ja, en).to_string()))
-    };
-    let Ok(multipart) = multipart else {
-        return bad(
-            StatusCode::BAD_REQUEST,
-            "ファイルの送信はフォーム (multipart/form-data) で行ってください",
-            "send the files with the form (multipart/form-data)",
-        );
-    };
-    let u = match read_upload(multipart, MAX_FEED_UPLOAD).await {
-        Ok(u) => u,
-        Err((status, ja, en)) => return bad(status, &ja, &en),
-    };
-    let (_, s) = match checked(&state, &headers, &u.csrf) {
+    let (s, u) = match upload(
+        &state,
+        &headers,
+        multipart,
+        MAX_FEED_UPLOAD,
+        Permission::ImportFeeds,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    if s.must_change_password {
-        return Redirect::to("/password").into_response();
-    }
-    if let Err(r) = allowed(&state, &s, Permission::ImportFeeds, lang).await {
-        return r;
-    }
     let files: Vec<(String, Vec<u8>)> = u
         .files
         .into_iter()
         .filter(|(n, b)| !n.is_empty() && !b.is_empty())
         .collect();
     if files.is_empty() {
-        return bad(
+        return error_page(
+            lang,
             StatusCode::BAD_REQUEST,
-            "取り込むファイルを選んでください",
-            "choose the files to import",
+            Some(
+                lang.pick(
+                    "取り込むファイルを選んでください",
+                    "choose the files to import",
+                )
+                .into(),
+            ),
         );
     }
     let dir = state.data_dir.join("uploads").join(token());
@@ -181,23 +132,18 @@ pub(crate) async fn sync(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let lang = lang_of(&headers);
     let form = fields(&body);
-    let csrf = form
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    let (_, s) = match checked(&state, &headers, csrf) {
-        Ok(x) => x,
+    let s = match posted_allowed(
+        &state,
+        &headers,
+        field(&form, "csrf"),
+        Permission::ImportFeeds,
+    )
+    .await
+    {
+        Ok(s) => s,
         Err(r) => return *r,
     };
-    if s.must_change_password {
-        return Redirect::to("/password").into_response();
-    }
-    if let Err(r) = allowed(&state, &s, Permission::ImportFeeds, lang).await {
-        return r;
-    }
     let sources: Vec<String> = form
         .iter()
         .filter(|(k, _)| k == "source")
@@ -266,6 +212,102 @@ pub(crate) async fn sync(
                     })
                     .collect(),
             ),
+            Err(e) => JobState::Failed(crate::ledger_pages::error_lines(&e)),
+        }
+    })
+}
+
+/// Runs a scan of the scope typed in: checked first (a bad scope is refused at once), then a
+/// job whose page shows hosts done of total and open ports as it goes.
+pub(crate) async fn run_scan(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    let lang = lang_of(&headers);
+    let form = fields(&body);
+    let text = |k: &str| {
+        form.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let s = match posted(&state, &headers, &text("csrf").unwrap_or_default()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let req = mamori_app::scans::ScanRequest {
+        scope: text("scope"),
+        exclude: text("exclude"),
+        ports: text("ports"),
+        yes: text("yes").as_deref() == Some("1"),
+        ..Default::default()
+    };
+    let dir = state.data_dir.clone();
+    let user = s.user.clone();
+    let prepared = tokio::task::spawn_blocking(move || {
+        let mut app = App::resume(&dir, &user)?;
+        app.prepare_scan(&req)
+    })
+    .await;
+    let prepared = match prepared {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return app_error(lang, &e),
+        Err(_) => return error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, None),
+    };
+    let scope = text("scope").unwrap_or_default();
+    let title = (format!("スキャン {scope}"), format!("Scan {scope}"));
+    spawn_job(&state, &s, title, move |reporter, mut app| {
+        let counters = Arc::new(mamori_app::scans::Counters::default());
+        let total = prepared.targets.len();
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let ticker = {
+            let (reporter, counters) = (reporter.clone(), counters.clone());
+            std::thread::spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    finished.recv_timeout(std::time::Duration::from_millis(250))
+                {
+                    let open = counters.open_ports.load(Ordering::Relaxed);
+                    reporter.step(
+                        &format!("走査中 (開いたポート {open})"),
+                        &format!("scanning (open ports {open})"),
+                        Some((counters.hosts_done.load(Ordering::Relaxed), total)),
+                    );
+                }
+            })
+        };
+        let out = app.run_scan(prepared, counters, mamori_app::scans::StopFlag::default());
+        drop(done);
+        let _ = ticker.join();
+        match out {
+            Ok(r) => JobState::Done(vec![
+                (
+                    format!(
+                        "スキャン #{}: {} 台中 {} 台が応答、開いたポート {}、{:.1} 秒",
+                        r.id, r.hosts, r.up, r.open_ports, r.seconds
+                    ),
+                    format!(
+                        "scan #{}: {} of {} hosts answered, {} open ports, {:.1} s",
+                        r.id, r.up, r.hosts, r.open_ports, r.seconds
+                    ),
+                ),
+                (
+                    format!(
+                        "新しい所見 {}、解消 {}、未登録機器 {}",
+                        r.opened.len(),
+                        r.resolved.len(),
+                        r.unregistered
+                    ),
+                    format!(
+                        "{} findings opened, {} resolved, {} unregistered devices",
+                        r.opened.len(),
+                        r.resolved.len(),
+                        r.unregistered
+                    ),
+                ),
+            ]),
             Err(e) => JobState::Failed(crate::ledger_pages::error_lines(&e)),
         }
     })

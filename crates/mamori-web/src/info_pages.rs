@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use mamori_app::vulns::Lookup;
 use mamori_app::App;
 use mamori_core::access::Permission;
@@ -13,7 +13,7 @@ use mamori_core::{Labelled, Lang, Role};
 use mamori_store::{FeedStatus, Finding};
 use maud::{html, Markup};
 
-use crate::pages::{act, checked, field, fields, findings_table, layout, opt_text, path_segment};
+use crate::pages::{act, field, fields, findings_table, layout, opt_text, path_segment};
 use crate::session::Session;
 use crate::{app_error, error_page, lang_of, with_app, WebState};
 
@@ -374,13 +374,10 @@ pub(crate) async fn add_user(
 ) -> Response {
     let lang = lang_of(&headers);
     let form = fields(&body);
-    let (_, s) = match checked(&state, &headers, field(&form, "csrf")) {
-        Ok(x) => x,
+    let s = match crate::forms::posted(&state, &headers, field(&form, "csrf")) {
+        Ok(s) => s,
         Err(r) => return *r,
     };
-    if s.must_change_password {
-        return Redirect::to("/password").into_response();
-    }
     let dir = state.data_dir.clone();
     let user = s.user.clone();
     let out = tokio::task::spawn_blocking(move || {

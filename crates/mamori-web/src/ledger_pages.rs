@@ -14,8 +14,9 @@ use mamori_ledger::columns::Field;
 use mamori_ledger::write::{cell_text, Column};
 use maud::html;
 
-use crate::jobs::{Job, JobState, Reporter};
-use crate::pages::{checked, field, fields, layout, layout_refreshing, opt_text, path_segment};
+use crate::forms::{posted, posted_allowed, spawn_job, upload};
+use crate::jobs::{Job, JobState};
+use crate::pages::{field, fields, layout, layout_refreshing, opt_text, path_segment};
 use crate::{app_error, error_page, lang_of, with_app, WebState};
 
 /// The largest ledger file accepted by upload.
@@ -152,16 +153,17 @@ pub(crate) async fn import_upload(
     let bad = |status: StatusCode, ja: &str, en: &str| {
         error_page(lang, status, Some(lang.pick(ja, en).to_string()))
     };
-    let Ok(multipart) = multipart else {
-        return bad(
-            StatusCode::BAD_REQUEST,
-            "ファイルの送信はフォーム (multipart/form-data) で行ってください",
-            "send the file with the form (multipart/form-data)",
-        );
-    };
-    let u = match read_upload(multipart, MAX_UPLOAD).await {
-        Ok(u) => u,
-        Err((status, ja, en)) => return bad(status, &ja, &en),
+    let (s, u) = match upload(
+        &state,
+        &headers,
+        multipart,
+        MAX_UPLOAD,
+        Permission::EditLedger,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let (dry_run, skip_invalid, sync) = (u.flag("dry_run"), u.flag("skip_invalid"), u.flag("sync"));
     let Some((name, bytes)) = u.files.into_iter().next() else {
@@ -171,13 +173,6 @@ pub(crate) async fn import_upload(
             "choose the ledger file",
         );
     };
-    let (_, s) = match checked(&state, &headers, &u.csrf) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    if s.must_change_password {
-        return Redirect::to("/password").into_response();
-    }
     let ext = name
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
@@ -196,28 +191,8 @@ pub(crate) async fn import_upload(
             &format!("{name:?} is empty"),
         );
     }
-    // The permission is checked before the job starts, so a refusal is immediate.
-    let dir = state.data_dir.clone();
-    let user = s.user.clone();
-    let allowed = tokio::task::spawn_blocking(move || {
-        App::resume(&dir, &user)?.check(Permission::EditLedger)
-    })
-    .await;
-    match allowed {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return app_error(lang, &e),
-        Err(_) => return error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, None),
-    }
     let title = both(|l| format!("{} {name}", l.pick("台帳の取込", "Ledger import")));
-    let id = state.jobs.start(&s.user, title);
-    let reporter = Reporter {
-        jobs: state.jobs.clone(),
-        id,
-    };
-    let dir = state.data_dir.clone();
-    let user = s.user.clone();
-    tokio::task::spawn_blocking(move || {
-        let jobs = reporter.jobs.clone();
+    spawn_job(&state, &s, title, move |reporter, mut app| {
         let progress = |p: Progress| match p {
             Progress::Reading => reporter.step("読み込みと検査", "reading and checking", None),
             Progress::Writing { done, total } => {
@@ -226,37 +201,31 @@ pub(crate) async fn import_upload(
             Progress::Committing => reporter.step("確定", "committing", None),
         };
         let mut confirm = |_: &[String]| sync;
-        let out = App::resume(&dir, &user).and_then(|mut app| {
-            app.import_bytes(
-                &name,
-                &name,
-                &bytes,
-                &mamori_ledger::Mapping::default(),
-                ImportOptions {
-                    sheet: None,
-                    mapping: None,
-                    dry_run,
-                    skip_invalid,
-                    sync,
-                    confirm_retire: &mut confirm,
-                    progress: &progress,
-                },
-            )
-        });
-        jobs.set(
-            id,
-            match out {
-                Ok(r) => JobState::Done(
-                    r.lines(Lang::Ja)
-                        .into_iter()
-                        .zip(r.lines(Lang::En))
-                        .collect(),
-                ),
-                Err(e) => JobState::Failed(error_lines(&e)),
+        let out = app.import_bytes(
+            &name,
+            &name,
+            &bytes,
+            &mamori_ledger::Mapping::default(),
+            ImportOptions {
+                sheet: None,
+                mapping: None,
+                dry_run,
+                skip_invalid,
+                sync,
+                confirm_retire: &mut confirm,
+                progress: &progress,
             },
         );
-    });
-    Redirect::to(&format!("/jobs/{id}")).into_response()
+        match out {
+            Ok(r) => JobState::Done(
+                r.lines(Lang::Ja)
+                    .into_iter()
+                    .zip(r.lines(Lang::En))
+                    .collect(),
+            ),
+            Err(e) => JobState::Failed(error_lines(&e)),
+        }
+    })
 }
 
 // --- matching run -------------------------------------------------------------------------
@@ -266,76 +235,50 @@ pub(crate) async fn run_match(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let lang = lang_of(&headers);
     let form = fields(&body);
-    let (_, s) = match checked(&state, &headers, field(&form, "csrf")) {
-        Ok(x) => x,
+    let s = match posted_allowed(&state, &headers, field(&form, "csrf"), Permission::RunMatch).await
+    {
+        Ok(s) => s,
         Err(r) => return *r,
     };
-    if s.must_change_password {
-        return Redirect::to("/password").into_response();
-    }
     let mode = if field(&form, "mode") == "full" {
         mamori_app::matching::MatchMode::Full
     } else {
         mamori_app::matching::MatchMode::Incremental
     };
-    let dir = state.data_dir.clone();
-    let user = s.user.clone();
-    let allowed =
-        tokio::task::spawn_blocking(move || App::resume(&dir, &user)?.check(Permission::RunMatch))
-            .await;
-    match allowed {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return app_error(lang, &e),
-        Err(_) => return error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, None),
-    }
-    let id = state
-        .jobs
-        .start(&s.user, both(|l| l.pick("突合", "Matching").to_string()));
-    let reporter = Reporter {
-        jobs: state.jobs.clone(),
-        id,
-    };
-    let dir = state.data_dir.clone();
-    let user = s.user.clone();
-    tokio::task::spawn_blocking(move || {
+    let title = both(|l| l.pick("突合", "Matching").to_string());
+    spawn_job(&state, &s, title, move |reporter, mut app| {
         reporter.step(
             "台帳と脆弱性情報の突合",
             "matching the ledger with the vulnerability records",
             None,
         );
-        let out = App::resume(&dir, &user).and_then(|mut app| app.run_match(mode));
-        reporter.jobs.set(
-            id,
-            match out {
-                Ok(r) => JobState::Done(vec![
-                    both(|l| match l {
-                        Lang::Ja => format!(
-                            "機器 {} 台、構成要素 {}、脆弱性情報 {} 件を突合しました ({:.1} 秒)",
-                            r.assets, r.components, r.records, r.seconds
-                        ),
-                        Lang::En => format!(
-                            "matched {} devices, {} components and {} records ({:.1} s)",
-                            r.assets, r.components, r.records, r.seconds
-                        ),
-                    }),
-                    both(|l| match l {
-                        Lang::Ja => format!(
-                            "新規 {}  再発 {}  解消 {}  継続 {}  未対応の合計 {}",
-                            r.opened, r.reopened, r.resolved, r.confirmed, r.open
-                        ),
-                        Lang::En => format!(
-                            "opened {}  reopened {}  resolved {}  still open {}  open in all {}",
-                            r.opened, r.reopened, r.resolved, r.confirmed, r.open
-                        ),
-                    }),
-                ]),
-                Err(e) => JobState::Failed(error_lines(&e)),
-            },
-        );
-    });
-    Redirect::to(&format!("/jobs/{id}")).into_response()
+        match app.run_match(mode) {
+            Ok(r) => JobState::Done(vec![
+                both(|l| match l {
+                    Lang::Ja => format!(
+                        "機器 {} 台、構成要素 {}、脆弱性情報 {} 件を突合しました ({:.1} 秒)",
+                        r.assets, r.components, r.records, r.seconds
+                    ),
+                    Lang::En => format!(
+                        "matched {} devices, {} components and {} records ({:.1} s)",
+                        r.assets, r.components, r.records, r.seconds
+                    ),
+                }),
+                both(|l| match l {
+                    Lang::Ja => format!(
+                        "新規 {}  再発 {}  解消 {}  継続 {}  未対応の合計 {}",
+                        r.opened, r.reopened, r.resolved, r.confirmed, r.open
+                    ),
+                    Lang::En => format!(
+                        "opened {}  reopened {}  resolved {}  still open {}  open in all {}",
+                        r.opened, r.reopened, r.resolved, r.confirmed, r.open
+                    ),
+                }),
+            ]),
+            Err(e) => JobState::Failed(error_lines(&e)),
+        }
+    })
 }
 
 // --- jobs ---------------------------------------------------------------------------------
@@ -523,13 +466,10 @@ pub(crate) async fn edit_save(
 ) -> Response {
     let lang = lang_of(&headers);
     let form = fields(&body);
-    let (_, s) = match checked(&state, &headers, field(&form, "csrf")) {
-        Ok(x) => x,
+    let s = match posted(&state, &headers, field(&form, "csrf")) {
+        Ok(s) => s,
         Err(r) => return *r,
     };
-    if s.must_change_password {
-        return Redirect::to("/password").into_response();
-    }
     let dir = state.data_dir.clone();
     let asset_id = id.clone();
     let out = tokio::task::spawn_blocking(move || {

@@ -16,6 +16,7 @@ pub mod tls;
 
 mod charts;
 mod feed_pages;
+mod forms;
 mod info_pages;
 mod ledger_pages;
 mod pages;
@@ -151,6 +152,7 @@ pub fn router(state: WebState) -> Router {
         .route("/users/{name}/roles", post(info_pages::user_roles))
         .route("/users/{name}/state", post(info_pages::user_state))
         .route("/scans", get(pages::scans))
+        .route("/scans/run", post(feed_pages::run_scan))
         .route("/scans/{id}", get(pages::scan))
         .route("/safe-use", get(pages::safe_use))
         .route("/audit", get(pages::audit_log))
@@ -281,6 +283,17 @@ pub(crate) fn asset_filter(q: &HashMap<String, String>) -> mamori_store::AssetFi
         department: q.get("department").filter(|d| !d.is_empty()).cloned(),
         search: q.get("q").filter(|d| !d.trim().is_empty()).cloned(),
         ids: None,
+    }
+}
+
+/// A device list's order from its query string (`sort`, `dir=desc`); 管理番号 by default.
+pub(crate) fn asset_sort(q: &HashMap<String, String>) -> mamori_store::AssetSort {
+    mamori_store::AssetSort {
+        by: q
+            .get("sort")
+            .and_then(|s| mamori_store::AssetSortBy::parse(s))
+            .unwrap_or_default(),
+        desc: q.get("dir").is_some_and(|d| d == "desc"),
     }
 }
 

@@ -505,9 +505,10 @@ pub(crate) async fn ledger(
 ) -> Response {
     let lang = lang_of(&headers);
     let filter = crate::asset_filter(&q);
+    let sort = crate::asset_sort(&q);
     let page = page_of(&q);
     let out = with_app(&state, &headers, move |app| {
-        app.assets_page(&filter, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        app.assets_page(&filter, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     })
     .await;
     let (s, (total, assets)) = match out {
@@ -543,9 +544,13 @@ pub(crate) async fn ledger(
             }
             table.list {
                 thead { tr {
-                    th { (lang.pick("管理番号", "Asset ID")) } th { (lang.pick("機器名", "Name")) }
-                    th { (lang.pick("機器種別", "Kind")) } th { (lang.pick("部署", "Department")) }
-                    th { (lang.pick("IPアドレス", "IP address")) } th { "OS" } th { (lang.pick("状態", "Status")) }
+                    (sort_th(lang.pick("管理番号", "Asset ID"), "asset_id", &q, sort))
+                    (sort_th(lang.pick("機器名", "Name"), "name", &q, sort))
+                    (sort_th(lang.pick("機器種別", "Kind"), "kind", &q, sort))
+                    (sort_th(lang.pick("部署", "Department"), "department", &q, sort))
+                    th { (lang.pick("IPアドレス", "IP address")) }
+                    (sort_th("OS", "os", &q, sort))
+                    (sort_th(lang.pick("状態", "Status"), "status", &q, sort))
                 } }
                 tbody {
                     @for a in rows {
@@ -561,7 +566,7 @@ pub(crate) async fn ledger(
                     }
                 }
             }
-            (pager(lang, &format!("/ledger{}", keep(&q, &["q", "kind", "status", "department"])), page, total))
+            (pager(lang, &format!("/ledger{}", keep(&q, &["q", "kind", "status", "department", "sort", "dir"])), page, total))
             p.downloads {
                 a href="/ledger/import" { (lang.pick("台帳の取込 (Excel・CSV)", "Import a ledger (Excel, CSV)")) }
                 " | "
@@ -576,6 +581,33 @@ pub(crate) async fn ledger(
         },
     )
     .into_response()
+}
+
+/// A sortable column's header: a link that sorts by it (again: the other way), with
+/// `aria-sort` on the column the list is sorted by.
+fn sort_th(
+    label: &str,
+    code: &str,
+    q: &HashMap<String, String>,
+    sort: mamori_store::AssetSort,
+) -> Markup {
+    let current = sort.by.code() == code;
+    let next_desc = current && !sort.desc;
+    let mut link = keep(q, &["q", "kind", "status", "department"]);
+    link.push_str(&format!(
+        "sort={code}{}",
+        if next_desc { "&dir=desc" } else { "" }
+    ));
+    let aria = match (current, sort.desc) {
+        (false, _) => "none",
+        (true, false) => "ascending",
+        (true, true) => "descending",
+    };
+    html! {
+        th aria-sort=(aria) {
+            a href={ "/ledger" (link) } { (label) @if current { (if sort.desc { " ▼" } else { " ▲" }) } }
+        }
+    }
 }
 
 /// A 管理番号 as a URL path segment.
@@ -640,7 +672,10 @@ pub(crate) async fn device(
             app.roles(),
             mamori_core::access::Permission::EditLedger,
         );
-        let attested = app.attestation_states(Some(&asset_id))?;
+        let attested = (
+            app.attestation_states(Some(&asset_id))?,
+            app.asset_scans(&asset_id)?,
+        );
         let sla = app.sla()?;
         let due: Vec<chrono::NaiveDate> = findings
             .iter()
@@ -693,11 +728,29 @@ pub(crate) async fn device(
             @if let Some(first) = findings.iter().zip(&due).min_by_key(|(_, d)| **d) {
                 p { (lang.pick("最も早い対応期限: ", "Earliest due date: ")) (first.1) " (#" (first.0.id) ")" }
             }
+            h2 { (lang.pick("スキャン (直近 20 回)", "Scans (the latest 20)")) }
+            @if attested.1.is_empty() { p { (lang.pick("この機器を見たスキャンはありません", "no scan has seen this device")) } }
+            @else {
+                table.list {
+                    thead { tr { th { "#" } th { (lang.pick("日時", "When")) } th { (lang.pick("アドレス", "Address")) } th { (lang.pick("応答", "Up")) } th { (lang.pick("開いたポート", "Open ports")) } } }
+                    tbody {
+                        @for (id, at, h) in &attested.1 {
+                            tr {
+                                td { a href={ "/scans/" (id) } { (id) } }
+                                td { (at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M")) }
+                                td { (h.addr) }
+                                td { (if h.up { lang.pick("あり", "yes") } else { lang.pick("なし", "no") }) }
+                                td { (h.result.open_ports().map(|p| format!("{}/{}", p.port, p.transport.code())).collect::<Vec<_>>().join(", ")) }
+                            }
+                        }
+                    }
+                }
+            }
             h2 { (lang.pick("初期設定の確認 (8.3)", "Initial settings attested (8.3)")) }
             table.list {
                 thead { tr { th { (lang.pick("項目", "Item")) } th { (lang.pick("回答", "Answer")) } th { (lang.pick("確認者", "By")) } th { (lang.pick("確認日", "On")) } th { (lang.pick("再確認期限", "Due")) } th { (lang.pick("状態", "State")) } th { (lang.pick("根拠", "Evidence")) } } }
                 tbody {
-                    @for a in &attested {
+                    @for a in &attested.0 {
                         tr {
                             td { (mamori_core::attest::AttestItem::parse(&a.item).map(|i| i.label(lang)).unwrap_or("")) }
                             td { (a.value.as_deref().and_then(mamori_core::attest::AttestValue::parse).map(|v| v.label(lang)).unwrap_or("—")) }
@@ -1155,8 +1208,13 @@ pub(crate) async fn decide_exception(
 
 pub(crate) async fn scans(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
-    let out = with_app(&state, &headers, |app| app.scans()).await;
-    let (s, list) = match out {
+    let out = with_app(&state, &headers, |app| {
+        let may =
+            mamori_core::access::any_allows(app.roles(), mamori_core::access::Permission::Scan);
+        Ok((app.scans()?, may))
+    })
+    .await;
+    let (s, (list, may_scan)) = match out {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -1165,6 +1223,23 @@ pub(crate) async fn scans(State(state): State<WebState>, headers: HeaderMap) -> 
         lang.pick("スキャン", "Scans"),
         Some(&s),
         html! {
+            @if may_scan {
+                details.scan-form {
+                    summary { (lang.pick("スキャンを実行", "Run a scan")) }
+                    form.stack method="post" action="/scans/run" {
+                        input type="hidden" name="csrf" value=(s.csrf);
+                        p { (lang.pick(
+                            "指定した範囲のアドレスにだけ接続します。範囲は必ず指定してください (例: 192.168.10.0/24)。時間帯・除外・上限は設定 (mamori scan policy) に従います。",
+                            "Only addresses in the scope are contacted; the scope is required (e.g. 192.168.10.0/24). Windows, exclusions and limits follow the settings (mamori scan policy)."
+                        )) }
+                        label { (lang.pick("範囲 (CIDR・範囲・アドレス)", "Scope (CIDRs, ranges, addresses)")) input type="text" name="scope" required; }
+                        label { (lang.pick("ポート (空欄: 既定の一覧)", "Ports (empty: the default list)")) input type="text" name="ports" placeholder="22,80,443,104,4242"; }
+                        label { (lang.pick("除外するアドレス", "Addresses never probed")) input type="text" name="exclude"; }
+                        label.check { input type="checkbox" name="yes" value="1"; (lang.pick("広い範囲 (/16 など) であることを確認しました", "I confirm a broad scope (such as a /16)")) }
+                        button type="submit" { (lang.pick("実行", "Run")) }
+                    }
+                }
+            }
             table.list {
                 thead { tr {
                     th { "#" } th { (lang.pick("開始", "Started")) } th { (lang.pick("種別", "Source")) }

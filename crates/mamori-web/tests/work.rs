@@ -467,6 +467,11 @@ async fn bulk_actions_and_inquiries_go_to_each_devices_vendor() {
     // The device page lists its findings with the earliest due date, and its attestations.
     let d = get(&site.router, "/ledger/MR-1", &op).await;
     assert!(
+        d.body.contains("<td>23/tcp</td>"),
+        "the scan that saw it: {}",
+        d.body
+    );
+    assert!(
         d.body.contains("最も早い対応期限")
             && d.body.contains("初期設定の確認 (8.3)")
             && d.body.contains("未確認"),
@@ -911,4 +916,99 @@ async fn upload_to(
     files: &[(&str, &[u8])],
 ) -> Got {
     post_multipart(router, path, cookies, csrf, &[], files).await
+}
+
+/// A scan started from the page: only the scope typed in is probed (a listener this test
+/// opens on 127.0.0.1, and nothing else), and the job reports what it found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_runs_from_the_page_as_a_job() {
+    let site = setup();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (_, op) = login(&site.router, "sato", PW).await;
+    let page = get(&site.router, "/scans", &op).await;
+    assert!(page.body.contains("action=\"/scans/run\""), "{}", page.body);
+    let csrf = hidden_csrf(&page.body);
+    // No scope: refused at once, saying so.
+    let r = post(
+        &site.router,
+        "/scans/run",
+        &op,
+        &format!("csrf={csrf}&ports={port}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = post(
+        &site.router,
+        "/scans/run",
+        &op,
+        &format!("csrf={csrf}&scope=127.0.0.1&ports=0"),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "port 0 is refused: {}",
+        r.body
+    );
+    let r = post(
+        &site.router,
+        "/scans/run",
+        &op,
+        &format!("csrf={csrf}&scope=127.0.0.1&ports={port}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let done = finished(&site.router, &op, location(&r)).await;
+    assert!(
+        done.body.contains("1 台中 1 台が応答、開いたポート 1"),
+        "{}",
+        done.body
+    );
+    let scans = get(&site.router, "/scans", &op).await;
+    assert!(scans.body.contains(">sato<"), "{}", scans.body);
+    // The auditor is offered no scan and may not post one.
+    let (_, kansa) = login(&site.router, "kansa", PW).await;
+    let page = get(&site.router, "/scans", &kansa).await;
+    assert!(!page.body.contains("action=\"/scans/run\""));
+    let kcsrf = hidden_csrf(&page.body);
+    let r = post(
+        &site.router,
+        "/scans/run",
+        &kansa,
+        &format!("csrf={kcsrf}&scope=127.0.0.1&ports={port}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    drop(listener);
+}
+
+#[tokio::test]
+async fn the_ledger_sorts_by_its_columns() {
+    let site = setup();
+    let (_, op) = login(&site.router, "sato", PW).await;
+    let order = |body: &str| {
+        let mut at: Vec<(usize, &str)> = ["MR-1", "PACS-1", "CT-1"]
+            .iter()
+            .map(|id| (body.find(&format!(">{id}</a>")).unwrap(), *id))
+            .collect();
+        at.sort();
+        at.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+    };
+    let r = get(&site.router, "/ledger", &op).await;
+    assert_eq!(order(&r.body), ["CT-1", "MR-1", "PACS-1"]);
+    assert!(r.body.contains("aria-sort=\"ascending\""));
+    let r = get(&site.router, "/ledger?sort=name&dir=desc", &op).await;
+    assert_eq!(order(&r.body), ["PACS-1", "MR-1", "CT-1"]);
+    assert!(r.body.contains("aria-sort=\"descending\""));
+    // The header links the other way round; an unknown column is the default order.
+    assert!(r.body.contains("href=\"/ledger?sort=name\""), "{}", r.body);
+    let r = get(
+        &site.router,
+        "/ledger?sort=name%3BDROP%20TABLE%20assets",
+        &op,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(order(&r.body), ["CT-1", "MR-1", "PACS-1"]);
 }

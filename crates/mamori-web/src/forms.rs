@@ -1,0 +1,119 @@
+//! What the state-changing requests share: the session whose CSRF token the form carries (a
+//! one-time password sends the user to change it first), a permission checked before long
+//! work starts, upload forms read within their route's limit, and starting a job.
+
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use mamori_app::App;
+use mamori_core::access::Permission;
+use mamori_core::Lang;
+
+use crate::jobs::{JobState, Reporter};
+use crate::ledger_pages::{error_lines, read_upload, Upload};
+use crate::pages::checked;
+use crate::session::Session;
+use crate::{app_error, error_page, lang_of, WebState};
+
+/// The session of a form POST carrying `csrf`, or the response that refuses it.
+pub(crate) fn posted(
+    state: &WebState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Session, Box<Response>> {
+    let (_, s) = checked(state, headers, csrf)?;
+    if s.must_change_password {
+        return Err(Box::new(Redirect::to("/password").into_response()));
+    }
+    Ok(s)
+}
+
+/// [`posted`], then [`allowed`] for `permission`.
+pub(crate) async fn posted_allowed(
+    state: &WebState,
+    headers: &HeaderMap,
+    csrf: &str,
+    permission: Permission,
+) -> Result<Session, Box<Response>> {
+    let s = posted(state, headers, csrf)?;
+    allowed(state, &s, permission, lang_of(headers)).await?;
+    Ok(s)
+}
+
+/// Checks `permission` for the session's user (off the request thread), so that a refusal
+/// comes at once rather than as a failed job.
+pub(crate) async fn allowed(
+    state: &WebState,
+    s: &Session,
+    permission: Permission,
+    lang: Lang,
+) -> Result<(), Box<Response>> {
+    let dir = state.data_dir.clone();
+    let user = s.user.clone();
+    let out =
+        tokio::task::spawn_blocking(move || App::resume(&dir, &user)?.check(permission)).await;
+    match out {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Box::new(app_error(lang, &e))),
+        Err(_) => Err(Box::new(error_page(
+            lang,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+        ))),
+    }
+}
+
+/// An upload form (multipart, within `limit` bytes) with its session and the permission it
+/// needs checked.
+pub(crate) async fn upload(
+    state: &WebState,
+    headers: &HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+    limit: usize,
+    permission: Permission,
+) -> Result<(Session, Upload), Box<Response>> {
+    let lang = lang_of(headers);
+    let bad = |status: StatusCode, ja: &str, en: &str| {
+        Box::new(error_page(
+            lang,
+            status,
+            Some(lang.pick(ja, en).to_string()),
+        ))
+    };
+    let Ok(multipart) = multipart else {
+        return Err(bad(
+            StatusCode::BAD_REQUEST,
+            "ファイルの送信はフォーム (multipart/form-data) で行ってください",
+            "send the files with the form (multipart/form-data)",
+        ));
+    };
+    let u = read_upload(multipart, limit)
+        .await
+        .map_err(|(status, ja, en)| bad(status, &ja, &en))?;
+    let s = posted_allowed(state, headers, &u.csrf, permission).await?;
+    Ok((s, u))
+}
+
+/// Starts `work` as a job of the session's user; returns the redirect to its page.
+pub(crate) fn spawn_job(
+    state: &WebState,
+    s: &Session,
+    title: (String, String),
+    work: impl FnOnce(&Reporter, App) -> JobState + Send + 'static,
+) -> Response {
+    let id = state.jobs.start(&s.user, title);
+    let reporter = Reporter {
+        jobs: state.jobs.clone(),
+        id,
+    };
+    let dir = state.data_dir.clone();
+    let user = s.user.clone();
+    tokio::task::spawn_blocking(move || {
+        let end = match App::resume(&dir, &user) {
+            Ok(app) => work(&reporter, app),
+            Err(e) => JobState::Failed(error_lines(&e)),
+        };
+        reporter.jobs.set(id, end);
+    });
+    Redirect::to(&format!("/jobs/{id}")).into_response()
+}
