@@ -121,6 +121,14 @@ fn pages_and_counts_agree_with_the_full_list() {
             open.iter().filter(|f| f.vuln.starts_with("8.3:")).count()
         );
         assert_eq!(s.kev, open.iter().filter(|f| f.kev).count());
+        for (check, n) in &s.by_check {
+            assert_eq!(
+                *n,
+                open.iter().filter(|f| &f.vuln == check).count(),
+                "{check}"
+            );
+        }
+        assert_eq!(s.by_check.values().sum::<usize>(), s.safe_use);
         let overdue = app
             .findings(&FindingQuery {
                 overdue: true,

@@ -316,7 +316,7 @@ pub struct VulnSummary {
 /// One count of [`Tx::finding_trend`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrendCount {
-    /// `8.2` or `8.3`.
+    /// `vuln` (8.2) or `8.3`.
     pub category: String,
     /// The day (`None`: open before `since`).
     pub day: Option<NaiveDate>,
@@ -685,10 +685,10 @@ pub trait Tx {
     fn asset_counts(&self, today: NaiveDate) -> Result<(usize, usize)>;
     /// One page of findings, most urgent first, and how many match in all.
     fn findings_page(&self, q: &FindingPageQuery) -> Result<(usize, Vec<Finding>)>;
-    /// Open findings counted by level, KEV, category, 8.3 check and overdue (see
-    /// [`FindingCount`]).
-    fn finding_counts(&self, overdue: &Overdue) -> Result<Vec<FindingCount>>;
-    /// The findings' history from `since` (UTC days): per category (`8.2`, `8.3`), how many
+    /// Open findings counted by level and category, in KEV, by 8.3 check, and overdue (see
+    /// [`FindingTotals`]).
+    fn finding_totals(&self, overdue: &Overdue) -> Result<FindingTotals>;
+    /// The findings' history from `since` (UTC days): per category (`vuln`, `8.3`), how many
     /// were open at the start, and how many were first found and resolved on each day since.
     /// Findings kept as 影響なし (not affected) are left out.
     fn finding_trend(&self, since: NaiveDate) -> Result<Vec<TrendCount>>;
@@ -773,22 +773,17 @@ pub struct FindingPageQuery {
     pub total: Option<usize>,
 }
 
-/// A count of open findings with the same level, KEV flag, category, 8.3 check and overdue
-/// flag.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FindingCount {
-    /// Level code.
-    pub level: String,
+/// The open findings' totals the dashboard shows ([`Tx::finding_totals`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FindingTotals {
+    /// (level code, category `vuln` or `8.3`, count).
+    pub by_level_category: Vec<(String, String, usize)>,
     /// In KEV.
-    pub kev: bool,
-    /// `vuln` or `8.3`.
-    pub category: String,
-    /// The 8.3 check's finding id (`8.3:unregistered`), for 8.3 findings.
-    pub check: Option<String>,
-    /// Past its due date and still needing action.
-    pub overdue: bool,
-    /// How many.
-    pub count: usize,
+    pub kev: usize,
+    /// 8.3 findings by check (`8.3:unregistered` …).
+    pub by_check: Vec<(String, usize)>,
+    /// Past their due date and still needing action.
+    pub overdue: usize,
 }
 
 /// A REST API token (only its hash is kept).

@@ -87,10 +87,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "finding pages",
         include_str!("../migrations/0015_finding_pages.sql"),
     ),
+    (
+        16,
+        "dashboard counts",
+        include_str!("../migrations/0016_dashboard_counts.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 15;
+pub const SCHEMA_VERSION: i64 = 16;
 
 /// Fills the CPE vendor and product of components written before migration 4.
 fn backfill_component_products(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -1518,7 +1523,11 @@ impl Tx for SqliteTx<'_> {
             crate::AssetSortBy::Os => "a.os",
         };
         let dir = if sort.desc { "DESC" } else { "ASC" };
-        let order = format!("{column} {dir} NULLS LAST, a.asset_id {dir}");
+        // 管理番号 alone keeps to its index; other columns sort empty values last.
+        let order = match sort.by {
+            crate::AssetSortBy::AssetId => format!("a.asset_id {dir}"),
+            _ => format!("{column} {dir} NULLS LAST, a.asset_id {dir}"),
+        };
         let total: i64 = self.tx.query_row(
             &format!("SELECT COUNT(*) FROM assets a WHERE {where_sql}"),
             params.as_slice(),
@@ -1560,8 +1569,8 @@ impl Tx for SqliteTx<'_> {
         self.findings_page_impl(q)
     }
 
-    fn finding_counts(&self, overdue: &crate::Overdue) -> Result<Vec<crate::FindingCount>> {
-        self.finding_counts_impl(overdue)
+    fn finding_totals(&self, overdue: &crate::Overdue) -> Result<crate::FindingTotals> {
+        self.finding_totals_impl(overdue)
     }
 
     fn finding_trend(&self, since: chrono::NaiveDate) -> Result<Vec<crate::TrendCount>> {

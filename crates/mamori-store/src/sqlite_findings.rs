@@ -549,32 +549,51 @@ impl SqliteTx<'_> {
         Ok((total as usize, out))
     }
 
-    pub(crate) fn finding_counts_impl(
-        &self,
-        o: &crate::Overdue,
-    ) -> Result<Vec<crate::FindingCount>> {
+    pub(crate) fn finding_totals_impl(&self, o: &crate::Overdue) -> Result<crate::FindingTotals> {
+        // Three index-only reads (migration 16), not one pass over every open row. The index
+        // is named: SQLite's planner would otherwise take the score index and read each row.
+        let mut t = crate::FindingTotals::default();
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT f.kev, f.level, f.category, COUNT(*) FROM findings f
+             INDEXED BY findings_open_counts WHERE f.status = 'open' GROUP BY 1, 2, 3",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let n = r.get::<_, i64>(3)? as usize;
+            if r.get::<_, i64>(0)? != 0 {
+                t.kev += n;
+            }
+            let (level, category): (String, String) = (r.get(1)?, r.get(2)?);
+            match t
+                .by_level_category
+                .iter_mut()
+                .find(|(l, c, _)| *l == level && *c == category)
+            {
+                Some(x) => x.2 += n,
+                None => t.by_level_category.push((level, category, n)),
+            }
+        }
+        drop(rows);
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT f.vuln, COUNT(*) FROM findings f
+             WHERE f.status = 'open' AND f.vuln >= '8.3:' AND f.vuln < '8.3;' GROUP BY 1",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))?;
+        t.by_check = rows.collect::<rusqlite::Result<_>>()?;
         let (overdue, params) = overdue_sql(o);
         let bound: Vec<(&str, &dyn rusqlite::ToSql)> = params
             .iter()
             .map(|(k, v)| (k.as_str(), v as &dyn rusqlite::ToSql))
             .collect();
-        let sql = format!(
-            "SELECT f.level, f.kev, f.category, CASE WHEN f.category = '8.3' THEN f.vuln END,
-                    ({overdue}), COUNT(*)
-             FROM findings f WHERE f.status = 'open' GROUP BY 1, 2, 3, 4, 5"
-        );
-        let mut stmt = self.tx.prepare_cached(&sql)?;
-        let rows = stmt.query_map(bound.as_slice(), |r| {
-            Ok(crate::FindingCount {
-                level: r.get(0)?,
-                kev: r.get::<_, i64>(1)? != 0,
-                category: r.get(2)?,
-                check: r.get(3)?,
-                overdue: r.get::<_, i64>(4)? != 0,
-                count: r.get::<_, i64>(5)? as usize,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let n: i64 = self.tx.query_row(
+            &format!(
+                "SELECT COUNT(*) FROM findings f INDEXED BY findings_open_counts WHERE {overdue}"
+            ),
+            bound.as_slice(),
+            |r| r.get(0),
+        )?;
+        t.overdue = n as usize;
+        Ok(t)
     }
 
     pub(crate) fn finding_trend_impl(
@@ -583,17 +602,23 @@ impl SqliteTx<'_> {
     ) -> Result<Vec<crate::TrendCount>> {
         let since = since.format("%Y-%m-%d").to_string();
         // Open at the start; then first found, and resolved, per day.
-        let sql = "SELECT f.category, NULL, COUNT(*), 0 FROM findings f
-                   WHERE f.status != 'not_affected' AND date(f.first_seen) < ?1
-                     AND (f.resolved_at IS NULL OR date(f.resolved_at) >= ?1)
+        // Times are RFC 3339 text: a day's prefix compares and groups like the date, and keeps
+        // the index (findings_trend) usable.
+        let sql = "SELECT f.category, NULL, COUNT(*), 0 FROM findings f INDEXED BY findings_trend
+                   WHERE f.first_seen < ?1
+                     AND (f.resolved_at IS NULL OR f.resolved_at >= ?1)
+                     AND f.status != 'not_affected'
                    GROUP BY 1
                    UNION ALL
-                   SELECT f.category, date(f.first_seen), COUNT(*), 0 FROM findings f
-                   WHERE f.status != 'not_affected' AND date(f.first_seen) >= ?1 GROUP BY 1, 2
+                   SELECT f.category, substr(f.first_seen, 1, 10), COUNT(*), 0
+                   FROM findings f INDEXED BY findings_trend
+                   WHERE f.first_seen >= ?1
+                     AND f.status != 'not_affected' GROUP BY 1, 2
                    UNION ALL
-                   SELECT f.category, date(f.resolved_at), 0, COUNT(*) FROM findings f
-                   WHERE f.status != 'not_affected' AND f.resolved_at IS NOT NULL
-                     AND date(f.resolved_at) >= ?1 GROUP BY 1, 2";
+                   SELECT f.category, substr(f.resolved_at, 1, 10), 0, COUNT(*)
+                   FROM findings f INDEXED BY findings_trend
+                   WHERE f.resolved_at >= ?1
+                     AND f.status != 'not_affected' GROUP BY 1, 2";
         let mut stmt = self.tx.prepare_cached(sql)?;
         let rows = stmt.query_map([&since], |r| {
             let day: Option<String> = r.get(1)?;
