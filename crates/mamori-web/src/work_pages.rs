@@ -20,6 +20,10 @@ use crate::pages::{
 use crate::session::Session;
 use crate::{with_app, WebState};
 
+/// Devices listed at most on the vendor page (a vendor maintains tens or hundreds; a user who
+/// sees everything has the ledger's own pages).
+const VENDOR_ROWS: usize = 1000;
+
 /// The finding numbers ticked on a list (`id=1&id=2`).
 fn ticked(form: &[(String, String)]) -> Vec<i64> {
     form.iter()
@@ -281,6 +285,12 @@ pub(crate) async fn vendor_home(State(state): State<WebState>, headers: HeaderMa
             h2 { (lang.pick("回答待ちの照会", "Inquiries awaiting your answer")) " (" (open.len()) ")" }
             (inquiries_markup(lang, &s, &open, may_answer, "/vendor", today))
             h2 { (lang.pick("保守している機器", "Devices you maintain")) " (" (assets.len()) ")" }
+            @if assets.len() > VENDOR_ROWS {
+                p { (match lang {
+                    Lang::Ja => format!("先頭 {VENDOR_ROWS} 台を表示しています"),
+                    Lang::En => format!("the first {VENDOR_ROWS} are shown"),
+                }) }
+            }
             table.list {
                 thead { tr {
                     th { (lang.pick("管理番号", "Asset ID")) } th { (lang.pick("機器名", "Name")) }
@@ -288,7 +298,7 @@ pub(crate) async fn vendor_home(State(state): State<WebState>, headers: HeaderMa
                     th { (lang.pick("型番", "Model")) } th { "OS" }
                 } }
                 tbody {
-                    @for a in &assets {
+                    @for a in assets.iter().take(VENDOR_ROWS) {
                         tr {
                             td { a href={ "/vendor/devices/" (path_segment(&a.asset.asset_id)) } { (a.asset.asset_id) } }
                             td { (a.asset.name) }
