@@ -34,6 +34,18 @@ pub struct AnswerReport {
     pub completed: Vec<i64>,
 }
 
+/// An inquiry must say what it asks.
+fn need_question(question: &str) -> Result<()> {
+    if question.trim().is_empty() {
+        return Err(bad(
+            "question",
+            "確認事項を書いてください (--question)".into(),
+            "write the question (--question)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Opens one inquiry to `vendor` in `tx`: checks each finding's device is the vendor's and
 /// may move to 事業者確認中, stores the inquiry, moves the findings, writes the audit entry.
 fn open_in(
@@ -117,13 +129,7 @@ impl App {
     /// Asks `vendor` about findings on its devices; they move to 事業者確認中.
     pub fn open_inquiry(&mut self, vendor: &str, which: &Findings, question: &str) -> Result<i64> {
         self.require(Permission::Triage)?;
-        if question.trim().is_empty() {
-            return Err(bad(
-                "question",
-                "確認事項を書いてください (--question)".into(),
-                "write the question (--question)".into(),
-            ));
-        }
+        need_question(question)?;
         let (actor, roles, today) = (self.actor.clone(), self.roles.clone(), self.today());
         let mut tx = self.store.begin()?;
         let ids = which.ids(tx.as_ref())?;
@@ -141,13 +147,7 @@ impl App {
         question: &str,
     ) -> Result<Vec<(String, i64)>> {
         self.require(Permission::Triage)?;
-        if question.trim().is_empty() {
-            return Err(bad(
-                "question",
-                "確認事項を書いてください (--question)".into(),
-                "write the question (--question)".into(),
-            ));
-        }
+        need_question(question)?;
         let (actor, roles, today) = (self.actor.clone(), self.roles.clone(), self.today());
         let mut tx = self.store.begin()?;
         let ids = which.ids(tx.as_ref())?;
