@@ -546,10 +546,19 @@ pub(crate) fn observations(
         } else {
             Check83::DefaultCredential
         };
-        let why = if *no_auth {
-            format!("no authentication asked: {}", named.join(", "))
+        let (why, why_ja) = if *no_auth {
+            (
+                format!("no authentication asked: {}", named.join(", ")),
+                format!("認証を求められませんでした: {}", named.join(", ")),
+            )
         } else {
-            format!("catalogue credential accepted: {}", named.join(", "))
+            (
+                format!("catalogue credential accepted: {}", named.join(", ")),
+                format!(
+                    "カタログの既定の認証情報で認証できました: {}",
+                    named.join(", ")
+                ),
+            )
         };
         if !*no_auth {
             for (id, _, _) in hits {
@@ -570,6 +579,7 @@ pub(crate) fn observations(
             port: Some((*port, transport)),
             level: check.level(),
             why,
+            why_ja,
         });
     }
     for (id, addrs) in devices_by_entry.iter().filter(|(_, a)| a.len() > 1) {
@@ -598,6 +608,11 @@ pub(crate) fn observations(
                 level: Check83::ReusedCredential.level(),
                 why: format!(
                     "catalogue entry {id} accepted here and on {} other device(s): {}",
+                    others.len(),
+                    others.join(", ")
+                ),
+                why_ja: format!(
+                    "カタログの項目 {id} がこの機器と他の {} 台で通りました: {}",
                     others.len(),
                     others.join(", ")
                 ),

@@ -321,6 +321,7 @@ fn evidence(o: &Observation, scan: i64, host: Option<&HostResult>) -> serde_json
         "check": o.check.code(),
         "clause": o.check.clause(),
         "why": o.why,
+        "why_ja": o.why_ja,
         "scan": scan,
         "addr": o.addr.to_string(),
         "port": port,

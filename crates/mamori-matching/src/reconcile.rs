@@ -77,8 +77,10 @@ pub struct Observation {
     pub port: Option<(u16, Transport)>,
     /// Priority level code (the check's, lowered when the ledger says it is intended).
     pub level: &'static str,
-    /// Why, in words (English; the check's label gives the Japanese).
+    /// Why, in words (English).
     pub why: String,
+    /// Why, in words (Japanese).
+    pub why_ja: String,
 }
 
 /// Which device an address is: by IP, then MAC, then host name. Retired devices match
@@ -111,19 +113,29 @@ fn describe(addr: IpAddr, p: &PortResult) -> String {
     s
 }
 
-/// Why a service is legacy, or `None`.
-pub fn legacy(p: &PortResult) -> Option<&'static str> {
+/// Why a service is legacy (English, Japanese), or `None`.
+pub fn legacy(p: &PortResult) -> Option<(&'static str, &'static str)> {
     let svc = p.service.as_deref().unwrap_or("");
     match (p.port, p.transport, svc) {
-        (_, Transport::Tcp, "telnet") | (23, Transport::Tcp, _) => {
-            Some("Telnet sends passwords in plain text")
+        (_, Transport::Tcp, "telnet") | (23, Transport::Tcp, _) => Some((
+            "Telnet sends passwords in plain text",
+            "Telnet はパスワードを暗号化せずに送ります",
+        )),
+        (_, Transport::Tcp, "ftp") | (21, Transport::Tcp, _) => Some((
+            "FTP sends passwords in plain text",
+            "FTP はパスワードを暗号化せずに送ります",
+        )),
+        (512..=514, Transport::Tcp, _) => Some((
+            "rexec/rlogin/rsh: plain-text remote access",
+            "rexec/rlogin/rsh: 暗号化されない遠隔操作",
+        )),
+        (69, Transport::Udp, _) => {
+            Some(("TFTP has no authentication", "TFTP には認証がありません"))
         }
-        (_, Transport::Tcp, "ftp") | (21, Transport::Tcp, _) => {
-            Some("FTP sends passwords in plain text")
-        }
-        (512..=514, Transport::Tcp, _) => Some("rexec/rlogin/rsh: plain-text remote access"),
-        (69, Transport::Udp, _) => Some("TFTP has no authentication"),
-        _ if p.fact("smb.smb1") == Some("true") => Some("SMBv1 (WannaCry, EternalBlue)"),
+        _ if p.fact("smb.smb1") == Some("true") => Some((
+            "SMBv1 (WannaCry, EternalBlue)",
+            "SMBv1 (WannaCry・EternalBlue で悪用)",
+        )),
         _ => None,
     }
 }
@@ -158,6 +170,10 @@ pub fn reconcile(
                     "{} answers ({ports_text}) and is in no ledger row by address, MAC or host name",
                     host.addr
                 ),
+                why_ja: format!(
+                    "{} が応答しました ({ports_text})。IPアドレス・MACアドレス・ホスト名のどれでも台帳にありません",
+                    host.addr
+                ),
             }),
             Some(d)
                 if matches!(
@@ -178,6 +194,11 @@ pub fn reconcile(
                         d.asset_id,
                         d.status.code()
                     ),
+                    why_ja: format!(
+                        "{} は台帳で「{}」ですが応答しました ({ports_text})",
+                        d.asset_id,
+                        d.status.label(mamori_core::Lang::Ja)
+                    ),
                 })
             }
             Some(_) => {}
@@ -186,24 +207,29 @@ pub fn reconcile(
         for p in &open {
             let subject = format!("svc:{}:{}", host.addr, p.key());
             let shown = describe(host.addr, p);
-            let mut push = |check: Check83, level: &'static str, why: String| {
-                out.push(Observation {
-                    check,
-                    asset,
-                    subject: subject.clone(),
-                    shown: shown.clone(),
-                    addr: host.addr,
-                    port: Some((p.port, p.transport)),
-                    level,
-                    why,
-                })
-            };
+            let mut push =
+                |check: Check83, level: &'static str, (why, why_ja): (String, String)| {
+                    out.push(Observation {
+                        check,
+                        asset,
+                        subject: subject.clone(),
+                        shown: shown.clone(),
+                        addr: host.addr,
+                        port: Some((p.port, p.transport)),
+                        level,
+                        why,
+                        why_ja,
+                    })
+                };
             if let Some(allow) = &allow {
                 if !allow.contains(&(p.port, p.transport)) {
                     push(
                         Check83::UnexpectedService,
                         Check83::UnexpectedService.level(),
-                        format!("{} is not among the device's allowed services", p.key()),
+                        (
+                            format!("{} is not among the device's allowed services", p.key()),
+                            format!("{} はこの機器に許可されたサービスではありません", p.key()),
+                        ),
                     );
                 }
             }
@@ -217,12 +243,18 @@ pub fn reconcile(
                         Check83::ExternallyReachable.level()
                     },
                     if intended {
-                        format!(
-                            "{} answers from outside (the ledger says 外部接続 有)",
-                            p.key()
+                        (
+                            format!(
+                                "{} answers from outside (the ledger says 外部接続 有)",
+                                p.key()
+                            ),
+                            format!("{} が外部から応答しました (台帳は外部接続 有)", p.key()),
                         )
                     } else {
-                        format!("{} answers from outside", p.key())
+                        (
+                            format!("{} answers from outside", p.key()),
+                            format!("{} が外部から応答しました", p.key()),
+                        )
                     },
                 );
             }
@@ -230,14 +262,17 @@ pub fn reconcile(
                 push(
                     Check83::DicomAnyAe,
                     Check83::DicomAnyAe.level(),
-                    "the DICOM node accepted an association from an unknown calling AE title to an unknown called AE title".into(),
+                    (
+                        "the DICOM node accepted an association from an unknown calling AE title to an unknown called AE title".into(),
+                        "DICOM ノードが、未知の呼出し側 AE タイトルから未知の着信側 AE タイトルへの接続 (アソシエーション) を受け入れました".into(),
+                    ),
                 );
             }
-            if let Some(why) = legacy(p) {
+            if let Some((en, ja)) = legacy(p) {
                 push(
                     Check83::LegacyService,
                     Check83::LegacyService.level(),
-                    why.into(),
+                    (en.into(), ja.into()),
                 );
             }
         }

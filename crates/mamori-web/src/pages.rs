@@ -912,7 +912,13 @@ pub(crate) async fn finding(
             )
         })
         .collect();
-    let why = f.evidence["why"].as_str().unwrap_or("").to_string();
+    // The Japanese reason where the finding has one (findings written before it have not).
+    let why = match lang {
+        Lang::Ja => f.evidence["why_ja"].as_str().or(f.evidence["why"].as_str()),
+        Lang::En => f.evidence["why"].as_str(),
+    }
+    .unwrap_or("")
+    .to_string();
     let title = f.evidence["title"].as_str().unwrap_or("").to_string();
     layout(
         lang,

@@ -463,6 +463,11 @@ async fn bulk_actions_and_inquiries_go_to_each_devices_vendor() {
             "the due date is shown: {}",
             f.body
         );
+        assert!(
+            f.body.contains("Telnet はパスワードを暗号化せずに送ります"),
+            "the reason in Japanese: {}",
+            f.body
+        );
     }
     // The device page lists its findings with the earliest due date, and its attestations.
     let d = get(&site.router, "/ledger/MR-1", &op).await;
