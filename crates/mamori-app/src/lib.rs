@@ -206,3 +206,109 @@ pub(crate) fn audit(
     })?;
     Ok(())
 }
+
+/// What an audit-log action means, in the reader's language (`None` for an action this
+/// build does not name; the code is shown then).
+pub fn audit_action_label(action: &str, lang: mamori_core::Lang) -> Option<&'static str> {
+    let (ja, en) = match action {
+        "asset.create" => ("機器の追加", "device added"),
+        "asset.update" => ("機器の変更", "device changed"),
+        "asset.retire" => ("機器の廃棄", "device retired"),
+        "ledger.import" => ("台帳の取込", "ledger imported"),
+        "ledger.stocktake" => ("棚卸", "stock-take"),
+        "sbom.import" => ("SBOM の取込", "SBOM imported"),
+        "host.import" => ("ホスト情報の取込", "host report imported"),
+        "collect.key" => ("収集鍵の登録", "collector key registered"),
+        "feeds.import" => ("脆弱性情報の取込", "feeds imported"),
+        "feeds.import_bundle" => ("一括ファイルの取込", "bundle imported"),
+        "feeds.sync" => ("脆弱性情報の同期", "feeds synced"),
+        "finding.state" => ("対応状況の変更", "remediation state changed"),
+        "inquiry.open" => ("事業者への照会", "vendor asked"),
+        "inquiry.answer" => ("事業者回答の記録", "vendor answer recorded"),
+        "inquiry.attach" => ("照会への添付", "file attached to an inquiry"),
+        "inquiry.export" => ("照会票の書き出し", "inquiry sheet exported"),
+        "exception.propose" => ("代替策・リスク受容の申請", "exception proposed"),
+        "exception.approve" => ("代替策・リスク受容の承認", "exception approved"),
+        "exception.reject" => ("代替策・リスク受容の却下", "exception rejected"),
+        "exception.expire" => ("見直し期限切れ", "exception expired"),
+        "scan.start" => ("スキャン開始", "scan started"),
+        "scan.finish" => ("スキャン終了", "scan finished"),
+        "scan.killed" => ("スキャン中断", "scan killed"),
+        "scan.allow" => ("許可サービスの追加", "service allowed"),
+        "scan.disallow" => ("許可サービスの削除", "service disallowed"),
+        "creds.approve" => ("既定パスワード検査の承認", "credential checks approved"),
+        "creds.revoke" => (
+            "既定パスワード検査の承認取消",
+            "credential-check approval withdrawn",
+        ),
+        "creds.exclude" => (
+            "既定パスワード検査の除外",
+            "device excluded from credential checks",
+        ),
+        "creds.include" => (
+            "既定パスワード検査の除外解除",
+            "device included in credential checks",
+        ),
+        "creds.run" => ("既定パスワード検査の実行", "credential checks run"),
+        "attest.set" => ("初期設定の確認", "settings attested"),
+        "schedule.set" => ("稼働時間帯の設定", "schedule set"),
+        "schedule.default" => ("既定の稼働時間帯", "default schedule set"),
+        "calendar.import_holidays" => ("祝日の取込", "holidays imported"),
+        "watch.round" => ("稼働監視", "watch round"),
+        "config.set" => ("設定の変更", "setting changed"),
+        "user.add" | "user.create" => ("利用者の追加", "user added"),
+        "user.disable" => ("利用者の無効化", "user disabled"),
+        "user.enable" => ("利用者の有効化", "user enabled"),
+        "user.roles" => ("役割の変更", "roles changed"),
+        "user.password" => ("パスワードの変更", "password changed"),
+        "user.login" => ("ログイン", "login"),
+        "user.login_failed" => ("ログイン失敗", "failed login"),
+        "token.create" => ("API トークンの発行", "API token created"),
+        "token.revoke" => ("API トークンの失効", "API token revoked"),
+        "store.init" => ("データの初期化", "store created"),
+        "demo.create" => ("デモ病院の作成", "demo hospital created"),
+        _ => return None,
+    };
+    Some(lang.pick(ja, en))
+}
+
+#[cfg(test)]
+mod audit_label_tests {
+    /// Every action the application writes to the audit log has a label: the actions are
+    /// the string literals passed to `audit(…)` in this crate's sources.
+    #[test]
+    fn every_audited_action_is_named() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut missing = Vec::new();
+        let mut found = 0;
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            let mut rest = text.as_str();
+            while let Some(at) = rest.find("audit(") {
+                rest = &rest[at + 6..];
+                let call = &rest[..rest.len().min(200)];
+                if let Some(q) = call.find('"') {
+                    let s = &call[q + 1..];
+                    if let Some(end) = s.find('"') {
+                        let action = &s[..end];
+                        let looks = action.contains('.')
+                            && action
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
+                        found += usize::from(looks);
+                        if looks
+                            && super::audit_action_label(action, mamori_core::Lang::Ja).is_none()
+                        {
+                            missing.push(action.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(found >= 20, "the scan found the audit calls ({found})");
+        assert!(
+            missing.is_empty(),
+            "audit actions without a label: {missing:?}"
+        );
+    }
+}

@@ -1446,7 +1446,10 @@ pub(crate) async fn audit_log(State(state): State<WebState>, headers: HeaderMap)
                             td { (r.seq) }
                             td { (r.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S")) }
                             td { (r.entry.actor) }
-                            td { (r.entry.action) }
+                            td {
+                                @if let Some(l) = mamori_app::audit_action_label(&r.entry.action, lang) { (l) br; }
+                                span.muted { (r.entry.action) }
+                            }
                             td { (r.entry.target.as_deref().unwrap_or("")) }
                             td.detail { (short(&r.entry.detail.to_string(), 160)) }
                         }

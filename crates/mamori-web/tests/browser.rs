@@ -377,6 +377,8 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
             "inquiry.open",
             "exception.propose",
             "exception.approve",
+            "代替策・リスク受容の承認",
+            "台帳の取込",
         ],
     )
     .await;
