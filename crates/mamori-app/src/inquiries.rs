@@ -397,8 +397,8 @@ impl App {
         self.record_answers(&name, &rows)
     }
 
-    /// Records a vendor's answers given as rows (a sheet's, or one typed into the web form,
-    /// named `name` in messages): all or nothing, every bad row named.
+    /// Records a vendor's answers given as rows (a sheet's, or one typed into the web form
+    /// with row 0; `name` starts each message): all or nothing, every bad row named.
     pub fn record_answers(
         &mut self,
         name: &str,
@@ -415,11 +415,13 @@ impl App {
         // The (inquiry, finding) pairs this sheet answers.
         let mut recorded: Vec<(i64, i64)> = Vec::new();
         for r in rows {
-            let at = |ja: String, en: String| {
-                (
-                    format!("{name} {}行目: {ja}", r.row),
-                    format!("{name} row {}: {en}", r.row),
-                )
+            // Row 0: an answer not read from a sheet (the web form, the API).
+            let at = |ja: String, en: String| match r.row {
+                0 => (format!("{name}: {ja}"), format!("{name}: {en}")),
+                row => (
+                    format!("{name} {row}行目: {ja}"),
+                    format!("{name} row {row}: {en}"),
+                ),
             };
             let (Ok(qid), Ok(fid)) = (r.inquiry.parse::<i64>(), r.finding.parse::<i64>()) else {
                 errors.push(at(

@@ -721,7 +721,7 @@ pub(crate) async fn answer_inquiry(
     };
     with_token(&state, &headers, move |app| {
         let row = mamori_ledger::inquiry::AnswerRow {
-            row: 1,
+            row: 0,
             inquiry: id.to_string(),
             finding: req.finding.to_string(),
             verdict: req.verdict,
@@ -729,7 +729,7 @@ pub(crate) async fn answer_inquiry(
             answer: req.answer.unwrap_or_default(),
             answered_on: req.answered_on.unwrap_or_default(),
         };
-        let r = app.record_answers("request", &[row])?;
+        let r = app.record_answers(&format!("#{id}"), &[row])?;
         Ok(AnswerResult {
             answered: r.answered,
             completed: r.completed,

@@ -154,7 +154,7 @@ pub(crate) async fn answer(
     let to = back(&form, "/inquiries");
     act(state, headers, body, to, move |app, form| {
         let row = AnswerRow {
-            row: 1,
+            row: 0,
             inquiry: inquiry.to_string(),
             finding: field(form, "finding").to_string(),
             verdict: field(form, "verdict").to_string(),
@@ -162,7 +162,8 @@ pub(crate) async fn answer(
             answer: field(form, "answer").trim().to_string(),
             answered_on: field(form, "answered_on").trim().to_string(),
         };
-        app.record_answers("form", &[row]).map(|_| ())
+        app.record_answers(&format!("#{inquiry}"), &[row])
+            .map(|_| ())
     })
     .await
 }

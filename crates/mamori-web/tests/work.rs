@@ -545,7 +545,16 @@ async fn a_vendor_sees_and_answers_only_its_own() {
         StatusCode::BAD_REQUEST,
         "a conditional answer needs conditions"
     );
-    assert!(r.body.contains("条件"), "{}", r.body);
+    assert!(
+        r.body.contains("条件") && r.body.contains(&format!("#{qid}: ")),
+        "{}",
+        r.body
+    );
+    assert!(
+        !r.body.contains("行目"),
+        "a form has no spreadsheet rows: {}",
+        r.body
+    );
     let r = post(
         &site.router,
         &format!("/inquiries/{qid}/answer"),
