@@ -10,7 +10,6 @@ use mamori_app::App;
 use mamori_core::access::Permission;
 
 use crate::forms::{posted, posted_allowed, spawn_job, upload};
-use crate::jobs::JobState;
 use crate::pages::{field, fields};
 use crate::session::token;
 use crate::{app_error, error_page, lang_of, WebState};
@@ -104,10 +103,10 @@ pub(crate) async fn import_upload(
         });
         if let Err(e) = saved {
             let _ = std::fs::remove_dir_all(&dir);
-            return JobState::Failed(vec![(
-                format!("アップロードを保存できません: {e}"),
-                format!("cannot keep the upload: {e}"),
-            )]);
+            return Err(mamori_app::AppError::Internal(format!(
+                "cannot keep the upload in {}: {e}",
+                dir.display()
+            )));
         }
         let progress = |p: mamori_app::feeds::FeedProgress<'_>| {
             let name = p.origin.rsplit('/').next().unwrap_or(p.origin);
@@ -119,10 +118,7 @@ pub(crate) async fn import_upload(
         };
         let out = app.import_feeds(&paths, &progress);
         let _ = std::fs::remove_dir_all(&dir);
-        match out {
-            Ok(reports) => JobState::Done(reports.iter().map(file_line).collect()),
-            Err(e) => JobState::Failed(crate::ledger_pages::error_lines(&e)),
-        }
+        out.map(|reports| reports.iter().map(file_line).collect())
     })
 }
 
@@ -155,10 +151,7 @@ pub(crate) async fn sync(
     );
     let dir = state.data_dir.clone();
     spawn_job(&state, &s, title, move |reporter, mut app| {
-        let config = match mamori_app::sync::SyncConfig::load(&dir) {
-            Ok(c) => c,
-            Err(e) => return JobState::Failed(crate::ledger_pages::error_lines(&e)),
-        };
+        let config = mamori_app::sync::SyncConfig::load(&dir)?;
         let progress = |p: mamori_app::sync::SyncProgress<'_>| {
             reporter.step(
                 &format!(
@@ -172,8 +165,8 @@ pub(crate) async fn sync(
                 p.total.map(|t| (p.records, t as usize)),
             );
         };
-        match app.sync_feeds(&sources, None, &config, &progress) {
-            Ok(reports) => JobState::Done(
+        app.sync_feeds(&sources, None, &config, &progress)
+            .map(|reports| {
                 reports
                     .iter()
                     .map(|r| match &r.error {
@@ -210,10 +203,8 @@ pub(crate) async fn sync(
                             ),
                         ),
                     })
-                    .collect(),
-            ),
-            Err(e) => JobState::Failed(crate::ledger_pages::error_lines(&e)),
-        }
+                    .collect()
+            })
     })
 }
 
@@ -281,8 +272,8 @@ pub(crate) async fn run_scan(
         let out = app.run_scan(prepared, counters, mamori_app::scans::StopFlag::default());
         drop(done);
         let _ = ticker.join();
-        match out {
-            Ok(r) => JobState::Done(vec![
+        out.map(|r| {
+            vec![
                 (
                     format!(
                         "スキャン #{}: {} 台中 {} 台が応答、開いたポート {}、{:.1} 秒",
@@ -307,8 +298,7 @@ pub(crate) async fn run_scan(
                         r.unregistered
                     ),
                 ),
-            ]),
-            Err(e) => JobState::Failed(crate::ledger_pages::error_lines(&e)),
-        }
+            ]
+        })
     })
 }

@@ -94,12 +94,13 @@ pub(crate) async fn upload(
     Ok((s, u))
 }
 
-/// Starts `work` as a job of the session's user; returns the redirect to its page.
+/// Starts `work` as a job of the session's user; returns the redirect to its page. The
+/// work's report lines (Japanese, English) end it as done; its error, as failed.
 pub(crate) fn spawn_job(
     state: &WebState,
     s: &Session,
     title: (String, String),
-    work: impl FnOnce(&Reporter, App) -> JobState + Send + 'static,
+    work: impl FnOnce(&Reporter, App) -> mamori_app::Result<Vec<(String, String)>> + Send + 'static,
 ) -> Response {
     let id = state.jobs.start(&s.user, title);
     let reporter = Reporter {
@@ -109,8 +110,8 @@ pub(crate) fn spawn_job(
     let dir = state.data_dir.clone();
     let user = s.user.clone();
     tokio::task::spawn_blocking(move || {
-        let end = match App::resume(&dir, &user) {
-            Ok(app) => work(&reporter, app),
+        let end = match App::resume(&dir, &user).and_then(|app| work(&reporter, app)) {
+            Ok(lines) => JobState::Done(lines),
             Err(e) => JobState::Failed(error_lines(&e)),
         };
         reporter.jobs.set(id, end);

@@ -216,15 +216,12 @@ pub(crate) async fn import_upload(
                 progress: &progress,
             },
         );
-        match out {
-            Ok(r) => JobState::Done(
-                r.lines(Lang::Ja)
-                    .into_iter()
-                    .zip(r.lines(Lang::En))
-                    .collect(),
-            ),
-            Err(e) => JobState::Failed(error_lines(&e)),
-        }
+        out.map(|r| {
+            r.lines(Lang::Ja)
+                .into_iter()
+                .zip(r.lines(Lang::En))
+                .collect()
+        })
     })
 }
 
@@ -253,8 +250,8 @@ pub(crate) async fn run_match(
             "matching the ledger with the vulnerability records",
             None,
         );
-        match app.run_match(mode) {
-            Ok(r) => JobState::Done(vec![
+        app.run_match(mode).map(|r| {
+            vec![
                 both(|l| match l {
                     Lang::Ja => format!(
                         "機器 {} 台、構成要素 {}、脆弱性情報 {} 件を突合しました ({:.1} 秒)",
@@ -275,9 +272,8 @@ pub(crate) async fn run_match(
                         r.opened, r.reopened, r.resolved, r.confirmed, r.open
                     ),
                 }),
-            ]),
-            Err(e) => JobState::Failed(error_lines(&e)),
-        }
+            ]
+        })
     })
 }
 

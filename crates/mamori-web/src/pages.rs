@@ -1110,33 +1110,36 @@ pub(crate) fn date_field(v: &str) -> mamori_app::Result<Option<chrono::NaiveDate
         })
 }
 
+/// The state change a form asks for (`to`, `reason`, `planned_date`, `justification`): one
+/// finding's form and the list's bulk form alike.
+pub(crate) fn state_change(
+    form: &[(String, String)],
+) -> mamori_app::Result<mamori_app::remediation::StateChange> {
+    use mamori_core::remediation::{Justification, Remediation};
+    let to = Remediation::parse(field(form, "to")).ok_or_else(|| {
+        mamori_app::AppError::bad_value("to", "新しい状況を選んでください", "choose the new state")
+    })?;
+    Ok(mamori_app::remediation::StateChange {
+        to,
+        reason: opt_text(form, "reason"),
+        planned_date: date_field(field(form, "planned_date"))?,
+        justification: Justification::parse(field(form, "justification")),
+    })
+}
+
 pub(crate) async fn finding_state(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
     body: String,
 ) -> Response {
-    use mamori_core::remediation::{Justification, Remediation};
     act(
         state,
         headers,
         body,
         format!("/findings/{id}"),
         move |app, form| {
-            let to = Remediation::parse(field(form, "to")).ok_or_else(|| {
-                mamori_app::AppError::bad_value(
-                    "to",
-                    "新しい状況を選んでください",
-                    "choose the new state",
-                )
-            })?;
-            let reason = opt_text(form, "reason");
-            let change = mamori_app::remediation::StateChange {
-                to,
-                reason,
-                planned_date: date_field(field(form, "planned_date"))?,
-                justification: Justification::parse(field(form, "justification")),
-            };
+            let change = state_change(form)?;
             let today = app.today();
             app.set_state(
                 &mamori_app::remediation::Findings::Ids(vec![id]),

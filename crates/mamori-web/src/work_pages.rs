@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use mamori_app::remediation::{Findings, StateChange};
+use mamori_app::remediation::Findings;
 use mamori_app::AppError;
 use mamori_core::access::{any_allows, Permission};
 use mamori_core::remediation::{Justification, Remediation, Verdict};
@@ -15,7 +15,7 @@ use mamori_store::{Finding, Inquiry};
 use maud::{html, Markup};
 
 use crate::pages::{
-    act, date_field, field, fields, findings_table, layout, opt_text, path_segment, vuln_label,
+    act, field, fields, findings_table, layout, path_segment, state_change, vuln_label,
 };
 use crate::session::Session;
 use crate::{with_app, WebState};
@@ -76,15 +76,7 @@ pub(crate) async fn findings_bulk(
                     .map(|_| ())
             }
             _ => {
-                let to = Remediation::parse(field(form, "to")).ok_or_else(|| {
-                    AppError::bad_value("to", "新しい状況を選んでください", "choose the new state")
-                })?;
-                let change = StateChange {
-                    to,
-                    reason: opt_text(form, "reason"),
-                    planned_date: date_field(field(form, "planned_date"))?,
-                    justification: Justification::parse(field(form, "justification")),
-                };
+                let change = state_change(form)?;
                 let today = app.today();
                 app.set_state(&Findings::Ids(ids), &change, today)
                     .map(|_| ())

@@ -87,6 +87,19 @@ async fn wait_main(c: &fantoccini::Client, parts: &[&str]) -> String {
     }
 }
 
+async fn click(c: &fantoccini::Client, at: Locator<'_>) {
+    c.find(at).await.unwrap().click().await.unwrap();
+}
+
+async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
 fn screenshots() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -202,55 +215,20 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
         let base = base.clone();
         async move {
             c.goto(&format!("{base}/login")).await.unwrap();
-            c.find(Locator::Css("input[name=username]"))
-                .await
-                .unwrap()
-                .send_keys(user)
-                .await
-                .unwrap();
-            c.find(Locator::Css("input[name=password]"))
-                .await
-                .unwrap()
-                .send_keys(password)
-                .await
-                .unwrap();
-            c.find(Locator::Css("form.login button"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            type_into(&c, "input[name=username]", user).await;
+            type_into(&c, "input[name=password]", password).await;
+            click(&c, Locator::Css("form.login button")).await;
         }
     };
 
     // The operator imports the ledger through the page: the job shows its report.
     login("sato", PW).await;
     wait_text(&c, "h1", "ダッシュボード").await;
-    c.find(Locator::LinkText("機器台帳"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::LinkText("台帳の取込 (Excel・CSV)"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("機器台帳")).await;
+    click(&c, Locator::LinkText("台帳の取込 (Excel・CSV)")).await;
     wait_text(&c, "h1", "台帳の取込").await;
-    c.find(Locator::Css("input[type=file]"))
-        .await
-        .unwrap()
-        .send_keys(ledger.to_str().unwrap())
-        .await
-        .unwrap();
-    c.find(Locator::Css("form[action='/ledger/import'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&c, "input[type=file]", ledger.to_str().unwrap()).await;
+    click(&c, Locator::Css("form[action='/ledger/import'] button")).await;
     let report = wait_main(&c, &["完了", "追加 3"]).await;
     assert!(report.contains("台帳.csv"), "{report}");
     shot("import.png").await;
@@ -259,58 +237,32 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
     c.goto(&format!("{base}/")).await.unwrap();
     wait_text(&c, "h1", "ダッシュボード").await;
     shot("dashboard.png").await;
-    c.find(Locator::LinkText("機器台帳"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("機器台帳")).await;
     wait_main(&c, &["電子カルテサーバ", "保守用VPN装置"]).await;
     shot("ledger.png").await;
-    c.find(Locator::LinkText("NW-0001"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("NW-0001")).await;
     wait_main(&c, &["FortiOS", "Fortinet"]).await;
     shot("device.png").await;
 
     // The device's finding: asked of its vendor (事業者確認中), then a proposal of 代替策.
-    c.find(Locator::Css("table.list tbody tr td a[href^='/findings/']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &c,
+        Locator::Css("table.list tbody tr td a[href^='/findings/']"),
+    )
+    .await;
     wait_text(&c, "td.state", "未対応").await;
     let url = c.current_url().await.unwrap().to_string();
-    c.find(Locator::Css("textarea[name=question]"))
-        .await
-        .unwrap()
-        .send_keys("Telnet を停止してよいか、修正の適用可否を教えてください")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form[action$='/inquiry'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(
+        &c,
+        "textarea[name=question]",
+        "Telnet を停止してよいか、修正の適用可否を教えてください",
+    )
+    .await;
+    click(&c, Locator::Css("form[action$='/inquiry'] button")).await;
     wait_text(&c, "td.state", "事業者確認中").await;
     wait_main(&c, &["事業者への照会 #"]).await;
-    c.find(Locator::Css("input[name=measure][value=acl]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("textarea[name=note]"))
-        .await
-        .unwrap()
-        .send_keys("Telnet は保守端末からのみ許可")
-        .await
-        .unwrap();
+    click(&c, Locator::Css("input[name=measure][value=acl]")).await;
+    type_into(&c, "textarea[name=note]", "Telnet は保守端末からのみ許可").await;
     // A date field takes the digits of the browser's locale format: set it through the form
     // value instead (the server checks it all the same).
     c.execute(
@@ -319,56 +271,26 @@ async fn an_operator_and_a_planner_work_a_finding_in_chromium() {
     )
     .await
     .unwrap();
-    c.find(Locator::Css("form[action$='/exception'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("form[action$='/exception'] button")).await;
     wait_main(&c, &["接続元制限（ACL）", "承認待ち"]).await;
-    c.find(Locator::Css("header form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("header form button")).await;
     wait_text(&c, "h1", "ログイン").await;
 
     // The planner approves.
     login("suzuki", PW).await;
     wait_text(&c, "h1", "ダッシュボード").await;
     c.goto(&url).await.unwrap();
-    c.find(Locator::Css("input[name=reason]"))
-        .await
-        .unwrap()
-        .send_keys("ACL 設定を確認済み")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[value=approve]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&c, "input[name=reason]", "ACL 設定を確認済み").await;
+    click(&c, Locator::Css("button[value=approve]")).await;
     wait_text(&c, "td.state", "代替策").await;
     shot("finding.png").await;
-    c.find(Locator::Css("header form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("header form button")).await;
     wait_text(&c, "h1", "ログイン").await;
 
     // The administrator checks the audit log: every step, and the chain verified.
     login("admin", ADMIN_PW).await;
     wait_text(&c, "h1", "ダッシュボード").await;
-    c.find(Locator::LinkText("監査ログ"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("監査ログ")).await;
     wait_main(
         &c,
         &[
