@@ -210,8 +210,15 @@ impl App {
         self.require(Permission::View)?;
         let today = self.now_local()?.date();
         let tx = self.store.begin_read()?;
+        // One device: only its row and its attestations (the device page), not the ledger's.
+        let devices = match asset_id {
+            Some(id) => vec![tx
+                .asset(id)?
+                .ok_or_else(|| AppError::AssetNotFound(id.to_string()))?],
+            None => tx.assets(&AssetFilter::default())?,
+        };
         let mut by_asset: HashMap<i64, Vec<StoredAttestation>> = HashMap::new();
-        for a in tx.attestations(None)? {
+        for a in tx.attestations(asset_id.map(|_| devices[0].id))? {
             by_asset.entry(a.asset).or_default().push(a);
         }
         // What the default-credential checks found open, per device.
@@ -224,10 +231,8 @@ impl App {
             }
         }
         let mut out = Vec::new();
-        for s in tx.assets(&AssetFilter::default())? {
-            if s.asset.status == AssetStatus::Retired
-                || asset_id.is_some_and(|id| id != s.asset.asset_id)
-            {
+        for s in devices {
+            if s.asset.status == AssetStatus::Retired {
                 continue;
             }
             let history = by_asset.remove(&s.id).unwrap_or_default();
