@@ -5,12 +5,11 @@
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use mamori_app::App;
+use mamori_app::{App, AppError};
 use mamori_core::access::Permission;
 use mamori_core::Lang;
 
 use crate::jobs::{JobState, Reporter};
-use crate::ledger_pages::{error_lines, read_upload, Upload};
 use crate::pages::checked;
 use crate::session::Session;
 use crate::{app_error, error_page, lang_of, WebState};
@@ -117,4 +116,85 @@ pub(crate) fn spawn_job(
         reporter.jobs.set(id, end);
     });
     Redirect::to(&format!("/jobs/{id}")).into_response()
+}
+
+/// Every line of an error, in both languages.
+pub(crate) fn error_lines(e: &AppError) -> Vec<(String, String)> {
+    let ja = e.message(Lang::Ja);
+    let en = e.message(Lang::En);
+    let (ja, en): (Vec<&str>, Vec<&str>) = (ja.lines().collect(), en.lines().collect());
+    (0..ja.len().max(en.len()))
+        .map(|i| {
+            (
+                ja.get(i).copied().unwrap_or("").to_string(),
+                en.get(i).copied().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// What an upload form sent: its files (name without folders, bytes) and other fields.
+#[derive(Default)]
+pub(crate) struct Upload {
+    pub(crate) csrf: String,
+    pub(crate) files: Vec<(String, Vec<u8>)>,
+    pub(crate) fields: Vec<(String, String)>,
+}
+
+impl Upload {
+    pub(crate) fn flag(&self, name: &str) -> bool {
+        self.fields.iter().any(|(k, v)| k == name && v == "1")
+    }
+}
+
+/// Reads an upload form whose route allows `limit` bytes.
+pub(crate) async fn read_upload(
+    mut m: Multipart,
+    limit: usize,
+) -> Result<Upload, (StatusCode, String, String)> {
+    let too_big = |status: StatusCode| {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            (
+                status,
+                format!(
+                    "ファイルが大きすぎます (上限 {} MB)。分けて取り込んでください",
+                    limit / 1024 / 1024
+                ),
+                format!(
+                    "the file is too large (at most {} MB); split it and import the parts",
+                    limit / 1024 / 1024
+                ),
+            )
+        } else {
+            (
+                StatusCode::BAD_REQUEST,
+                "送信されたフォームを読めません。もう一度選んで送ってください".into(),
+                "the form sent could not be read; choose the file and send it again".into(),
+            )
+        }
+    };
+    let mut u = Upload::default();
+    while let Some(f) = m.next_field().await.map_err(|e| too_big(e.status()))? {
+        let name = f.name().unwrap_or("").to_string();
+        if let Some(file) = f.file_name() {
+            // The name without folders, never "." or ".." (it names a file kept for a while).
+            let file = file.rsplit(['/', '\\']).next().unwrap_or(file);
+            let file = match file {
+                "." | ".." => "upload".to_string(),
+                f => f.replace('\0', ""),
+            };
+            let bytes = f.bytes().await.map_err(|e| too_big(e.status()))?.to_vec();
+            if !file.is_empty() || !bytes.is_empty() {
+                u.files.push((file, bytes));
+            }
+        } else {
+            let text = f.text().await.map_err(|e| too_big(e.status()))?;
+            if name == "csrf" {
+                u.csrf = text;
+            } else {
+                u.fields.push((name, text));
+            }
+        }
+    }
+    Ok(u)
 }
