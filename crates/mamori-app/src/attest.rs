@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use mamori_core::access::Permission;
 use mamori_core::attest::{self, AttestItem, AttestValue};
 use mamori_core::scan::Check83;
@@ -125,6 +125,7 @@ impl App {
             None => None,
         };
         let actor = self.actor.clone();
+        let now = self.now_utc()?;
         let mut tx = self.store.begin()?;
         let stored = tx
             .asset(&req.asset_id)?
@@ -135,7 +136,7 @@ impl App {
             item: req.item.code().into(),
             value: req.value.code().into(),
             actor: actor.clone(),
-            at: Utc::now(),
+            at: now,
             evidence: req.evidence.clone().filter(|e| !e.trim().is_empty()),
             attachment: kept.as_ref().map(|k| k.0.clone()),
             attachment_sha256: kept.as_ref().map(|k| k.1.clone()),

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use mamori_core::access::Permission;
 use mamori_core::scan::{Check83, HostResult, Transport};
 use mamori_matching::reconcile::{self, Device, Observation};
@@ -211,7 +211,7 @@ impl App {
             delay_ms,
             note: req.note.clone(),
             approved_by: self.actor.clone(),
-            approved_at: Utc::now(),
+            approved_at: self.now_utc()?,
             revoked_by: None,
             revoked_at: None,
         };

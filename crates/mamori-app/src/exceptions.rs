@@ -5,7 +5,7 @@
 //! has passed the findings reopen as 未対応, flagged `exception_expired`, and the exception is
 //! expired. Every step is in the findings' history and the audit log.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use mamori_core::access::Permission;
 use mamori_core::remediation::{transition, Measure, Remediation, ResidualRisk};
 use mamori_core::{Labelled, Lang};
@@ -114,6 +114,7 @@ impl App {
                 ),
             ));
         }
+        let now = self.now_utc()?;
         let mut tx = self.store.begin()?;
         // A device as a whole: it must exist; a リスク受容 may cover it without any finding
         // (kept past its support end with no known vulnerability).
@@ -159,7 +160,7 @@ impl App {
             review_date: p.review_date,
             status: "proposed".into(),
             requested_by: self.actor.clone(),
-            requested_at: Utc::now(),
+            requested_at: now,
             decided_by: None,
             decided_at: None,
             decision_reason: None,
@@ -193,6 +194,7 @@ impl App {
         self.require(Permission::Approve)?;
         let (actor, roles) = (self.actor.clone(), self.roles.clone());
         let today = self.today();
+        let now = self.now_utc()?;
         let mut tx = self.store.begin()?;
         let mut e = tx.exception(id)?.ok_or_else(|| not_found(id))?;
         if e.status != "proposed" {
@@ -226,7 +228,7 @@ impl App {
         let kind = Remediation::parse(&e.kind).unwrap_or(Remediation::RiskAccepted);
         e.status = if approve { "approved" } else { "rejected" }.into();
         e.decided_by = Some(actor.clone());
-        e.decided_at = Some(Utc::now());
+        e.decided_at = Some(now);
         e.decision_reason = reason.map(str::to_string);
         tx.update_exception(&e)?;
         let mut moved = Vec::new();

@@ -232,10 +232,33 @@ impl App {
         Ok(self.store.begin_read()?.setting(key)?)
     }
 
-    /// Sets the local time the operating-hours checks take as now: an injectable clock for
-    /// tests and for replaying a day.
+    /// Sets the hospital's local time the workflow takes as now — and so today — for every
+    /// timestamp a person's work is judged by (attestations and when they fall due, findings
+    /// and their due dates, approvals, exceptions, scans, operating hours): an injectable
+    /// clock for tests and for replaying a day. The audit log and the store's own bookkeeping
+    /// (import times, the matching watermark) always take the real clock.
     pub fn set_now(&mut self, now: NaiveDateTime) {
         self.now = Some(now);
+    }
+
+    /// The hospital's local time for the scanner's window checks: fixed at [`App::set_now`]
+    /// when set, else the running clock in the `calendar.timezone` offset.
+    pub(crate) fn window_clock(&mut self) -> Result<Box<dyn Fn() -> NaiveDateTime + Send + Sync>> {
+        if let Some(now) = self.now {
+            return Ok(Box::new(move || now));
+        }
+        let tz = self.timezone()?;
+        Ok(Box::new(move || {
+            Utc::now().with_timezone(&tz).naive_local()
+        }))
+    }
+
+    /// Now as the workflow sees it, in UTC: [`App::set_now`] when set, else the clock.
+    pub fn now_utc(&mut self) -> Result<DateTime<Utc>> {
+        match self.now {
+            Some(local) => self.utc_of(local),
+            None => Ok(Utc::now()),
+        }
     }
 
     fn timezone(&mut self) -> Result<FixedOffset> {

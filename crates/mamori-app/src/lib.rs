@@ -101,9 +101,11 @@ impl App {
         })
     }
 
-    /// Today's date as the workflow sees it (review dates, planned dates).
+    /// Today's date as the workflow sees it (review dates, planned dates, due dates):
+    /// [`App::set_today`] when set, else the date of [`App::set_now`], else the local date.
     pub fn today(&self) -> chrono::NaiveDate {
         self.today
+            .or(self.now.map(|n| n.date()))
             .unwrap_or_else(|| chrono::Local::now().date_naive())
     }
 

@@ -648,7 +648,11 @@ impl App {
         // Exceptions past their review date reopen their findings before anything is matched.
         self.review_exceptions()?;
         let started = Instant::now();
-        let now = Utc::now();
+        // Findings are dated by the workflow's clock; the watermark, compared with the
+        // store's own import and change times, by the real one.
+        let now = self.now_utc()?;
+        let watermark_at = Utc::now();
+        let today = self.today();
         let actor = self.actor.clone();
         let mut tx = self.store.begin()?;
         let watermark: Option<DateTime<Utc>> = match mode {
@@ -968,7 +972,6 @@ impl App {
             .into_iter()
             .map(|(id, s)| (id, s.score.epss))
             .collect();
-        let today = now.date_naive();
         let ctx = WriteCtx {
             catalogue: &catalogue,
             devices: &devices,
@@ -1137,7 +1140,7 @@ impl App {
         }
         report.step("leftovers and scores", &mut lap);
         report.open = tx.count_open_findings()? as usize;
-        tx.set_setting(WATERMARK, &now.to_rfc3339())?;
+        tx.set_setting(WATERMARK, &watermark_at.to_rfc3339())?;
         report.seconds = started.elapsed().as_secs_f64();
         audit(
             &mut *tx,

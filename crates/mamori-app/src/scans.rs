@@ -716,10 +716,11 @@ impl App {
         self.mark_killed_scans()?;
         let policy_json = serde_json::to_value(&prepared.policy)
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        let started_at = self.now_utc()?;
         let mut record = ScanRecord {
             id: 0,
             source: "mamori".into(),
-            started_at: Utc::now(),
+            started_at,
             finished_at: None,
             status: "running".into(),
             stopped: None,
@@ -753,7 +754,7 @@ impl App {
             prepared.targets,
             counters,
             stop,
-            Box::new(|| chrono::Local::now().naive_local()),
+            self.window_clock()?,
         )
         .map_err(|e| AppError::Internal(format!("scanner runtime: {e}")))?;
         let mut summary = ScanSummary {
@@ -817,7 +818,7 @@ impl App {
         }
         record.status = summary.status.clone();
         record.stopped = summary.stopped.clone();
-        record.finished_at = Some(Utc::now());
+        record.finished_at = Some(self.now_utc()?);
         let creds = plan.as_ref().zip(cred_runs.as_deref());
         self.store_scan(
             record,
@@ -840,7 +841,7 @@ impl App {
         creds: Option<(&crate::creds::CredPlan, &[mamori_net::creds::CredRun])>,
         summary: &mut ScanSummary,
     ) -> Result<()> {
-        let now = Utc::now();
+        let now = self.now_utc()?;
         let mut tx = self.store.begin()?;
         if record.id == 0 {
             record.id = tx.insert_scan(&record)?;

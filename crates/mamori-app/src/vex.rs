@@ -43,6 +43,7 @@ impl App {
         path: &Path,
     ) -> Result<usize> {
         self.require(Permission::Report)?;
+        let now = self.now_utc()?;
         let tx = self.store.begin_read()?;
         let mut vendor_of: HashMap<String, Option<String>> = HashMap::new();
         let mut products = Vec::new();
@@ -121,7 +122,6 @@ impl App {
             VexScope::Asset(a) => (format!("device {a}"), a.clone()),
             VexScope::Vendor(v) => (format!("devices maintained by {v}"), v.clone()),
         };
-        let now = chrono::Utc::now();
         let doc = Document {
             title: format!("VEX for {label}"),
             publisher: "mamori".into(),

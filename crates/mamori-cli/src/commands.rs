@@ -698,7 +698,7 @@ fn show(ctx: &Ctx, asset_id: &str) -> Result<()> {
     for (k, v) in &a.custom {
         println!("{}{v}", output::fit(k, width));
     }
-    let today = chrono::Local::now().date_naive();
+    let today = app.today();
     if a.is_past_eos(today) {
         println!(
             "{}",
@@ -827,6 +827,7 @@ fn edit(ctx: &Ctx, asset_id: &str, set: Vec<String>, reason: Option<String>) -> 
 
 fn stocktake(ctx: &Ctx, args: StocktakeArgs) -> Result<()> {
     let lang = ctx.lang;
+    let mut app = open(ctx)?;
     let date = match &args.date {
         Some(d) => parse_date(d).map_err(|e| {
             UsageError::err(
@@ -834,7 +835,7 @@ fn stocktake(ctx: &Ctx, args: StocktakeArgs) -> Result<()> {
                 format!("--date: {}", e.message(Lang::En)),
             )
         })?,
-        None => chrono::Local::now().date_naive(),
+        None => app.today(),
     };
     let mut entries: Vec<Entry> = Vec::new();
     for (ids, result) in [
@@ -861,7 +862,7 @@ fn stocktake(ctx: &Ctx, args: StocktakeArgs) -> Result<()> {
     let by = args
         .by
         .unwrap_or_else(|| ctx.actor.trim_start_matches("os:").to_string());
-    let out = open(ctx)?.stocktake(&StocktakeInput {
+    let out = app.stocktake(&StocktakeInput {
         date,
         by: by.clone(),
         note: args.note,

@@ -250,8 +250,9 @@ pub fn findings(ctx: &Ctx, command: FindingsCommand) -> Result<()> {
                     })
                     .transpose()?,
             };
-            let today = chrono::Local::now().date_naive();
-            let report = open(ctx)?.set_state(&which, &change, today)?;
+            let mut app = open(ctx)?;
+            let today = app.today();
+            let report = app.set_state(&which, &change, today)?;
             if ctx.json {
                 print_json(
                     &json!({ "to": change.to, "changed": report.changed, "unchanged": report.unchanged }),

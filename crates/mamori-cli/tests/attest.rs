@@ -86,8 +86,11 @@ fn attestations_keep_evidence_drive_the_ledger_and_fall_due() {
     assert_eq!(sv1["asset"]["default_password_changed"], "not_changed");
     // Changed later: 変更済.
     assert_eq!(
-        env.run(&["attest", "set", "SV-1", "server_admin", "yes"])
-            .code,
+        env.run_env(
+            &["attest", "set", "SV-1", "server_admin", "yes"],
+            &[("MAMORI_NOW", "2026-11-26 11:00")]
+        )
+        .code,
         0
     );
     let sv1 = env.run(&["--json", "ledger", "show", "SV-1"]).json();
