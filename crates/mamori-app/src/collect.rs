@@ -162,7 +162,7 @@ impl App {
                 format!("{} is over 64 MB", file.display()),
             ));
         }
-        let bytes = std::fs::read(file).map_err(io(file))?;
+        let bytes = crate::read_input(file, crate::MAX_INPUT_BYTES)?;
         let not_ours = || {
             bad(
                 format!(

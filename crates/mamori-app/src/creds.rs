@@ -23,7 +23,7 @@ use mamori_store::CredApproval;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::{audit, io, App, AppError, Result};
+use crate::{audit, App, AppError, Result};
 
 /// What a 企画管理者 approves.
 #[derive(Debug, Clone, Default)]
@@ -82,7 +82,7 @@ pub fn load_catalogue(files: &[PathBuf]) -> Result<Vec<Entry>> {
     let mut entries = catalogue::parse_toml(catalogue::SHIPPED)
         .map_err(|e| AppError::Internal(format!("the shipped catalogue: {e}")))?;
     for file in files {
-        let bytes = std::fs::read(file).map_err(io(file))?;
+        let bytes = crate::read_input(file, crate::MAX_INPUT_BYTES)?;
         let name = file.display().to_string();
         let more = if file
             .extension()

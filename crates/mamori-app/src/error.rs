@@ -99,6 +99,14 @@ pub enum AppError {
     /// The user declined a confirmation; nothing changed.
     #[error("cancelled")]
     Cancelled,
+    /// An input file larger than what is read of it.
+    #[error("{path}: larger than {limit} bytes")]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// A file-system error.
     #[error("{path}: {source}")]
     Io {
@@ -206,6 +214,8 @@ impl AppError {
             (AppError::BadValue { field, message_en, .. }, Lang::En) => format!("{field}: {message_en}"),
             (AppError::Cancelled, Lang::Ja) => "中止しました。台帳は変更していません".into(),
             (AppError::Cancelled, Lang::En) => "cancelled; the ledger is unchanged".into(),
+            (AppError::FileTooLarge { path, limit }, Lang::Ja) => format!("{}: ファイルが大きすぎます (上限 {} MiB)。読み込みは行っていません。正しいファイルか確認し、大きい場合は分けてください", p(path), limit / (1024 * 1024)),
+            (AppError::FileTooLarge { path, limit }, Lang::En) => format!("{}: the file is too large (at most {} MiB); nothing was read; check it is the right file, and split it if it is", p(path), limit / (1024 * 1024)),
             (AppError::Io { path, source }, Lang::Ja) => format!("{}: {source}", p(path)),
             (AppError::Io { path, source }, Lang::En) => format!("{}: {source}", p(path)),
             (AppError::Store(StoreError::NewerSchema { found, supported }), Lang::Ja) => format!(
@@ -220,6 +230,38 @@ impl AppError {
             (AppError::Internal(e), Lang::En) => format!("internal error: {e}"),
         }
     }
+}
+
+/// The most an input file given by name may hold (ledgers, stock-takes, answers, SBOMs, scan
+/// results, reports); feed files have their own limits.
+pub const MAX_INPUT_BYTES: u64 = mamori_ledger::table::MAX_FILE_BYTES as u64;
+
+/// Reads an input file of at most `limit` bytes. A larger one — or a device that never
+/// ends, such as `/dev/zero` — is refused before more than `limit` bytes are read.
+pub(crate) fn read_input(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, AppError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let too_large = || AppError::FileTooLarge {
+        path: path.to_path_buf(),
+        limit,
+    };
+    let meta = file.metadata().map_err(io(path))?;
+    if meta.is_dir() {
+        return Err(io(path)(std::io::Error::from(
+            std::io::ErrorKind::IsADirectory,
+        )));
+    }
+    if meta.is_file() && meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io(path))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// Wraps an IO error with its path.

@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::findings::Resolution;
-use crate::{audit, io, App, AppError, Result};
+use crate::{audit, App, AppError, Result};
 
 /// The hospital's UTC offset (`+09:00`, or `Asia/Tokyo`).
 pub const TIMEZONE_KEY: &str = "calendar.timezone";
@@ -287,7 +287,7 @@ impl App {
     /// Imports a holiday list (the Cabinet Office's syukujitsu.csv); all or nothing.
     pub fn import_holidays(&mut self, path: &std::path::Path) -> Result<(usize, (i32, i32))> {
         self.require(Permission::Scan)?;
-        let bytes = std::fs::read(path).map_err(io(path))?;
+        let bytes = crate::read_input(path, crate::MAX_INPUT_BYTES)?;
         let h = mamori_ledger::holidays::parse_holidays(&bytes).map_err(|e| {
             bad(
                 &format!("{}:{}", path.display(), e.line),

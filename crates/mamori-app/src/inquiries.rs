@@ -233,7 +233,7 @@ impl App {
     /// returns its name, SHA-256 and size. Evidence for inquiries and attestations.
     pub(crate) fn keep_file(&self, file: &Path) -> Result<(String, String, i64)> {
         use sha2::{Digest, Sha256};
-        let bytes = std::fs::read(file).map_err(io(file))?;
+        let bytes = crate::read_input(file, crate::MAX_INPUT_BYTES)?;
         if bytes.len() > 50 * 1024 * 1024 {
             return Err(bad(
                 "file",
@@ -379,7 +379,7 @@ impl App {
     /// date; otherwise nothing is recorded and every bad row is named.
     pub fn import_inquiry_answers(&mut self, path: &Path) -> Result<AnswerReport> {
         self.require(Permission::RecordVendorAnswer)?;
-        let bytes = std::fs::read(path).map_err(io(path))?;
+        let bytes = crate::read_input(path, crate::MAX_INPUT_BYTES)?;
         let name = path.display().to_string();
         let rows = read_inquiry_answers(&name, &bytes).map_err(|e| match e {
             mamori_ledger::inquiry::InquirySheetError::Table(error) => AppError::Table {

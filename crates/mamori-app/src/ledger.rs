@@ -280,7 +280,7 @@ impl App {
     /// with `dry_run`, the ledger is left exactly as it was.
     pub fn import_ledger(&mut self, path: &Path, opts: ImportOptions<'_>) -> Result<ImportReport> {
         self.require(mamori_core::access::Permission::EditLedger)?;
-        let bytes = std::fs::read(path).map_err(io(path))?;
+        let bytes = crate::read_input(path, crate::MAX_INPUT_BYTES)?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

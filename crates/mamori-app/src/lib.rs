@@ -41,8 +41,8 @@ pub mod vulns;
 
 use std::path::{Path, PathBuf};
 
-pub(crate) use error::io;
-pub use error::AppError;
+pub(crate) use error::{io, read_input};
+pub use error::{AppError, MAX_INPUT_BYTES};
 use mamori_core::access::{self, Permission};
 use mamori_core::Role;
 use mamori_store::{AuditEntry, Store, Tx};

@@ -8,7 +8,7 @@ use mamori_store::{StoredComponent, StoredVex};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::{audit, io, App, AppError, Result};
+use crate::{audit, App, AppError, Result};
 
 /// What an SBOM import did.
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +35,7 @@ impl App {
     /// Replaces `asset_id`'s SBOM components with those of `file`, in one transaction.
     pub fn import_sbom(&mut self, asset_id: &str, file: &Path) -> Result<SbomReport> {
         self.require(mamori_core::access::Permission::EditLedger)?;
-        let bytes = std::fs::read(file).map_err(io(file))?;
+        let bytes = crate::read_input(file, crate::MAX_INPUT_BYTES)?;
         let sbom = parse_sbom(&bytes).map_err(|e| {
             AppError::bad_value(
                 file.display().to_string(),

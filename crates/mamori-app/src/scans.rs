@@ -28,7 +28,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::findings::Resolution;
-use crate::{audit, io, App, AppError, Result};
+use crate::{audit, App, AppError, Result};
 
 /// Scopes larger than this many addresses need `--yes` (setting `scan.max_addresses`).
 pub const MAX_ADDRESSES_KEY: &str = "scan.max_addresses";
@@ -918,7 +918,7 @@ impl App {
     /// Imports an nmap XML file (`-oX`) as a scan: all of it or nothing.
     pub fn import_nmap(&mut self, path: &Path, vantage: Vantage) -> Result<ScanSummary> {
         self.require(Permission::Scan)?;
-        let bytes = std::fs::read(path).map_err(io(path))?;
+        let bytes = crate::read_input(path, crate::MAX_INPUT_BYTES)?;
         let (mut run, warnings) = mamori_feeds::nmap::parse_nmap_xml(&bytes).map_err(|e| {
             bad(
                 &path.display().to_string(),

@@ -10,7 +10,7 @@ use mamori_ledger::read_table;
 use mamori_store::{AssetFilter, Stocktake};
 use serde_json::json;
 
-use crate::{audit, io, App, AppError, Result};
+use crate::{audit, App, AppError, Result};
 
 /// One device's result in a stock-take.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +52,7 @@ pub struct StocktakeOutcome {
 /// Reads per-device results from a table file with columns 管理番号 / asset_id,
 /// 結果 / result and optionally 備考 / note.
 pub fn read_entries(path: &Path) -> Result<Vec<Entry>> {
-    let bytes = std::fs::read(path).map_err(io(path))?;
+    let bytes = crate::read_input(path, crate::MAX_INPUT_BYTES)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -1,6 +1,7 @@
 //! Reading a spreadsheet or delimited text file into a grid of cells.
 
-use std::io::Cursor;
+use std::borrow::Cow;
+use std::io::{Cursor, Read};
 
 use calamine::{Data, Reader};
 use chrono::NaiveDateTime;
@@ -8,6 +9,23 @@ use mamori_core::Lang;
 
 /// The largest file we read (a ledger of 100,000 devices is far smaller).
 pub const MAX_FILE_BYTES: usize = 100 * 1024 * 1024;
+
+/// The most rows a sheet may reach (a row number past it is refused, naming the cell):
+/// room for a ledger of 100,000 devices with title rows and gaps.
+pub const MAX_ROWS: usize = 200_000;
+
+/// The most columns a sheet may reach (column `AMJ`); a ledger has about forty.
+pub const MAX_COLUMNS: usize = 1_024;
+
+/// The most cells that hold something, in one sheet or text file.
+pub const MAX_CELLS: usize = 4_000_000;
+
+/// The most one part of a workbook may unpack to, other than the sheets (shared strings,
+/// styles, the workbook itself): what an honest ledger needs, many times over.
+pub const MAX_PART_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The most one sheet of a workbook may unpack to (sheets are read as a stream).
+pub const MAX_SHEET_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// One cell as found in the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,6 +175,23 @@ pub enum TableError {
     /// The file's name does not say what it is.
     #[error("unsupported file type: {0}")]
     UnsupportedExtension(String),
+    /// A cell lies past [`MAX_ROWS`] or [`MAX_COLUMNS`].
+    #[error("cell {cell} is outside the {MAX_ROWS} rows and {MAX_COLUMNS} columns read")]
+    OutsideSheetLimits {
+        /// The cell, e.g. `XFD1048576`.
+        cell: String,
+    },
+    /// More than [`MAX_CELLS`] cells hold something.
+    #[error("more than {MAX_CELLS} cells hold a value")]
+    TooManyCells,
+    /// A part of the workbook unpacks to more than its limit (a damaged or hostile file).
+    #[error("workbook part {part} unpacks to more than {limit} bytes")]
+    PartTooLarge {
+        /// The part inside the workbook, e.g. `xl/sharedStrings.xml`.
+        part: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
 }
 
 impl TableError {
@@ -200,6 +235,28 @@ impl TableError {
             ),
             (TableError::UnsupportedExtension(ext), Lang::En) => format!(
                 "files ending in \"{ext}\" are not supported; use .xlsx, .xls, .ods, .csv or .tsv"
+            ),
+            (TableError::OutsideSheetLimits { cell }, Lang::Ja) => format!(
+                "セル {cell} に値があります。読み込めるのは {MAX_ROWS} 行・{MAX_COLUMNS} 列 ({}) までです。台帳の外にある値を削除して保存し直してください",
+                column_letter(MAX_COLUMNS - 1)
+            ),
+            (TableError::OutsideSheetLimits { cell }, Lang::En) => format!(
+                "cell {cell} holds a value, but mamori reads at most {MAX_ROWS} rows and {MAX_COLUMNS} columns (to {}); delete what lies outside the ledger and save again",
+                column_letter(MAX_COLUMNS - 1)
+            ),
+            (TableError::TooManyCells, Lang::Ja) => format!(
+                "値のあるセルが {MAX_CELLS} を超えています。台帳以外のシートや列を削除するか、ファイルを分けてください"
+            ),
+            (TableError::TooManyCells, Lang::En) => format!(
+                "more than {MAX_CELLS} cells hold a value; remove sheets or columns that are not the ledger, or split the file"
+            ),
+            (TableError::PartTooLarge { part, limit }, Lang::Ja) => format!(
+                "ブック内の {part} を展開すると {} MiB を超えます。壊れているか不正なファイルです。Excel で開いて保存し直してください",
+                limit / (1024 * 1024)
+            ),
+            (TableError::PartTooLarge { part, limit }, Lang::En) => format!(
+                "the workbook's part {part} unpacks to more than {} MiB: the file is damaged or hostile; open it in Excel and save it again",
+                limit / (1024 * 1024)
             ),
         }
     }
@@ -273,15 +330,63 @@ fn read_workbook_inner(bytes: &[u8], sheet: Option<&str>) -> Result<Table, Table
     if !bytes.starts_with(ZIP_MAGIC) && !bytes.starts_with(CFB_MAGIC) {
         return Err(TableError::NotSpreadsheet);
     }
-    let format = if bytes.starts_with(CFB_MAGIC) {
-        "xls"
+    if bytes.starts_with(CFB_MAGIC) {
+        return read_with_calamine(bytes, sheet, "xls");
+    }
+    // A zip: every part is unpacked once, as a stream, against its limit before a reader
+    // keeps anything of it (the sizes a zip declares may lie).
+    let is_xlsx = check_zip_parts(bytes)?;
+    if is_xlsx {
+        read_xlsx(bytes, sheet)
     } else {
-        "xlsx"
-    };
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|e| TableError::Corrupt(e.to_string()))?;
-    let names = book.sheet_names();
-    let name = match sheet {
+        read_with_calamine(bytes, sheet, "ods")
+    }
+}
+
+/// Unpacks every part of a zip as a stream, refusing one past its limit; says whether the
+/// zip is an Office Open XML workbook (it has `xl/workbook.xml`).
+fn check_zip_parts(bytes: &[u8]) -> Result<bool, TableError> {
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| TableError::Corrupt(e.to_string()))?;
+    let mut is_xlsx = false;
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let mut part = zip
+            .by_index(i)
+            .map_err(|e| TableError::Corrupt(e.to_string()))?;
+        let name = String::from_utf8_lossy(part.name_raw()).into_owned();
+        is_xlsx |= name == "xl/workbook.xml";
+        let limit = if name.starts_with("xl/worksheets/") || name == "content.xml" {
+            MAX_SHEET_BYTES
+        } else {
+            MAX_PART_BYTES
+        };
+        let too_large = || TableError::PartTooLarge {
+            part: name.clone(),
+            limit,
+        };
+        if part.size() > limit {
+            return Err(too_large());
+        }
+        let read = std::io::copy(&mut (&mut part).take(limit + 1), &mut std::io::sink())
+            .map_err(|e| TableError::Corrupt(format!("{name}: {e}")))?;
+        if read > limit {
+            return Err(too_large());
+        }
+        total += read;
+        if total > 2 * MAX_SHEET_BYTES {
+            return Err(TableError::PartTooLarge {
+                part: name,
+                limit: 2 * MAX_SHEET_BYTES,
+            });
+        }
+    }
+    Ok(is_xlsx)
+}
+
+/// The sheet a workbook is read from: the one named, else the first.
+fn pick_sheet(names: Vec<String>, sheet: Option<&str>) -> Result<String, TableError> {
+    match sheet {
         Some(wanted) => names
             .iter()
             .find(|n| n.as_str() == wanted || n.trim() == wanted.trim())
@@ -289,51 +394,137 @@ fn read_workbook_inner(bytes: &[u8], sheet: Option<&str>) -> Result<Table, Table
             .ok_or_else(|| TableError::NoSuchSheet {
                 wanted: wanted.to_string(),
                 available: names.clone(),
-            })?,
-        None => names.first().cloned().ok_or(TableError::NoSheets)?,
-    };
+            }),
+        None => names.first().cloned().ok_or(TableError::NoSheets),
+    }
+}
+
+/// Cells gathered one at a time into rows, within the limits, with the formula cells noted.
+#[derive(Default)]
+struct Grid {
+    rows: Vec<Vec<Cell>>,
+    cells: usize,
+    first_col: Option<usize>,
+    /// 0-based (row, column) of formula cells.
+    formulas: Vec<(usize, usize)>,
+}
+
+impl Grid {
+    /// Places a cell at a 0-based position; empty cells are not kept.
+    fn put(&mut self, row: usize, col: usize, cell: Cell) -> Result<(), TableError> {
+        if row >= MAX_ROWS || col >= MAX_COLUMNS {
+            return Err(TableError::OutsideSheetLimits {
+                cell: format!("{}{}", column_letter(col), row + 1),
+            });
+        }
+        if cell == Cell::Empty {
+            return Ok(());
+        }
+        self.cells += 1;
+        if self.cells > MAX_CELLS {
+            return Err(TableError::TooManyCells);
+        }
+        if self.rows.len() <= row {
+            self.rows.resize_with(row + 1, Vec::new);
+        }
+        let r = &mut self.rows[row];
+        if r.len() <= col {
+            r.resize(col + 1, Cell::Empty);
+        }
+        r[col] = cell;
+        self.first_col = Some(self.first_col.map_or(col, |c| c.min(col)));
+        Ok(())
+    }
+
+    /// The table, starting at the first row and column that hold something.
+    fn into_table(mut self, sheet: String, format: &str) -> Table {
+        let first_row = self.rows.iter().position(|r| !r.is_empty()).unwrap_or(0);
+        let first_col = self.first_col.unwrap_or(0);
+        self.rows.drain(..first_row);
+        for r in &mut self.rows {
+            r.drain(..first_col.min(r.len()));
+        }
+        let mut table = Table {
+            sheet: Some(sheet),
+            format: format.to_string(),
+            first_row,
+            first_col,
+            rows: self.rows,
+            ..Table::default()
+        };
+        // Formulas: their cached results are what Excel shows; a formula written by a tool
+        // that never calculated it has no result, and we must not silently read it as blank.
+        for (r, c) in self.formulas {
+            let value = r
+                .checked_sub(first_row)
+                .and_then(|ri| table.rows.get(ri))
+                .and_then(|row| c.checked_sub(first_col).and_then(|ci| row.get(ci)));
+            match value {
+                Some(v) if !v.is_blank() => table.formula_cells += 1,
+                _ => table.formulas_without_value.push((r + 1, c + 1)),
+            }
+        }
+        table
+    }
+}
+
+/// An .xlsx sheet read as a stream of cells: memory follows the cells that hold something,
+/// never the area they span.
+fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
+    let corrupt = |e: calamine::XlsxError| TableError::Corrupt(e.to_string());
+    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(Cursor::new(bytes)).map_err(corrupt)?;
+    let name = pick_sheet(book.sheet_names(), sheet)?;
+    let mut reader = book.worksheet_cells_reader(&name).map_err(corrupt)?;
+    let mut grid = Grid::default();
+    while let Some(record) = reader.next_cell_with_formula_metadata().map_err(corrupt)? {
+        let (row, col) = (record.pos.0 as usize, record.pos.1 as usize);
+        if record.formula.is_some() {
+            if row >= MAX_ROWS || col >= MAX_COLUMNS {
+                return Err(TableError::OutsideSheetLimits {
+                    cell: format!("{}{}", column_letter(col), row + 1),
+                });
+            }
+            if grid.formulas.len() >= MAX_CELLS {
+                return Err(TableError::TooManyCells);
+            }
+            grid.formulas.push((row, col));
+        }
+        grid.put(row, col, convert(&Data::from(record.value)))?;
+    }
+    drop(reader);
+    Ok(grid.into_table(name, "xlsx"))
+}
+
+/// .xls and .ods through calamine's whole-sheet ranges.
+fn read_with_calamine(
+    bytes: &[u8],
+    sheet: Option<&str>,
+    format: &str,
+) -> Result<Table, TableError> {
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|e| TableError::Corrupt(e.to_string()))?;
+    let name = pick_sheet(book.sheet_names(), sheet)?;
     let range = book
         .worksheet_range(&name)
         .map_err(|e| TableError::Corrupt(e.to_string()))?;
-    let (first_row, first_col) = range
-        .start()
-        .map(|(r, c)| (r as usize, c as usize))
-        .unwrap_or((0, 0));
-    let rows: Vec<Vec<Cell>> = range
-        .rows()
-        .map(|row| row.iter().map(convert).collect())
-        .collect();
-    let mut table = Table {
-        sheet: Some(name.clone()),
-        format: format.to_string(),
-        first_row,
-        first_col,
-        rows,
-        ..Table::default()
-    };
-    // Formulas: their cached results are what Excel shows; a formula written by a tool
-    // that never calculated it has no result, and we must not silently read it as blank.
+    // Positions in a range are relative to its first cell.
+    let origin =
+        |start: Option<(u32, u32)>| start.map_or((0, 0), |(r, c)| (r as usize, c as usize));
+    let mut grid = Grid::default();
+    let (r0, c0) = origin(range.start());
+    for (row, col, data) in range.used_cells() {
+        grid.put(r0 + row, c0 + col, convert(data))?;
+    }
+    drop(range);
     if let Ok(formulas) = book.worksheet_formula(&name) {
-        if let Some((fr, fc)) = formulas.start() {
-            for (i, row) in formulas.rows().enumerate() {
-                for (j, f) in row.iter().enumerate() {
-                    if f.is_empty() {
-                        continue;
-                    }
-                    let (r, c) = (fr as usize + i, fc as usize + j);
-                    let value = r
-                        .checked_sub(first_row)
-                        .and_then(|ri| table.rows.get(ri))
-                        .and_then(|row| c.checked_sub(first_col).and_then(|ci| row.get(ci)));
-                    match value {
-                        Some(v) if !v.is_blank() => table.formula_cells += 1,
-                        _ => table.formulas_without_value.push((r + 1, c + 1)),
-                    }
-                }
+        let (r0, c0) = origin(formulas.start());
+        for (row, col, f) in formulas.used_cells() {
+            if !f.is_empty() && grid.formulas.len() < MAX_CELLS {
+                grid.formulas.push((r0 + row, c0 + col));
             }
         }
     }
-    Ok(table)
+    Ok(grid.into_table(name, format))
 }
 
 fn convert(data: &Data) -> Cell {
@@ -361,10 +552,11 @@ fn convert(data: &Data) -> Cell {
 
 /// Decodes text: UTF-8 (BOM optional), UTF-16 with a BOM (Excel's "Unicode text"), else
 /// CP932 (Shift_JIS with the Microsoft extensions that Japanese Excel writes).
-pub fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), TableError> {
+/// UTF-8 is borrowed, not copied.
+pub fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), TableError> {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return std::str::from_utf8(rest)
-            .map(|s| (s.to_string(), "UTF-8 BOM"))
+            .map(|s| (Cow::Borrowed(s), "UTF-8 BOM"))
             .map_err(|e| TableError::Encoding {
                 line: line_of(rest, e.valid_up_to()),
             });
@@ -379,10 +571,10 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), TableError> {
         if bad {
             return Err(TableError::Encoding { line: 1 });
         }
-        return Ok((text.into_owned(), "UTF-16"));
+        return Ok((Cow::Owned(text.into_owned()), "UTF-16"));
     }
     match std::str::from_utf8(bytes) {
-        Ok(s) => Ok((s.to_string(), "UTF-8")),
+        Ok(s) => Ok((Cow::Borrowed(s), "UTF-8")),
         Err(utf8_err) => {
             let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(bytes);
             if bad {
@@ -395,7 +587,7 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), TableError> {
                     line: line_of(bytes, at.min(bytes.len())),
                 })
             } else {
-                Ok((text.into_owned(), "CP932"))
+                Ok((Cow::Owned(text.into_owned()), "CP932"))
             }
         }
     }
@@ -418,7 +610,7 @@ fn read_delimited(bytes: &[u8], delimiter: Option<u8>) -> Result<Table, TableErr
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
-    let (mut line, mut counted) = (1usize, 0usize);
+    let (mut line, mut counted, mut cells) = (1usize, 0usize, 0usize);
     for record in reader.records() {
         let record = record.map_err(|e| TableError::Csv {
             line: e.position().map(|p| p.line() as usize).unwrap_or(0),
@@ -439,6 +631,19 @@ fn read_delimited(bytes: &[u8], delimiter: Option<u8>) -> Result<Table, TableErr
         counted = byte.min(text.len());
         while rows.len() + 1 < line {
             rows.push(Vec::new());
+        }
+        let beyond = |col: usize| TableError::OutsideSheetLimits {
+            cell: format!("{}{line}", column_letter(col)),
+        };
+        if line > MAX_ROWS {
+            return Err(beyond(0));
+        }
+        if record.len() > MAX_COLUMNS {
+            return Err(beyond(MAX_COLUMNS));
+        }
+        cells += record.len();
+        if cells > MAX_CELLS {
+            return Err(TableError::TooManyCells);
         }
         rows.push(record.iter().map(|s| Cell::Text(s.to_string())).collect());
     }
@@ -481,10 +686,10 @@ mod tests {
     #[test]
     fn decodes_utf8_bom_utf16_and_cp932() {
         let (t, e) = decode_text("\u{feff}管理番号,機器名".as_bytes()).unwrap();
-        assert_eq!((t.as_str(), e), ("管理番号,機器名", "UTF-8 BOM"));
+        assert_eq!((t.as_ref(), e), ("管理番号,機器名", "UTF-8 BOM"));
         let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("管理番号,機器名\n①,髙橋");
         let (t, e) = decode_text(&sjis).unwrap();
-        assert_eq!((t.as_str(), e), ("管理番号,機器名\n①,髙橋", "CP932"));
+        assert_eq!((t.as_ref(), e), ("管理番号,機器名\n①,髙橋", "CP932"));
         let mut utf16 = vec![0xFF, 0xFE];
         utf16.extend("管理番号\t機器名".encode_utf16().flat_map(u16::to_le_bytes));
         assert_eq!(decode_text(&utf16).unwrap().0, "管理番号\t機器名");

@@ -146,7 +146,7 @@ async fn post_multipart(
 
 /// Follows a job's page until it is no longer running; returns the final page.
 async fn finished(router: &Router, cookies: &str, job: &str) -> Got {
-    for _ in 0..200 {
+    for _ in 0..1200 {
         let page = get(router, job, cookies).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         if !page.body.contains("http-equiv=\"refresh\"") {
@@ -284,6 +284,41 @@ async fn a_ledger_uploads_as_a_job_with_the_clis_report_and_a_bad_file_changes_n
         page.body
     );
     assert_eq!(ledger_ids(&site.data), before);
+}
+
+#[path = "../../mamori-cli/tests/hostile/mod.rs"]
+mod hostile;
+
+#[tokio::test]
+async fn hostile_workbooks_uploaded_fail_their_job_and_the_server_answers_on() {
+    let site = setup();
+    let (_, op) = login(&site.router, "sato", PW).await;
+    let csrf = hidden_csrf(&get(&site.router, "/ledger/import", &op).await.body);
+    let before = ledger_ids(&site.data);
+    for (name, bytes, says) in [
+        ("far.xlsx", hostile::sparse_cell("XFD1048576"), "XFD1048576"),
+        ("near-far.xlsx", hostile::sparse_cell("XFD1000"), "XFD1000"),
+        (
+            "bomb.xlsx",
+            hostile::shared_strings_bomb(80 << 20),
+            "xl/sharedStrings.xml",
+        ),
+        ("cells.xlsx", hostile::many_cells(4_100, 1_000), "4000000"),
+    ] {
+        let r = upload_with(&site.router, &op, &csrf, name, &bytes, &["dry_run"]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let page = finished(&site.router, &op, location(&r)).await;
+        assert!(
+            page.body.contains("失敗 (変更なし)")
+                && page.body.contains(name)
+                && page.body.contains(says),
+            "{name}: {}",
+            page.body
+        );
+        // The server is still there, and the ledger as it was.
+        assert_eq!(get(&site.router, "/", &op).await.status, StatusCode::OK);
+        assert_eq!(ledger_ids(&site.data), before);
+    }
 }
 
 fn mamori_web_max_upload() -> usize {
