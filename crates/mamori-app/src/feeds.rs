@@ -510,11 +510,22 @@ pub(crate) enum ImportFailure {
     Store(mamori_store::StoreError),
 }
 
+/// The most a feed read whole (all but NVD, which is read as a stream) may unpack to: the
+/// largest real one, a year of JVN iPedia details, is far smaller.
+pub const MAX_WHOLE_FEED_BYTES: u64 = 256 << 20;
+
 fn read_to_vec(reader: &mut dyn Read) -> Result<Vec<u8>, ImportFailure> {
     let mut out = Vec::new();
     reader
+        .take(MAX_WHOLE_FEED_BYTES + 1)
         .read_to_end(&mut out)
         .map_err(|e| ImportFailure::Feed(format!("cannot read: {e}")))?;
+    if out.len() as u64 > MAX_WHOLE_FEED_BYTES {
+        return Err(ImportFailure::Feed(format!(
+            "it unpacks to more than {} MiB, more than mamori reads of this kind of feed; split it",
+            MAX_WHOLE_FEED_BYTES >> 20
+        )));
+    }
     Ok(out)
 }
 

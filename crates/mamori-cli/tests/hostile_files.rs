@@ -1,4 +1,4 @@
-//! Hostile spreadsheets: small files that would cost a careless reader gigabytes are refused
+//! Hostile spreadsheets and feed files: small files that would cost a careless reader gigabytes are refused
 //! while they are read — naming the file, the cell or part, and the limit — with exit code 1
 //! and the ledger unchanged. The files come from `tests/hostile` (also written by
 //! `cargo run --example hostile` for the peak-memory figures in docs/BENCHMARKS.md).
@@ -109,4 +109,34 @@ fn a_file_past_the_limit_or_without_end_is_not_read() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn feed_files_with_endless_text_or_attributes_are_refused_by_name() {
+    let env = seeded();
+    for (name, bytes, says) in [
+        (
+            "nvd-text.json.gz",
+            hostile::nvd_long_description(8 << 20),
+            "record 1: JSON error at line 1",
+        ),
+        (
+            "jvn-attrs.xml",
+            hostile::jvn_many_attributes(100_000),
+            "more than 64 attributes",
+        ),
+    ] {
+        let f = env.path(name);
+        std::fs::write(&f, bytes).unwrap();
+        let r = env.run(&["--lang", "en", "feeds", "import", f.to_str().unwrap()]);
+        assert_eq!(r.code, 1, "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(name) && r.stderr.contains(says),
+            "{name}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("nothing changed"), "{}", r.stderr);
+    }
+    let r = env.run(&["--json", "vuln", "show", "CVE-2099-0001"]);
+    assert_eq!(r.code, 1, "nothing was stored: {}", r.stdout);
 }

@@ -244,6 +244,7 @@ fn status_of(key: &str) -> Option<ProductStatus> {
 
 /// Parses one CSAF 2.0 document.
 pub fn parse_csaf(bytes: &[u8]) -> Result<CsafFile, FeedError> {
+    crate::limits::check_json_text(bytes)?;
     let raw: Raw =
         serde_json::from_slice(bytes).map_err(|e| FeedError::from_json(&e, None, None))?;
     let doc = raw.document;

@@ -36,6 +36,14 @@ pub enum FeedError {
     /// Reading the input failed.
     #[error("read error: {0}")]
     Io(String),
+    /// A text field longer than [`crate::limits::MAX_TEXT_BYTES`].
+    #[error("a text field on line {line} is longer than {limit} bytes")]
+    TextTooLong {
+        /// 1-based line where the field is.
+        line: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
 }
 
 impl FeedError {

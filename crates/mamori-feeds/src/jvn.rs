@@ -478,6 +478,7 @@ pub fn parse_jvn_json(
     struct Cwe {
         id: Option<String>,
     }
+    crate::limits::check_json_text(bytes)?;
     let raw: Raw =
         serde_json::from_slice(bytes).map_err(|e| FeedError::from_json(&e, None, None))?;
     let lang = raw.feed.lang.unwrap_or_else(|| "ja".into());

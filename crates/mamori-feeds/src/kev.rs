@@ -189,6 +189,7 @@ pub fn parse_kev_csv(bytes: &[u8]) -> Result<KevCatalog, FeedError> {
 
 /// Parses a KEV catalogue.
 pub fn parse_kev(bytes: &[u8]) -> Result<KevCatalog, FeedError> {
+    crate::limits::check_json_text(bytes)?;
     let raw: RawCatalog =
         serde_json::from_slice(bytes).map_err(|e| FeedError::from_json(&e, None, None))?;
     let list = raw.vulnerabilities.ok_or_else(|| FeedError::Format {

@@ -27,6 +27,7 @@ pub mod epss;
 mod error;
 pub mod jvn;
 pub mod kev;
+pub mod limits;
 pub mod nmap;
 pub mod nvd;
 pub mod rss;

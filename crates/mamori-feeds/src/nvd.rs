@@ -52,8 +52,11 @@ pub fn read_nvd<R: Read>(
     reader: R,
     sink: &mut dyn FnMut(Vulnerability),
 ) -> Result<NvdSummary, FeedError> {
-    let mut de =
-        serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+    // A text field past its limit stops the read before the parser has buffered it.
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(
+        1 << 16,
+        crate::limits::JsonTextGuard::new(reader),
+    ));
     let mut state = State {
         sink,
         summary: NvdSummary::default(),
@@ -88,7 +91,17 @@ pub fn parse_nvd(
 
 fn json_error(e: serde_json::Error, state: &State<'_>) -> FeedError {
     if e.is_io() {
-        return FeedError::Io(e.to_string());
+        let text = e.to_string();
+        return match crate::limits::text_too_long(e) {
+            Some(t) => FeedError::Json {
+                record: state.in_records.then_some(state.index),
+                last_id: state.last_id.clone(),
+                line: t.line,
+                column: 0,
+                message: format!("a text field longer than {} bytes", t.limit),
+            },
+            None => FeedError::Io(text),
+        };
     }
     FeedError::from_json(
         &e,

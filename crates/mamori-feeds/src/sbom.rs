@@ -202,6 +202,7 @@ fn walk_cdx(c: CdxComponent, place: String, out: &mut Sbom) {
 }
 
 fn parse_json(bytes: &[u8]) -> Result<Sbom, FeedError> {
+    crate::limits::check_json_text(bytes)?;
     let top: JsonTop =
         serde_json::from_slice(bytes).map_err(|e| FeedError::from_json(&e, None, None))?;
     let mut out = Sbom {

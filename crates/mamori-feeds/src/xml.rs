@@ -161,6 +161,9 @@ impl<'a> Pull<'a> {
     }
 }
 
+/// The most attributes one element may carry.
+const MAX_ATTRIBUTES: usize = 64;
+
 /// Attributes of an element. Unquoted values (`retCd= 0`) are accepted: MyJVN's own
 /// published example `dataFeed_jvndb_rss_hnd.xml` has one in its status element. Only the
 /// attribute syntax is relaxed; element structure stays strict.
@@ -169,8 +172,27 @@ fn attrs(
     pos: u64,
 ) -> Result<Vec<(String, String)>, FeedError> {
     let mut out = Vec::new();
-    for a in s.html_attributes() {
+    // quick-xml's duplicate check compares every attribute with every other (100,000
+    // attributes: seconds of CPU); no feed element has more than a handful, so past
+    // MAX_ATTRIBUTES the element is refused, and duplicates are checked by name here.
+    let mut seen = std::collections::HashSet::new();
+    for a in s.html_attributes().with_checks(false) {
         let a = a.map_err(|e| err(pos, e.to_string()))?;
+        if out.len() == MAX_ATTRIBUTES {
+            return Err(err(
+                pos,
+                format!("an element with more than {MAX_ATTRIBUTES} attributes"),
+            ));
+        }
+        if !seen.insert(a.key.as_ref().to_vec()) {
+            return Err(err(
+                pos,
+                format!(
+                    "attribute {} is given twice",
+                    String::from_utf8_lossy(a.key.as_ref())
+                ),
+            ));
+        }
         let value = a
             .unescape_value()
             .map_err(|e| err(pos, e.to_string()))?

@@ -319,6 +319,36 @@ async fn hostile_workbooks_uploaded_fail_their_job_and_the_server_answers_on() {
         assert_eq!(get(&site.router, "/", &op).await.status, StatusCode::OK);
         assert_eq!(ledger_ids(&site.data), before);
     }
+    // Feed files: an NVD record with an 8 MiB description (gzip'd), a JVN element with
+    // 100,000 attributes. Each is refused by name, and nothing is stored.
+    let csrf = hidden_csrf(&get(&site.router, "/feeds", &op).await.body);
+    for (name, bytes, says) in [
+        (
+            "nvd.json.gz",
+            hostile::nvd_long_description(8 << 20),
+            "longer than 1048576 bytes",
+        ),
+        (
+            "jvn.xml",
+            hostile::jvn_many_attributes(100_000),
+            "more than 64 attributes",
+        ),
+    ] {
+        let r = upload_to(&site.router, "/feeds/import", &op, &csrf, &[(name, &bytes)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let page = finished(&site.router, &op, location(&r)).await;
+        assert!(
+            page.body.contains(name) && page.body.contains(says),
+            "{name}: {}",
+            page.body
+        );
+        assert_eq!(get(&site.router, "/", &op).await.status, StatusCode::OK);
+    }
+    let mut app = App::login(&site.data, "sato", PW).unwrap();
+    assert!(matches!(
+        app.lookup_vulnerability("CVE-2099-0001").unwrap(),
+        mamori_app::vulns::Lookup::Missing
+    ));
 }
 
 fn mamori_web_max_upload() -> usize {
