@@ -124,7 +124,15 @@ impl State<'_> {
         let index = self.index;
         self.index += 1;
         match converted {
-            Ok(v) => {
+            Ok((v, notes)) => {
+                for message in notes {
+                    self.summary.warnings.push(Warning {
+                        record: index,
+                        id: Some(v.id.clone()),
+                        message,
+                        skipped: false,
+                    });
+                }
                 if !self.seen.insert(v.id.clone()) {
                     self.summary.warnings.push(Warning {
                         record: index,
@@ -354,7 +362,8 @@ struct RawMatch {
     version_end_excluding: Option<String>,
 }
 
-type Converted = Result<Vulnerability, Skip>;
+/// A record and its notes (criteria or configurations left out), or why it is skipped.
+type Converted = Result<(Vulnerability, Vec<String>), Skip>;
 
 fn operator(text: Option<&str>, id: &str) -> Result<Operator, Skip> {
     match text.map(str::trim) {
@@ -382,6 +391,41 @@ fn convert_match(raw: RawMatch, id: &str) -> Result<CpeMatch, Skip> {
         version_end_excluding: raw.version_end_excluding,
         match_criteria_id: raw.match_criteria_id,
     })
+}
+
+/// A node's criteria. One that does not parse is left out of a plain OR node, with a note
+/// (the others still apply: fewer matches, never a wrong one); in an AND or negated node,
+/// leaving it out would change what the node means, so the node — and its configuration —
+/// is unusable (`Err` with the note).
+fn node_matches(
+    raw: Vec<RawMatch>,
+    op: Operator,
+    negate: bool,
+    id: &str,
+    notes: &mut Vec<String>,
+) -> Result<Vec<CpeMatch>, String> {
+    let mut good = Vec::with_capacity(raw.len());
+    let mut bad = Vec::new();
+    for m in raw {
+        match convert_match(m, id) {
+            Ok(m) => good.push(m),
+            Err((_, why)) => bad.push(why),
+        }
+    }
+    if bad.is_empty() {
+        return Ok(good);
+    }
+    if op == Operator::Or && !negate && !good.is_empty() {
+        notes.extend(
+            bad.into_iter()
+                .map(|why| format!("{why}: this criterion is left out")),
+        );
+        return Ok(good);
+    }
+    Err(format!(
+        "{}: its configuration is left out (the rest of the record is kept)",
+        bad.join("; ")
+    ))
 }
 
 /// Why a record is skipped: its id (when it has one) and the reason.
@@ -477,19 +521,22 @@ fn convert_20(raw: RawCve20) -> Converted {
             })
         })
         .collect();
-    for c in raw.configurations {
+    let mut notes = Vec::new();
+    'config: for c in raw.configurations {
         let mut nodes = Vec::with_capacity(c.nodes.len());
         for n in c.nodes {
-            let matches = n
-                .cpe_match
-                .into_iter()
-                .map(|m| convert_match(m, &id))
-                .collect::<Result<Vec<_>, _>>()?;
-            nodes.push(Node {
-                operator: operator(n.operator.as_deref(), &id)?,
-                negate: n.negate,
-                matches,
-            });
+            let op = operator(n.operator.as_deref(), &id)?;
+            match node_matches(n.cpe_match, op, n.negate, &id, &mut notes) {
+                Ok(matches) => nodes.push(Node {
+                    operator: op,
+                    negate: n.negate,
+                    matches,
+                }),
+                Err(note) => {
+                    notes.push(note);
+                    continue 'config;
+                }
+            }
         }
         v.configurations.push(Configuration {
             operator: operator(c.operator.as_deref(), &id)?,
@@ -497,7 +544,7 @@ fn convert_20(raw: RawCve20) -> Converted {
             nodes,
         });
     }
-    Ok(v)
+    Ok((v, notes))
 }
 
 // ---- NVD 1.1 ----
@@ -591,16 +638,19 @@ struct RawBaseMetric11 {
     severity: Option<String>,
 }
 
-fn convert_node_11(n: RawNode11, id: &str) -> Result<Node, Skip> {
-    let matches = n
-        .cpe_match
-        .into_iter()
-        .map(|m| convert_match(m, id))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Node {
-        operator: operator(n.operator.as_deref(), id)?,
-        negate: n.negate,
-        matches,
+/// A 1.1 node: `Ok(None)` when a criterion makes it unusable (noted).
+fn convert_node_11(n: RawNode11, id: &str, notes: &mut Vec<String>) -> Result<Option<Node>, Skip> {
+    let op = operator(n.operator.as_deref(), id)?;
+    Ok(match node_matches(n.cpe_match, op, n.negate, id, notes) {
+        Ok(matches) => Some(Node {
+            operator: op,
+            negate: n.negate,
+            matches,
+        }),
+        Err(note) => {
+            notes.push(note);
+            None
+        }
     })
 }
 
@@ -672,13 +722,16 @@ fn convert_11(raw: RawItem11) -> Converted {
         .collect();
     // 1.1 → 2.0 (as NVD did): a top-level node is a configuration of one node; an AND
     // node with children is a configuration whose nodes are the children.
-    for node in raw.configurations.map(|c| c.nodes).unwrap_or_default() {
+    let mut notes = Vec::new();
+    'config: for node in raw.configurations.map(|c| c.nodes).unwrap_or_default() {
         if node.children.is_empty() {
-            v.configurations.push(Configuration {
-                operator: Operator::Or,
-                negate: false,
-                nodes: vec![convert_node_11(node, &id)?],
-            });
+            if let Some(node) = convert_node_11(node, &id, &mut notes)? {
+                v.configurations.push(Configuration {
+                    operator: Operator::Or,
+                    negate: false,
+                    nodes: vec![node],
+                });
+            }
         } else {
             let op = operator(node.operator.as_deref(), &id)?;
             let negate = node.negate;
@@ -690,7 +743,10 @@ fn convert_11(raw: RawItem11) -> Converted {
                         "configuration nested more than two levels deep".into(),
                     ));
                 }
-                nodes.push(convert_node_11(child, &id)?);
+                match convert_node_11(child, &id, &mut notes)? {
+                    Some(node) => nodes.push(node),
+                    None => continue 'config,
+                }
             }
             v.configurations.push(Configuration {
                 operator: op,
@@ -699,7 +755,7 @@ fn convert_11(raw: RawItem11) -> Converted {
             });
         }
     }
-    Ok(v)
+    Ok((v, notes))
 }
 
 #[cfg(test)]
@@ -821,14 +877,51 @@ mod tests {
     }
 
     #[test]
-    fn bad_cpes_skip_the_record_and_other_formats_are_refused() {
-        let (out, r) = read(
-            r#"{"vulnerabilities":[{"cve":{"id":"CVE-1","configurations":[{"nodes":[{"cpeMatch":[{"vulnerable":true,"criteria":"fortios 6.0.4"}]}]}]}},{"cve":{"id":"CVE-2"}},{"cve":{"id":"CVE-2"}}]}"#,
+    fn a_bad_criterion_is_left_out_not_its_record_and_other_formats_are_refused() {
+        // CVE-1: the bad criterion alone in its node: that configuration goes, the record
+        // stays. CVE-3: beside a good one in an OR node: only it goes. CVE-4: in an AND
+        // configuration's node: the configuration goes (leaving it out would change the AND).
+        let good =
+            r#"{"vulnerable":true,"criteria":"cpe:2.3:o:fortinet:fortios:6.0.4:*:*:*:*:*:*:*"}"#;
+        let bad = r#"{"vulnerable":true,"criteria":"fortios 6.0.4"}"#;
+        let text = format!(
+            r#"{{"vulnerabilities":[
+            {{"cve":{{"id":"CVE-1","configurations":[{{"nodes":[{{"cpeMatch":[{bad}]}}]}},{{"nodes":[{{"cpeMatch":[{good}]}}]}}]}}}},
+            {{"cve":{{"id":"CVE-2"}}}},{{"cve":{{"id":"CVE-2"}}}},
+            {{"cve":{{"id":"CVE-3","configurations":[{{"nodes":[{{"operator":"OR","cpeMatch":[{good},{bad}]}}]}}]}}}},
+            {{"cve":{{"id":"CVE-4","configurations":[{{"operator":"AND","nodes":[{{"cpeMatch":[{good}]}},{{"operator":"AND","cpeMatch":[{good},{bad}]}}]}}]}}}}]}}"#
         );
+        let (out, r) = read(&text);
         let s = r.unwrap();
-        assert_eq!(out.len(), 2);
-        assert!(s.warnings[0].skipped && s.warnings[0].message.contains("CPE"));
-        assert!(!s.warnings[1].skipped && s.warnings[1].message.contains("duplicate"));
+        assert_eq!(out.len(), 5, "no record is skipped");
+        assert!(s.warnings.iter().all(|w| !w.skipped));
+        let cfgs = |id: &str| {
+            out.iter()
+                .find(|v| v.id == id)
+                .unwrap()
+                .configurations
+                .clone()
+        };
+        assert_eq!(cfgs("CVE-1").len(), 1);
+        assert_eq!(cfgs("CVE-3")[0].nodes[0].matches.len(), 1);
+        assert!(cfgs("CVE-4").is_empty());
+        let notes: Vec<_> = s
+            .warnings
+            .iter()
+            .map(|w| (w.id.clone().unwrap(), w.message.clone()))
+            .collect();
+        assert!(notes.iter().any(|(id, m)| id == "CVE-1"
+            && m.contains("\"fortios 6.0.4\"")
+            && m.contains("configuration is left out")));
+        assert!(notes
+            .iter()
+            .any(|(id, m)| id == "CVE-3" && m.contains("criterion is left out")));
+        assert!(notes
+            .iter()
+            .any(|(id, m)| id == "CVE-4" && m.contains("configuration is left out")));
+        assert!(notes
+            .iter()
+            .any(|(id, m)| id == "CVE-2" && m.contains("duplicate")));
         let (_, r) = read(r#"{"title":"CISA Catalog","vulnerabilities":"#);
         assert!(matches!(r, Err(FeedError::Json { .. })));
         let (_, r) = read(r#"{"title":"something else"}"#);
