@@ -203,8 +203,13 @@ fn walk_cdx(c: CdxComponent, place: String, out: &mut Sbom) {
 
 fn parse_json(bytes: &[u8]) -> Result<Sbom, FeedError> {
     crate::limits::check_json_text(bytes)?;
-    let top: JsonTop =
-        serde_json::from_slice(bytes).map_err(|e| FeedError::from_json(&e, None, None))?;
+    let top: JsonTop = serde_json::from_slice(bytes).map_err(|e| {
+        let mut err = FeedError::from_json(&e, None, None);
+        if let (FeedError::Json { message, .. }, Some(place)) = (&mut err, bad_component(bytes)) {
+            *message = format!("{place}: {message}");
+        }
+        err
+    })?;
     let mut out = Sbom {
         encoding: "json",
         ..Sbom::default()
@@ -267,6 +272,39 @@ fn parse_json(bytes: &[u8]) -> Result<Sbom, FeedError> {
         expected: "an SBOM (CycloneDX JSON/XML or SPDX JSON/tag-value)",
         detail: "JSON without \"bomFormat\": \"CycloneDX\" or \"spdxVersion\"".into(),
     })
+}
+
+/// The first CycloneDX component that does not read, by its JSON path and bom-ref
+/// (`components[3].components[1] (bom-ref "pkg:npm/x")`): for the message of a file that
+/// fails, so that a person can find the component. `None` when no component is at fault.
+fn bad_component(bytes: &[u8]) -> Option<String> {
+    fn walk(list: &[serde_json::Value], place: &str) -> Option<String> {
+        for (i, c) in list.iter().enumerate() {
+            let here = format!("{place}[{i}]");
+            let children = c.get("components").and_then(|v| v.as_array());
+            if let Some(found) = children.and_then(|l| walk(l, &format!("{here}.components"))) {
+                return Some(found);
+            }
+            let mut alone = c.clone();
+            if let Some(o) = alone.as_object_mut() {
+                o.remove("components");
+            }
+            if serde_json::from_value::<CdxComponent>(alone).is_err() {
+                return Some(match c.get("bom-ref").and_then(|r| r.as_str()) {
+                    Some(r) => format!("{here} (bom-ref {r:?})"),
+                    None => here,
+                });
+            }
+        }
+        None
+    }
+    let doc: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if let Some(c) = doc.pointer("/metadata/component") {
+        if let Some(found) = walk(std::slice::from_ref(c), "metadata.component") {
+            return Some(found.replacen("metadata.component[0]", "metadata.component", 1));
+        }
+    }
+    walk(doc.get("components")?.as_array()?, "components")
 }
 
 fn apply_spdx_ref(c: &mut SbomComponent, kind: Option<&str>, locator: Option<String>) {
@@ -472,6 +510,23 @@ fn parse_cyclonedx_xml(bytes: &[u8]) -> Result<Sbom, FeedError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_malformed_component_is_named_by_path_and_bom_ref() {
+        let cdx = br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[
+            {"name":"openssl","version":"1.1.1k"},
+            {"name":"viewer","components":[{"name":"zlib","version":"1.2.11"},
+              {"bom-ref":"pkg:npm/left-pad@1","name":"left-pad","version":7}]}]}"#;
+        let e = parse_sbom(cdx).unwrap_err().to_string();
+        assert!(
+            e.contains(r#"components[1].components[1] (bom-ref "pkg:npm/left-pad@1")"#)
+                && e.contains("line 4"),
+            "{e}"
+        );
+        let cdx = br#"{"bomFormat":"CycloneDX","metadata":{"component":{"name":["x"]}}}"#;
+        let e = parse_sbom(cdx).unwrap_err().to_string();
+        assert!(e.contains("metadata.component: "), "{e}");
+    }
 
     #[test]
     fn the_four_encodings() {
