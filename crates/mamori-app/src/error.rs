@@ -127,13 +127,16 @@ impl AppError {
     /// Whether the user can fix this (exit code 1) rather than it being our fault (2).
     pub fn is_user_error(&self) -> bool {
         match self {
-            AppError::Store(e) => matches!(
-                e,
-                StoreError::NotFound(_)
-                    | StoreError::AlreadyExists(_)
-                    | StoreError::NewerSchema { .. }
-                    | StoreError::Duplicate(_)
-            ),
+            AppError::Store(e) => {
+                e.is_busy()
+                    || matches!(
+                        e,
+                        StoreError::NotFound(_)
+                            | StoreError::AlreadyExists(_)
+                            | StoreError::NewerSchema { .. }
+                            | StoreError::Duplicate(_)
+                    )
+            }
             AppError::Io { source, .. } => matches!(
                 source.kind(),
                 std::io::ErrorKind::NotFound
@@ -224,6 +227,18 @@ impl AppError {
             (AppError::Store(StoreError::NewerSchema { found, supported }), Lang::En) => format!(
                 "this store was written by a newer mamori (schema {found}; this build supports up to {supported}); upgrade mamori"
             ),
+            (AppError::Store(StoreError::Busy { waited_secs, writer }), Lang::Ja) => format!(
+                "別の処理がデータを書き込み中です{}。{waited_secs} 秒待ちましたが終わりませんでした。終わってから、もう一度実行してください",
+                writer.as_ref().map(|w| format!(" ({})", crate::writer_label(w, Lang::Ja))).unwrap_or_default()
+            ),
+            (AppError::Store(StoreError::Busy { waited_secs, writer }), Lang::En) => format!(
+                "another task is writing to the store{}; it did not finish in the {waited_secs} s waited; run this again when it has",
+                writer.as_ref().map(|w| format!(" ({})", crate::writer_label(w, Lang::En))).unwrap_or_default()
+            ),
+            (AppError::Store(e), Lang::Ja) if e.is_busy() => "別の処理がデータを書き込み中です。終わってから、もう一度実行してください".into(),
+            (AppError::Store(e), Lang::En) if e.is_busy() => "another task is writing to the store; run this again when it has finished".into(),
+            (AppError::Store(StoreError::Db(e)), Lang::Ja) => format!("データベースのエラー: {e}"),
+            (AppError::Store(StoreError::Db(e)), Lang::En) => format!("database error: {e}"),
             (AppError::Store(e), Lang::Ja) => format!("データベースのエラー: {e}"),
             (AppError::Store(e), Lang::En) => format!("database error: {e}"),
             (AppError::Internal(e), Lang::Ja) => format!("内部エラー: {e}"),

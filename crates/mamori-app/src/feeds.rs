@@ -413,7 +413,12 @@ impl App {
         };
         report.kind = Some(kind.source());
         let actor = self.actor.clone();
+        let mut note = self.announce(
+            &format!("脆弱性情報の取り込み ({origin})"),
+            &format!("feed import of {origin}"),
+        );
         let mut tx = self.store.begin()?;
+        note.post();
         let outcome = match kind {
             FeedKind::Nvd => {
                 import_nvd(tx.as_mut(), origin, &mut reader, &mut report, &|records| {

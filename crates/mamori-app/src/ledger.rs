@@ -342,7 +342,12 @@ impl App {
             .as_ref()
             .ok_or_else(|| AppError::Internal("header missing".into()))?;
         let actor = self.actor.clone();
+        let mut note = self.announce(
+            &format!("台帳の取り込み ({label})"),
+            &format!("ledger import of {label}"),
+        );
         let mut tx = self.store.begin()?;
+        note.post();
         let existing: HashMap<String, StoredAsset> = tx
             .assets(&AssetFilter::default())?
             .into_iter()

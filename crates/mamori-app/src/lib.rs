@@ -70,6 +70,17 @@ pub struct App {
     vendor: Option<String>,
 }
 
+/// What a long writer announced ([`mamori_store::Store::current_writer`]), in `lang`:
+/// "ledger import of 台帳.xlsx (os:sato)".
+pub fn writer_label(note: &str, lang: mamori_core::Lang) -> String {
+    let mut parts = note.split('\t');
+    let (ja, en, actor) = (parts.next(), parts.next(), parts.next());
+    match (ja, en, actor) {
+        (Some(ja), Some(en), Some(actor)) => format!("{} ({actor})", lang.pick(ja, en)),
+        _ => note.to_string(),
+    }
+}
+
 /// The roles of the local session: the operating-system user who owns the data directory
 /// (and so could read the database anyway) acts as its administrator, as one person does
 /// in a small clinic. Named users (`App::login`) have the roles given to them.
@@ -113,6 +124,19 @@ impl App {
     /// replaying a day (review dates expire against it).
     pub fn set_today(&mut self, today: chrono::NaiveDate) {
         self.today = Some(today);
+    }
+
+    /// Sets how long a write waits for another writer and what it says meanwhile (the
+    /// command line waits long and says so; the web answers 503 after a short wait).
+    pub fn set_write_wait(&mut self, wait: mamori_store::WriteWait) {
+        self.store.set_write_wait(wait);
+    }
+
+    /// A note telling writers that wait what this long write is ([`writer_label`] reads
+    /// it back); post it once the transaction has begun.
+    pub(crate) fn announce(&self, ja: &str, en: &str) -> mamori_store::WriterNote {
+        self.store
+            .announce_writer(&format!("{ja}\t{en}\t{}", self.actor))
     }
 
     /// The acting user's roles.

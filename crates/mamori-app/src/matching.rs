@@ -654,7 +654,9 @@ impl App {
         let watermark_at = Utc::now();
         let today = self.today();
         let actor = self.actor.clone();
+        let mut note = self.announce("照合 (mamori match)", "matching (mamori match)");
         let mut tx = self.store.begin()?;
+        note.post();
         let watermark: Option<DateTime<Utc>> = match mode {
             MatchMode::Full => None,
             MatchMode::Incremental => tx

@@ -169,6 +169,29 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
 
 pub(crate) fn open(ctx: &Ctx) -> Result<App> {
     let mut app = open_session(ctx)?;
+    // A write waits its turn behind another (an import, a match) and says what it waits
+    // for: up to MAMORI_WRITE_WAIT seconds, 30 minutes by default.
+    let max = std::env::var("MAMORI_WRITE_WAIT")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(30 * 60);
+    let lang = ctx.lang;
+    app.set_write_wait(mamori_store::WriteWait {
+        max: std::time::Duration::from_secs(max),
+        notice: Some(Box::new(move |writer: Option<&str>| {
+            let what = writer.map_or_else(
+                || lang.pick("別の mamori", "another mamori").to_string(),
+                |w| mamori_app::writer_label(w, lang),
+            );
+            eprintln!(
+                "{}",
+                lang.pick(
+                    &format!("待機中: {what} が書き込みを終えるのを待っています (最長 {max} 秒)…"),
+                    &format!("waiting: {what} is writing to the store; this waits its turn (up to {max} s)…"),
+                )
+            );
+        })),
+    });
     // The clock of `MAMORI_NOW` (`YYYY-MM-DD HH:MM`, the hospital's local time) when set: for
     // tests and for replaying a day (operating hours, approval windows).
     if let Ok(now) = std::env::var("MAMORI_NOW") {

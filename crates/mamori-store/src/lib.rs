@@ -56,6 +56,89 @@ pub enum StoreError {
     /// A file-system error.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// Another writer held the store for longer than this one would wait.
+    #[error("another writer held the store for {waited_secs} s{}", writer_suffix(.writer))]
+    Busy {
+        /// How long this writer waited.
+        waited_secs: u64,
+        /// What the other writer announced it was doing ([`Store::announce_writer`]).
+        writer: Option<String>,
+    },
+}
+
+/// A writer note's announcement, if the process that wrote it is still running.
+fn read_writer_note(path: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let (pid, what) = text.split_once('\n')?;
+    let alive = std::path::Path::new("/proc").join(pid.trim()).exists()
+        || !std::path::Path::new("/proc/self").exists();
+    alive.then(|| what.trim().to_string())
+}
+
+fn writer_suffix(writer: &Option<String>) -> String {
+    writer
+        .as_ref()
+        .map(|w| format!(" ({w})"))
+        .unwrap_or_default()
+}
+
+impl StoreError {
+    /// Whether the database engine said another connection holds the lock.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Busy { .. } => true,
+            StoreError::Db(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// Told, once, that a writer waits, with what the other writer announced.
+pub type WaitNotice = Box<dyn Fn(Option<&str>) + Send>;
+
+/// How long a writer waits for another to finish, and what it is told while it waits.
+pub struct WriteWait {
+    /// The longest wait before [`StoreError::Busy`].
+    pub max: std::time::Duration,
+    /// Called once when a writer starts waiting, with what the other writer announced.
+    pub notice: Option<WaitNotice>,
+}
+
+impl Default for WriteWait {
+    /// Ten seconds, silently (SQLite's own wait before this existed).
+    fn default() -> Self {
+        WriteWait {
+            max: std::time::Duration::from_secs(10),
+            notice: None,
+        }
+    }
+}
+
+/// Tells waiting writers what holds the store: a note beside the database, written by
+/// [`WriterNote::post`] once the write lock is held, and removed on drop.
+pub struct WriterNote {
+    path: std::path::PathBuf,
+    text: String,
+    posted: bool,
+}
+
+impl WriterNote {
+    /// Writes the note (call it once the transaction has begun, so that a writer that waits
+    /// never replaces the note of the one it waits for).
+    pub fn post(&mut self) {
+        self.posted = std::fs::write(&self.path, &self.text).is_ok();
+    }
+}
+
+impl Drop for WriterNote {
+    fn drop(&mut self) {
+        if self.posted {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// Shorthand for store results.
@@ -1291,6 +1374,9 @@ impl Finding {
 /// An open store.
 pub struct Store {
     backend: Backend,
+    /// The database file (its writer note sits beside it).
+    path: std::path::PathBuf,
+    wait: WriteWait,
 }
 
 enum Backend {
@@ -1302,6 +1388,8 @@ impl Store {
     pub fn create_sqlite(path: &std::path::Path) -> Result<Store> {
         Ok(Store {
             backend: Backend::Sqlite(sqlite::SqliteStore::create(path)?),
+            path: path.to_path_buf(),
+            wait: WriteWait::default(),
         })
     }
 
@@ -1309,13 +1397,58 @@ impl Store {
     pub fn open_sqlite(path: &std::path::Path) -> Result<Store> {
         Ok(Store {
             backend: Backend::Sqlite(sqlite::SqliteStore::open(path)?),
+            path: path.to_path_buf(),
+            wait: WriteWait::default(),
         })
     }
 
-    /// Starts a write transaction.
+    /// Sets how long [`Store::begin`] waits for another writer, and what it says meanwhile.
+    pub fn set_write_wait(&mut self, wait: WriteWait) {
+        self.wait = wait;
+    }
+
+    /// A note announcing a long write (`what`, e.g. "ledger import of 台帳.xlsx by
+    /// os:sato") to the writers that will wait for it; see [`WriterNote::post`].
+    pub fn announce_writer(&self, what: &str) -> WriterNote {
+        WriterNote {
+            path: self.writer_note_path(),
+            text: format!("{}\n{what}", std::process::id()),
+            posted: false,
+        }
+    }
+
+    /// What the current long writer announced, if its process is still running.
+    pub fn current_writer(&self) -> Option<String> {
+        read_writer_note(&self.writer_note_path())
+    }
+
+    fn writer_note_path(&self) -> std::path::PathBuf {
+        let mut name = self.path.file_name().unwrap_or_default().to_os_string();
+        name.push(".writer");
+        self.path.with_file_name(name)
+    }
+
+    /// Starts a write transaction. While another writer holds the store this waits —
+    /// telling [`WriteWait::notice`] once what it waits for — up to [`WriteWait::max`],
+    /// then fails with [`StoreError::Busy`] (never with the engine's lock error).
     pub fn begin(&mut self) -> Result<Box<dyn Tx + '_>> {
-        match &mut self.backend {
-            Backend::Sqlite(s) => Ok(Box::new(s.begin()?)),
+        let note = self.writer_note_path();
+        let max = self.wait.max;
+        let started = std::time::Instant::now();
+        let Backend::Sqlite(s) = &mut self.backend;
+        if s.write_lock_taken()? {
+            if let Some(notice) = &self.wait.notice {
+                notice(read_writer_note(&note).as_deref());
+            }
+        }
+        s.set_busy_timeout(max)?;
+        match s.begin() {
+            Ok(tx) => Ok(Box::new(tx)),
+            Err(e) if e.is_busy() => Err(StoreError::Busy {
+                waited_secs: started.elapsed().as_secs(),
+                writer: read_writer_note(&note),
+            }),
+            Err(e) => Err(e),
         }
     }
 

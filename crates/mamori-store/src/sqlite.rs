@@ -289,6 +289,28 @@ impl SqliteStore {
         self.begin_with(rusqlite::TransactionBehavior::Immediate)
     }
 
+    /// Whether another connection holds the write lock now (a `BEGIN IMMEDIATE` that does
+    /// not wait, rolled back at once).
+    pub(crate) fn write_lock_taken(&mut self) -> Result<bool> {
+        self.conn.busy_timeout(std::time::Duration::ZERO)?;
+        match self.conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK") {
+            Ok(()) => Ok(false),
+            Err(e) => {
+                let e = StoreError::Db(e);
+                if e.is_busy() {
+                    Ok(true)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// How long a statement waits for another connection's lock.
+    pub(crate) fn set_busy_timeout(&mut self, wait: std::time::Duration) -> Result<()> {
+        Ok(self.conn.busy_timeout(wait)?)
+    }
+
     /// Starts a read transaction: a consistent snapshot that takes no write lock (WAL
     /// lets readers run beside a writer).
     pub fn begin_read(&mut self) -> Result<SqliteTx<'_>> {

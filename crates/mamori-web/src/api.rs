@@ -208,6 +208,7 @@ fn app_error(lang: Lang, e: &AppError) -> Response {
         AppError::AssetNotFound(_) | AppError::FindingNotFound(_) | AppError::UserNotFound(_) => {
             StatusCode::NOT_FOUND
         }
+        AppError::Store(s) if s.is_busy() => return crate::busy(lang, e, true),
         e if e.is_user_error() => StatusCode::BAD_REQUEST,
         e => {
             eprintln!("mamori serve: internal error: {e}");

@@ -379,6 +379,7 @@ pub(crate) fn app_error(lang: Lang, e: &AppError) -> Response {
         AppError::AssetNotFound(_) | AppError::FindingNotFound(_) | AppError::UserNotFound(_) => {
             StatusCode::NOT_FOUND
         }
+        AppError::Store(s) if s.is_busy() => return busy(lang, e, false),
         e if e.is_user_error() => StatusCode::BAD_REQUEST,
         e => {
             eprintln!("mamori serve: internal error: {e}");
@@ -386,6 +387,28 @@ pub(crate) fn app_error(lang: Lang, e: &AppError) -> Response {
         }
     };
     error_page(lang, status, Some(e.message(lang)))
+}
+
+/// Seconds a client is asked to wait before trying a write again ([`busy`]).
+pub(crate) const RETRY_AFTER_SECS: u64 = 5;
+
+/// Another writer held the store longer than a request waits: 503 with `Retry-After`
+/// (for the API, a JSON error; for a page, the error page).
+pub(crate) fn busy(lang: Lang, e: &AppError, api: bool) -> Response {
+    let mut r = if api {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": 503, "message": e.message(lang) })),
+        )
+            .into_response()
+    } else {
+        error_page(lang, StatusCode::SERVICE_UNAVAILABLE, Some(e.message(lang)))
+    };
+    r.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(RETRY_AFTER_SECS),
+    );
+    r
 }
 
 pub(crate) fn error_page(lang: Lang, status: StatusCode, message: Option<String>) -> Response {

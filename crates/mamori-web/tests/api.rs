@@ -526,3 +526,60 @@ async fn devices_are_added_and_edited_and_vendors_answer_their_inquiries() {
     .await;
     assert_eq!((s, v), (StatusCode::OK, serde_json::json!([])));
 }
+
+/// While another connection holds the store's write lock for longer than a request waits
+/// (ten seconds), a write through the API answers 503 with `Retry-After` — never 500 — and
+/// reads still answer; once the lock is free the same write succeeds.
+#[tokio::test]
+async fn a_write_behind_a_long_lock_is_503_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, mut admin) = common::store(dir.path());
+    let (_, token) = admin.create_api_token("sato", "monitoring").unwrap();
+    admin
+        .add_asset("PC-1", &[("機器名".into(), "受付".into())])
+        .unwrap();
+    let router = router(WebState::new(data.clone(), false));
+    // The token's first use records it (a write): before the lock is taken.
+    let (s, _) = call(&router, "GET", "/api/v1/devices", Some(&token), None).await;
+    assert_eq!(s, StatusCode::OK);
+
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let db = data.join("mamori.db");
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked.send(()).unwrap();
+        let _ = released.recv_timeout(std::time::Duration::from_secs(60));
+        conn.execute_batch("ROLLBACK").unwrap();
+    });
+    is_locked.recv().unwrap();
+    let patch = || {
+        Request::builder()
+            .method("PATCH")
+            .uri("/api/v1/devices/PC-1")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"values": {"部署": "医事課"}}"#))
+            .unwrap()
+    };
+    let r = router.clone().oneshot(patch()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers()[header::RETRY_AFTER], "5");
+    let body = r.into_body().collect().await.unwrap().to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("another task is writing"),
+        "{v}"
+    );
+    // Reading is not held up by a writer.
+    let (s, _) = call(&router, "GET", "/api/v1/devices/PC-1", Some(&token), None).await;
+    assert_eq!(s, StatusCode::OK);
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    let r = router.clone().oneshot(patch()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
