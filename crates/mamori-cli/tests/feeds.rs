@@ -172,8 +172,9 @@ fn a_broken_file_changes_nothing_and_names_record_and_position() {
         "{nvd}"
     );
 
-    // A record with an unusable CPE is skipped with a warning; the rest imports.
-    let text = r#"{"vulnerabilities":[{"cve":{"id":"CVE-2099-0001","lastModified":"2099-01-01T00:00:00.000","configurations":[{"nodes":[{"operator":"OR","cpeMatch":[{"vulnerable":true,"criteria":"FortiOS 6.0.4"}]}]}]}},{"cve":{"id":"CVE-2099-0002"}}]}"#;
+    // A record with an unusable CPE keeps the rest of the record, with a warning; a record
+    // whose date does not read is skipped with a warning; the rest imports.
+    let text = r#"{"vulnerabilities":[{"cve":{"id":"CVE-2099-0001","lastModified":"2099-01-01T00:00:00.000","configurations":[{"nodes":[{"operator":"OR","cpeMatch":[{"vulnerable":true,"criteria":"FortiOS 6.0.4"}]}]}]}},{"cve":{"id":"CVE-2099-0002"}},{"cve":{"id":"CVE-2099-0003","lastModified":"someday"}}]}"#;
     let f = env.path("one-bad.json");
     std::fs::write(&f, text).unwrap();
     let r = env.run(&["--json", "feeds", "import", f.to_str().unwrap()]);
@@ -181,12 +182,24 @@ fn a_broken_file_changes_nothing_and_names_record_and_position() {
     let file = &r.json()["files"][0];
     assert_eq!(
         (file["added"].as_i64(), file["skipped"].as_i64()),
-        (Some(1), Some(1))
+        (Some(2), Some(1))
     );
-    assert!(file["warnings"][0]
-        .as_str()
+    let warnings: Vec<&str> = file["warnings"]
+        .as_array()
         .unwrap()
-        .contains("CVE-2099-0001"));
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("CVE-2099-0001") && w.contains("configuration is left out")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.iter().any(|w| w.contains("CVE-2099-0003")),
+        "{warnings:?}"
+    );
     let skipped = status(&env)["sources"]
         .as_array()
         .unwrap()
