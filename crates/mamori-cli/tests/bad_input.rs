@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{python_fixtures, Env};
+use support::{python_fixtures, seeded, Env};
 
 fn assert_rejected(env: &Env, file: &std::path::Path, expect: &[&str]) {
     let before = env.ledger();
@@ -24,14 +24,6 @@ fn assert_rejected(env: &Env, file: &std::path::Path, expect: &[&str]) {
         "store unchanged after {}",
         file.display()
     );
-}
-
-fn seeded() -> Env {
-    let env = Env::init();
-    let f = env.path("seed.csv");
-    std::fs::write(&f, "管理番号,機器名\nSEED-1,既存\n").unwrap();
-    assert_eq!(env.run(&["ledger", "import", f.to_str().unwrap()]).code, 0);
-    env
 }
 
 #[test]

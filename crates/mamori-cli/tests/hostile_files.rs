@@ -6,15 +6,7 @@
 mod hostile;
 mod support;
 
-use support::Env;
-
-fn seeded() -> Env {
-    let env = Env::init();
-    let f = env.path("seed.csv");
-    std::fs::write(&f, "管理番号,機器名\nSEED-1,既存\n").unwrap();
-    assert_eq!(env.run(&["ledger", "import", f.to_str().unwrap()]).code, 0);
-    env
-}
+use support::{seeded, Env};
 
 /// Imports `file` (also as a dry run) and expects a refusal saying each of `expect`.
 fn refused(env: &Env, file: &std::path::Path, expect: &[&str]) {

@@ -111,6 +111,15 @@ impl Env {
     }
 }
 
+/// A store holding one device, SEED-1: a refused import must leave it exactly so.
+pub fn seeded() -> Env {
+    let env = Env::init();
+    let f = env.path("seed.csv");
+    std::fs::write(&f, "管理番号,機器名\nSEED-1,既存\n").unwrap();
+    assert_eq!(env.run(&["ledger", "import", f.to_str().unwrap()]).code, 0);
+    env
+}
+
 fn to_run(o: Output) -> Run {
     Run {
         code: o.status.code().unwrap_or(-1),
